@@ -1,0 +1,72 @@
+/* Wall-clock helpers: the conversions between hw_time_ns and the forms the edges use. */
+#include "common/hw_time.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+hw_time_ns hw_time_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (hw_time_ns)ts.tv_sec * HW_NS_PER_S + ts.tv_nsec;
+}
+
+int64_t hw_time_monotonic(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * HW_NS_PER_S + ts.tv_nsec;
+}
+
+uint64_t hw_time_to_ntp64(hw_time_ns t)
+{
+  int64_t sec = t / HW_NS_PER_S;
+  int64_t ns = t % HW_NS_PER_S;
+  if (ns < 0) {
+    ns += HW_NS_PER_S;
+    sec -= 1;
+  }
+  uint64_t frac = ((uint64_t)ns << 32) / (uint64_t)HW_NS_PER_S;
+  return ((uint64_t)(sec + HW_NTP_UNIX_OFFSET_S) << 32) | frac;
+}
+
+hw_time_ns hw_time_from_ntp64(uint64_t ntp)
+{
+  int64_t sec = (int64_t)(ntp >> 32) - HW_NTP_UNIX_OFFSET_S;
+  uint64_t frac = ntp & 0xffffffffu;
+  return sec * HW_NS_PER_S + (int64_t)((frac * (uint64_t)HW_NS_PER_S + (UINT64_C(1) << 31)) >> 32);
+}
+
+char *hw_time_format(hw_time_ns t, char *buf, size_t len)
+{
+  int64_t sec = t / HW_NS_PER_S;
+  int64_t ms = (t % HW_NS_PER_S) / HW_NS_PER_MS;
+  if (ms < 0) {
+    ms += 1000;
+    sec -= 1;
+  }
+  time_t tt = (time_t)sec;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
+  return buf;
+}
+
+int hw_time_parse(const char *s, hw_time_ns *ret)
+{
+  if (s == NULL)
+    return -EINVAL;
+  g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(s, NULL);
+  if (dt == NULL)
+    return -EINVAL;
+  /* A timestamp without an explicit offset is ambiguous: refuse it. */
+  size_t n = strlen(s);
+  if (n < 1 || !(s[n - 1] == 'Z' || s[n - 1] == 'z' || (n > 6 && (s[n - 6] == '+' || s[n - 6] == '-'))))
+    return -EINVAL;
+  *ret = g_date_time_to_unix_usec(dt) * HW_NS_PER_US;
+  return 0;
+}
