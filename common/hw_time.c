@@ -67,6 +67,6 @@ int hw_time_parse(const char *s, hw_time_ns *ret)
   size_t n = strlen(s);
   if (n < 1 || !(s[n - 1] == 'Z' || s[n - 1] == 'z' || (n > 6 && (s[n - 6] == '+' || s[n - 6] == '-'))))
     return -EINVAL;
-  *ret = g_date_time_to_unix_usec(dt) * HW_NS_PER_US;
+  *ret = g_date_time_to_unix(dt) * HW_NS_PER_S + (hw_time_ns)g_date_time_get_microsecond(dt) * HW_NS_PER_US;
   return 0;
 }
