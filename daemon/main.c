@@ -1,0 +1,285 @@
+/* hallwatchd: wires the store, the recorder and the HTTP server together, and owns the process
+ * lifecycle: command line, configuration, signals (SIGTERM, SIGHUP), systemd notify and watchdog,
+ * and the self-contained demo. */
+#include <glib-unix.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "capture/hw_recorder.h"
+#include "daemon/hw_config.h"
+#include "demo/hw_rtsp_server.h"
+#include "sql/hw_store.h"
+#include "web/hw_http.h"
+
+#define DEMO_CAMERAS 4
+
+typedef struct {
+  char *config_path;
+  HwConfig *config;
+  HwStore *store;
+  HwRecorder *recorder;
+  HwHttp *http;
+  GMainLoop *loop;
+  HwRtspServer *demo_server;
+  char *demo_dir;
+  bool stopping;
+} Daemon;
+
+static HwCameraStatus *status_fn(void *user, size_t *ret_n)
+{
+  Daemon *d = user;
+  return hw_recorder_status(d->recorder, ret_n);
+}
+
+/* A short STATUS= line for systemctl status. */
+static gboolean update_status(gpointer user)
+{
+  Daemon *d = user;
+  size_t n = 0, recording = 0;
+  g_autofree HwCameraStatus *st = hw_recorder_status(d->recorder, &n);
+  for (size_t i = 0; i < n; i++)
+    recording += st[i].state == HW_CAMERA_RECORDING;
+  sd_notifyf(0, "STATUS=recording %zu of %zu camera streams", recording, n);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean watchdog_ping(gpointer user)
+{
+  /* Pinged from the main loop: a wedged loop stops the pings and systemd restarts us. */
+  sd_notify(0, "WATCHDOG=1");
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_term(gpointer user)
+{
+  Daemon *d = user;
+  if (!d->stopping) {
+    d->stopping = true;
+    g_message("stopping: finishing open fragments");
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+    g_main_loop_quit(d->loop);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_hup(gpointer user)
+{
+  Daemon *d = user;
+  if (d->config_path == NULL) {
+    g_message("SIGHUP: the demo has no configuration file to re-read");
+    return G_SOURCE_CONTINUE;
+  }
+  sd_notify(0, "RELOADING=1");
+  g_autoptr(GError) error = NULL;
+  HwConfig *fresh = hw_config_load(d->config_path, &error);
+  if (fresh == NULL) {
+    g_warning("SIGHUP: %s; keeping the running configuration", error->message);
+    sd_notify(0, "READY=1");
+    return G_SOURCE_CONTINUE;
+  }
+  if (g_strcmp0(fresh->footage_dir, d->config->footage_dir) != 0 ||
+      g_strcmp0(fresh->database_path, d->config->database_path) != 0 ||
+      g_strcmp0(fresh->http_host, d->config->http_host) != 0 ||
+      fresh->http_port != d->config->http_port)
+    g_warning("SIGHUP: [storage] and [http] changes take effect at the next restart");
+  hw_recorder_apply(d->recorder, fresh->cameras, fresh->n_cameras);
+  hw_config_free(d->config);
+  d->config = fresh;
+  g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
+  sd_notify(0, "READY=1");
+  return G_SOURCE_CONTINUE;
+}
+
+/* The demo: an embedded RTSP server with four service-hall windows, a temporary store. */
+static HwConfig *demo_setup(Daemon *d, int port, GError **error)
+{
+  d->demo_server = hw_rtsp_server_new(0, error);
+  if (d->demo_server == NULL)
+    return NULL;
+  HwConfig *cfg = hw_config_new_default();
+  d->demo_dir = g_dir_make_tmp("hallwatch-demo-XXXXXX", error);
+  if (d->demo_dir == NULL) {
+    hw_config_free(cfg);
+    return NULL;
+  }
+  g_free(cfg->footage_dir);
+  g_free(cfg->database_path);
+  cfg->footage_dir = g_build_filename(d->demo_dir, "footage", NULL);
+  cfg->database_path = g_build_filename(d->demo_dir, "hallwatch.db", NULL);
+  cfg->recorder.footage_dir = cfg->footage_dir;
+  cfg->recorder.retain_bytes = INT64_C(2) << 30; /* a demo never eats the disk */
+  cfg->recorder.min_free_bytes = INT64_C(512) << 20;
+  cfg->http_port = port;
+
+  cfg->cameras = g_new0(HwCameraConfig *, DEMO_CAMERAS);
+  for (int i = 0; i < DEMO_CAMERAS; i++) {
+    g_autofree char *path = g_strdup_printf("/window-%02d", i + 1);
+    g_autofree char *label = g_strdup_printf("窗口 %02d / Window %02d", i + 1, i + 1);
+    HwRtspStreamSpec spec = {.path = path, .label = label, .width = 640, .height = 360, .fps = 25};
+    if (!hw_rtsp_server_add_stream(d->demo_server, &spec, error)) {
+      hw_config_free(cfg);
+      return NULL;
+    }
+    HwCameraConfig *c = g_new0(HwCameraConfig, 1);
+    c->id = g_strdup(path + 1);
+    c->name = g_strdup(label);
+    c->url = hw_rtsp_server_url(d->demo_server, path);
+    c->transport = HW_TRANSPORT_TCP;
+    c->clock = HW_CLOCK_LOCAL;
+    c->enabled = true;
+    c->source = g_strdup("config");
+    cfg->cameras[cfg->n_cameras++] = c;
+    g_message("demo camera %s: %s", c->id, c->url);
+  }
+  return cfg;
+}
+
+static void remove_tree(const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+  if (dir != NULL) {
+    const char *name;
+    while ((name = g_dir_read_name(dir)) != NULL) {
+      g_autofree char *child = g_build_filename(path, name, NULL);
+      if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree(child);
+      else
+        g_unlink(child);
+    }
+  }
+  g_rmdir(path);
+}
+
+static int run(Daemon *d)
+{
+  g_autoptr(GError) error = NULL;
+  HwConfig *cfg = d->config;
+
+  d->store = hw_store_open(cfg->database_path, &error);
+  if (d->store == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  cfg->recorder.footage_dir = cfg->footage_dir;
+  d->recorder = hw_recorder_new(d->store, &cfg->recorder, &error);
+  if (d->recorder == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  d->http = hw_http_new(cfg->http_host, cfg->http_port, status_fn, d, &error);
+  if (d->http == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  hw_recorder_apply(d->recorder, cfg->cameras, cfg->n_cameras);
+
+  if (d->demo_server != NULL) {
+    printf("http://127.0.0.1:%d/\n", hw_http_port(d->http));
+    fflush(stdout);
+  } else {
+    g_message("listening on http://%s:%d/", cfg->http_host, hw_http_port(d->http));
+  }
+
+  d->loop = g_main_loop_new(NULL, FALSE);
+  g_unix_signal_add(SIGTERM, on_term, d);
+  g_unix_signal_add(SIGINT, on_term, d);
+  g_unix_signal_add(SIGHUP, on_hup, d);
+  uint64_t wd_usec = 0;
+  if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
+    g_timeout_add((guint)(wd_usec / 2000), watchdog_ping, d);
+  g_timeout_add_seconds(5, update_status, d);
+  sd_notify(0, "READY=1");
+  update_status(d);
+
+  g_main_loop_run(d->loop);
+
+  /* Stop taking requests, then finish the recordings: the last fragments are written, files
+   * fsynced, the index committed. */
+  g_clear_pointer(&d->http, hw_http_free);
+  g_clear_pointer(&d->recorder, hw_recorder_free);
+  g_message("stopped cleanly");
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  setlocale(LC_ALL, "");
+  g_autofree char *config_path = NULL;
+  gboolean check = FALSE, demo = FALSE, version = FALSE;
+  int port = 8080;
+  GOptionEntry entries[] = {
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE"},
+      {"check-config", 0, 0, G_OPTION_ARG_NONE, &check, "Validate the configuration and exit",
+       NULL},
+      {"demo", 0, 0, G_OPTION_ARG_NONE, &demo,
+       "Run the demo: built-in cameras, a temporary store, nothing to configure", NULL},
+      {"port", 'p', 0, G_OPTION_ARG_INT, &port, "HTTP port of the demo (default 8080, 0: any)",
+       "N"},
+      {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+      {NULL, 0, 0, 0, NULL, NULL, NULL},
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new("- HallWatch service-hall recorder");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_add_group(ctx, gst_init_get_option_group());
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 2;
+  }
+  if (version) {
+    printf("hallwatchd %s\n", HW_VERSION);
+    return 0;
+  }
+  if (!demo && config_path == NULL) {
+    g_printerr("hallwatchd: give --config FILE, or --demo (see --help)\n");
+    return 2;
+  }
+  if (port < 0 || port > 65535) {
+    g_printerr("hallwatchd: --port must be 0..65535, got %d\n", port);
+    return 2;
+  }
+
+  Daemon d = {0};
+  if (demo) {
+    gst_init(NULL, NULL);
+    d.config = demo_setup(&d, port, &error);
+  } else {
+    d.config_path = g_strdup(config_path);
+    d.config = hw_config_load(config_path, &error);
+  }
+  if (d.config == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  for (size_t i = 0; d.config->warnings && d.config->warnings[i]; i++)
+    g_warning("%s", d.config->warnings[i]);
+  if (check) {
+    printf("%s: OK (%zu cameras)\n", config_path ? config_path : "demo", d.config->n_cameras);
+    hw_config_free(d.config);
+    g_free(d.config_path);
+    return 0;
+  }
+  if (g_strcmp0(d.config->log_level, "debug") == 0)
+    g_log_set_debug_enabled(TRUE);
+
+  gst_init(NULL, NULL);
+  int rc = run(&d);
+
+  g_clear_pointer(&d.http, hw_http_free);
+  g_clear_pointer(&d.recorder, hw_recorder_free);
+  g_clear_pointer(&d.store, hw_store_close);
+  g_clear_pointer(&d.demo_server, hw_rtsp_server_free);
+  if (d.demo_dir != NULL) {
+    remove_tree(d.demo_dir);
+    g_free(d.demo_dir);
+  }
+  g_clear_pointer(&d.loop, g_main_loop_unref);
+  hw_config_free(d.config);
+  g_free(d.config_path);
+  return rc;
+}
