@@ -47,6 +47,7 @@ struct HwSegWriter {
   hw_time_ns file_end;
   uint64_t audio_next_dt;   /* audio decode time continuing from the last fragment */
   bool file_has_audio;
+  bool reopen_at_key;       /* the audio format arrived after the file started */
 
   HwWallClock clock;
   int64_t run_id;
@@ -256,6 +257,7 @@ static bool open_file(HwSegWriter *w, hw_time_ns start, int64_t dts0, GError **e
   w->seq = 0;
   w->audio_next_dt = 0;
   w->file_has_audio = audio;
+  w->reopen_at_key = false;
   w->stats.files++;
   hw_indexer_file_open(w->ix, f);
   return true;
@@ -420,7 +422,8 @@ static void emit_fragment(HwSegWriter *w, int64_t end_dts)
   w->stats.clock_offset_ns = w->clock.last_error_ns;
 
   bool key = fr[0].key;
-  if (w->file != NULL && key && fr[0].dts - w->file_dts0 >= w->file_span_ns)
+  if (w->file != NULL && key &&
+      (w->reopen_at_key || fr[0].dts - w->file_dts0 >= w->file_span_ns))
     close_file(w);
   if (w->file == NULL) {
     if (!key)
@@ -479,8 +482,14 @@ void hw_segwriter_set_audio(HwSegWriter *w, uint32_t rate, int channels, GBytes 
               ((w->audio_config == NULL && config == NULL) ||
                (w->audio_config && config && g_bytes_equal(w->audio_config, config)));
   if (!same) {
-    emit_fragment(w, -1);
-    close_file(w);
+    /* Audio that appears after the file began (its caps come a moment after the first video
+     * frame) starts a new file at the next keyframe, not at once: no one-frame files. */
+    if (w->file != NULL && !w->file_has_audio && w->audio_config == NULL)
+      w->reopen_at_key = true;
+    else {
+      emit_fragment(w, -1);
+      close_file(w);
+    }
     w->audio_rate = rate;
     w->audio_channels = channels;
     g_clear_pointer(&w->audio_config, g_bytes_unref);

@@ -24,6 +24,8 @@ typedef enum {
   HW_STORE_ERROR_MIGRATION,   /* a migration failed; nothing of it was applied */
   HW_STORE_ERROR_SQL,         /* any other SQLite failure */
   HW_STORE_ERROR_NOT_FOUND,
+  HW_STORE_ERROR_INVALID,     /* the call breaks this contract (e.g. fragments out of seq order,
+                               * commit without begin); nothing was written */
 } HwStoreError;
 
 typedef struct HwStore HwStore;
@@ -47,7 +49,11 @@ const char *hw_store_uuid(HwStore *store);
 
 /* Transactions: the index writer wraps each batch (file rows, fragment rows, outage rows) in one
  * transaction. hw_store_begin takes the handle's write lock; commit or rollback releases it. No
- * other call may be made from another thread's transaction in between (the lock enforces it). */
+ * other call may be made from another thread's transaction in between (the lock enforces it).
+ * Calls made by the same thread inside the transaction join it. If a call fails inside the
+ * transaction, none of its own rows are written and the transaction stays usable. If commit fails,
+ * the transaction is rolled back and the lock released all the same. Rollback without a
+ * transaction does nothing (safe in cleanup paths). */
 bool hw_store_begin(HwStore *store, GError **error);
 bool hw_store_commit(HwStore *store, GError **error);
 void hw_store_rollback(HwStore *store);
@@ -142,7 +148,8 @@ typedef enum {
   HW_OUTAGE_STORAGE_ERROR,
 } HwOutageReason;
 
-/* "camera_unreachable", "auth_refused", … (the strings stored and shown by the API). */
+/* "camera_unreachable", "auth_refused", … (the strings stored and shown by the API); NULL for a
+ * value outside the enum. */
 const char *hw_outage_reason_name(HwOutageReason reason);
 
 typedef struct {
@@ -159,7 +166,7 @@ typedef struct {
 bool hw_store_outage_open(HwStore *store, const char *camera, const char *stream,
                           hw_time_ns start_ns, HwOutageReason reason, const char *detail,
                           int64_t *ret_id, GError **error);
-/* Sets the end of an open outage. */
+/* Sets the end of an open outage (HW_STORE_ERROR_NOT_FOUND if no open outage has this id). */
 bool hw_store_outage_close(HwStore *store, int64_t outage_id, hw_time_ns end_ns, GError **error);
 /* Closes every outage still open (at start-up: the daemon died with them open) at end_ns. */
 bool hw_store_outage_close_all_open(HwStore *store, hw_time_ns end_ns, GError **error);
@@ -178,6 +185,8 @@ typedef struct {
   hw_time_ns until_ns;       /* 0: until released */
 } HwStoreHold;
 
+/* Adds a hold (from_ns < to_ns) and returns its id. Releasing ends it; the row stays as a record,
+ * marked released. Releasing a hold that is unknown or already released: NOT_FOUND. */
 bool hw_store_hold_add(HwStore *store, const HwStoreHold *hold, int64_t *ret_id, GError **error);
 bool hw_store_hold_release(HwStore *store, int64_t hold_id, GError **error);
 

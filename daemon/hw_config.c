@@ -1,0 +1,700 @@
+/* Loading hallwatch.conf: a line scan of our own (GKeyFile reports no line numbers and merges
+ * duplicate sections and keys silently), then GKeyFile for the values, then validation of each
+ * key against the fixed schema below. Unknown sections and keys are errors, never ignored. */
+#include "daemon/hw_config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+G_DEFINE_QUARK(hw-config-error-quark, hw_config_error)
+
+#define CAMERA_PREFIX "camera."
+#define CAMERA_ID_MAX 63
+#define RETAIN_DAYS_MAX 36500 /* a hundred years; anything above is a typo */
+
+/* The schema: every section and the keys it accepts. Camera sections are "camera.<id>". */
+static const char *const storage_keys[] = {"footage", "database", NULL};
+static const char *const http_keys[] = {"listen", NULL};
+static const char *const log_keys[] = {"level", NULL};
+static const char *const recording_keys[] = {"file_span",   "fragment_max",   "stall_timeout",
+                                             "clock_bound", "index_interval", NULL};
+static const char *const reconnect_keys[] = {"backoff_min", "backoff_max", "backoff_reset", NULL};
+static const char *const retention_keys[] = {"days", "bytes", "min_free", "interval", NULL};
+static const char *const camera_keys[] = {"name",    "url",     "substream_url", "username",
+                                          "password", "transport", "clock",       "enabled",
+                                          "retain_days", "retain_bytes", NULL};
+
+static const struct {
+  const char *name;
+  const char *const *keys;
+} fixed_sections[] = {
+  {"storage", storage_keys},     {"http", http_keys},           {"log", log_keys},
+  {"recording", recording_keys}, {"reconnect", reconnect_keys}, {"retention", retention_keys},
+};
+
+static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+
+/* What the line scan learnt: where each section and key is, and the sections in file order. */
+typedef struct {
+  const char *path;
+  GKeyFile *kf;
+  GHashTable *section_lines; /* name → line */
+  GHashTable *key_lines;     /* "section\nkey" → line (a newline cannot occur in either) */
+  GPtrArray *sections;       /* names, file order, owned */
+} Scan;
+
+static void scan_clear(Scan *s)
+{
+  g_clear_pointer(&s->kf, g_key_file_unref);
+  g_clear_pointer(&s->section_lines, g_hash_table_unref);
+  g_clear_pointer(&s->key_lines, g_hash_table_unref);
+  g_clear_pointer(&s->sections, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Scan, scan_clear)
+
+static int scan_section_line(const Scan *s, const char *section)
+{
+  return GPOINTER_TO_INT(g_hash_table_lookup(s->section_lines, section));
+}
+
+static int scan_key_line(const Scan *s, const char *section, const char *key)
+{
+  g_autofree char *k = g_strconcat(section, "\n", key, NULL);
+  return GPOINTER_TO_INT(g_hash_table_lookup(s->key_lines, k));
+}
+
+/* Sets error to "<path>:<line>: [<section>] <key>: <message>"; the line is the key's if it is
+ * in the file, else the section's, else left out. Returns FALSE so callers can `return fail(…)`. */
+static gboolean G_GNUC_PRINTF(6, 7) fail(const Scan *s, GError **error, HwConfigError code,
+                                          const char *section, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+
+  int line = 0;
+  if (section && key)
+    line = scan_key_line(s, section, key);
+  if (section && line == 0)
+    line = scan_section_line(s, section);
+
+  g_autoptr(GString) out = g_string_new(s->path);
+  if (line > 0)
+    g_string_append_printf(out, ":%d", line);
+  g_string_append(out, ": ");
+  if (section) {
+    g_string_append_printf(out, "[%s]", section);
+    g_string_append(out, key ? " " : ": ");
+  }
+  if (key)
+    g_string_append_printf(out, "%s: ", key);
+  g_string_append(out, msg);
+  g_set_error_literal(error, HW_CONFIG_ERROR, code, out->str);
+  return FALSE;
+}
+
+static gboolean fail_line(const Scan *s, GError **error, HwConfigError code, int line,
+                          const char *msg)
+{
+  g_set_error(error, HW_CONFIG_ERROR, code, "%s:%d: %s", s->path, line, msg);
+  return FALSE;
+}
+
+/* Mirrors GKeyFile's line grammar (checked against GLib 2.74): leading blanks are skipped, '#'
+ * starts a comment line, "[name]" may be followed only by blanks, everything else must be
+ * "key = value". Stricter than GKeyFile where it would merge silently. */
+static gboolean scan_text(Scan *s, const char *text, GError **error)
+{
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  const char *section = NULL;
+
+  for (int i = 0; lines[i]; i++) {
+    int lineno = i + 1;
+    char *line = lines[i];
+    size_t len = strlen(line);
+    if (len > 0 && line[len - 1] == '\r')
+      line[--len] = '\0';
+    if (!g_utf8_validate(line, (gssize)len, NULL))
+      return fail_line(s, error, HW_CONFIG_ERROR_SYNTAX, lineno, "not valid UTF-8");
+
+    const char *p = line;
+    while (g_ascii_isspace(*p))
+      p++;
+    if (*p == '\0' || *p == '#')
+      continue;
+
+    if (*p == '[') {
+      const char *end = strchr(p, ']');
+      const char *rest = end ? end + 1 : NULL;
+      while (rest && (*rest == ' ' || *rest == '\t'))
+        rest++;
+      if (!end || *rest != '\0' || end == p + 1 || memchr(p + 1, '[', (size_t)(end - p - 1)))
+        return fail_line(s, error, HW_CONFIG_ERROR_SYNTAX, lineno,
+                         "expected a section header like [storage], alone on its line "
+                         "(comments go on their own line)");
+      char *name = g_strndup(p + 1, (size_t)(end - p - 1));
+      int first = scan_section_line(s, name);
+      if (first > 0) {
+        g_autofree char *msg =
+          g_strdup_printf("[%s]: section given twice (first on line %d)", name, first);
+        g_free(name);
+        return fail_line(s, error, HW_CONFIG_ERROR_DUPLICATE, lineno, msg);
+      }
+      g_ptr_array_add(s->sections, name);
+      g_hash_table_insert(s->section_lines, name, GINT_TO_POINTER(lineno));
+      section = name;
+      continue;
+    }
+
+    const char *eq = strchr(p, '=');
+    const char *kend = eq;
+    while (kend && kend > p && g_ascii_isspace(kend[-1]))
+      kend--;
+    if (!eq || kend == p)
+      return fail_line(s, error, HW_CONFIG_ERROR_SYNTAX, lineno,
+                       "expected key = value, a [section] or a # comment");
+    if (!section)
+      return fail_line(s, error, HW_CONFIG_ERROR_SYNTAX, lineno,
+                       "key before the first [section]");
+
+    g_autofree char *key = g_strndup(p, (size_t)(kend - p));
+    char *k = g_strconcat(section, "\n", key, NULL);
+    int first = GPOINTER_TO_INT(g_hash_table_lookup(s->key_lines, k));
+    if (first > 0) {
+      g_free(k);
+      g_autofree char *msg = g_strdup_printf("[%s] %s: key given twice (first on line %d)",
+                                             section, key, first);
+      return fail_line(s, error, HW_CONFIG_ERROR_DUPLICATE, lineno, msg);
+    }
+    g_hash_table_insert(s->key_lines, k, GINT_TO_POINTER(lineno));
+  }
+  return TRUE;
+}
+
+static gboolean str_in(const char *s, const char *const *list)
+{
+  for (size_t i = 0; list[i]; i++)
+    if (strcmp(s, list[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean check_keys(const Scan *s, const char *section, const char *const *allowed,
+                           GError **error)
+{
+  g_auto(GStrv) keys = g_key_file_get_keys(s->kf, section, NULL, NULL);
+  for (size_t i = 0; keys && keys[i]; i++) {
+    if (!str_in(keys[i], allowed)) {
+      g_autofree char *known = g_strjoinv(", ", (char **)allowed);
+      return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, section, keys[i], "unknown key (known: %s)",
+                  known);
+    }
+  }
+  /* GKeyFile hides "key[locale]" entries from get_keys; the scan saw them, so look there. */
+  GHashTableIter it;
+  gpointer k;
+  g_hash_table_iter_init(&it, s->key_lines);
+  size_t slen = strlen(section);
+  while (g_hash_table_iter_next(&it, &k, NULL)) {
+    const char *full = k;
+    if (strncmp(full, section, slen) == 0 && full[slen] == '\n' && !str_in(full + slen + 1, allowed))
+      return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, section, full + slen + 1, "unknown key");
+  }
+  return TRUE;
+}
+
+/* Optional string value: TRUE with *ret NULL when absent or empty. */
+static gboolean get_string(const Scan *s, const char *section, const char *key, char **ret,
+                           GError **error)
+{
+  *ret = NULL;
+  if (!g_key_file_has_key(s->kf, section, key, NULL))
+    return TRUE;
+  g_autoptr(GError) local = NULL;
+  /* GLib 2.74 returns a value and sets an error for a bad escape: the error is what counts. */
+  char *v = g_key_file_get_string(s->kf, section, key, &local);
+  if (local) {
+    g_free(v);
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "invalid escape sequence (write \\\\ for a backslash)");
+  }
+  if (*v == '\0')
+    g_clear_pointer(&v, g_free);
+  *ret = v;
+  return TRUE;
+}
+
+gboolean hw_config_parse_duration(const char *s, int64_t *ret_ns)
+{
+  if (!s || !g_ascii_isdigit(*s))
+    return FALSE;
+  uint64_t n = 0;
+  const char *p = s;
+  for (; g_ascii_isdigit(*p); p++) {
+    if (n > (UINT64_MAX - 9) / 10)
+      return FALSE;
+    n = n * 10 + (uint64_t)(*p - '0');
+  }
+  int64_t unit;
+  if (strcmp(p, "ms") == 0)
+    unit = HW_NS_PER_MS;
+  else if (strcmp(p, "s") == 0)
+    unit = HW_NS_PER_S;
+  else if (strcmp(p, "m") == 0)
+    unit = 60 * HW_NS_PER_S;
+  else if (strcmp(p, "h") == 0)
+    unit = 3600 * HW_NS_PER_S;
+  else if (*p == '\0' && n == 0)
+    unit = 1; /* "0" needs no unit */
+  else
+    return FALSE;
+  if (n > (uint64_t)(INT64_MAX / unit))
+    return FALSE;
+  *ret_ns = (int64_t)n * unit;
+  return TRUE;
+}
+
+gboolean hw_config_parse_size(const char *s, int64_t *ret_bytes)
+{
+  if (!s || !g_ascii_isdigit(*s))
+    return FALSE;
+  uint64_t n = 0;
+  const char *p = s;
+  for (; g_ascii_isdigit(*p); p++) {
+    if (n > (UINT64_MAX - 9) / 10)
+      return FALSE;
+    n = n * 10 + (uint64_t)(*p - '0');
+  }
+  int shift = 0;
+  switch (g_ascii_toupper(*p)) {
+  case 'K': shift = 10; p++; break;
+  case 'M': shift = 20; p++; break;
+  case 'G': shift = 30; p++; break;
+  case 'T': shift = 40; p++; break;
+  default: break;
+  }
+  if (shift && (*p == 'i' || *p == 'I') && (p[1] == 'B' || p[1] == 'b'))
+    p++;
+  if (*p == 'B' || *p == 'b')
+    p++;
+  if (*p != '\0')
+    return FALSE;
+  if (n > ((uint64_t)INT64_MAX >> shift))
+    return FALSE;
+  *ret_bytes = (int64_t)(n << shift);
+  return TRUE;
+}
+
+/* Duration key: absent leaves *ret as is (the default); present must parse and be > 0. */
+static gboolean get_duration(const Scan *s, const char *section, const char *key, int64_t *ret,
+                             GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, section, key, &v, error))
+    return FALSE;
+  if (!v)
+    return TRUE;
+  int64_t ns;
+  if (!hw_config_parse_duration(v, &ns))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "expected a duration like 500ms, 10s, 5m or 1h, got '%s'", v);
+  if (ns <= 0)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key, "must be more than 0, got '%s'", v);
+  *ret = ns;
+  return TRUE;
+}
+
+/* Size key: absent leaves *ret as is; 0 is allowed (it means "no limit" wherever sizes appear). */
+static gboolean get_size(const Scan *s, const char *section, const char *key, int64_t *ret,
+                         GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, section, key, &v, error))
+    return FALSE;
+  if (!v)
+    return TRUE;
+  if (!hw_config_parse_size(v, ret))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "expected a size like 500G, 10M or a number of bytes, got '%s'", v);
+  return TRUE;
+}
+
+static gboolean get_days(const Scan *s, const char *section, const char *key, int64_t *ret,
+                         GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, section, key, &v, error))
+    return FALSE;
+  if (!v)
+    return TRUE;
+  gint64 n;
+  if (!g_ascii_string_to_signed(v, 10, 0, RETAIN_DAYS_MAX, &n, NULL))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "expected a number of days from 0 to %d, got '%s'", RETAIN_DAYS_MAX, v);
+  *ret = n;
+  return TRUE;
+}
+
+static gboolean get_bool(const Scan *s, const char *section, const char *key, bool *ret,
+                         GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, section, key, &v, error))
+    return FALSE;
+  if (!v)
+    return TRUE;
+  if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+    *ret = true;
+  else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
+    *ret = false;
+  else
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "expected true or false, got '%s'", v);
+  return TRUE;
+}
+
+static gboolean get_path(const Scan *s, const char *section, const char *key, char **ret,
+                         GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, section, key, &v, error))
+    return FALSE;
+  if (!v)
+    return TRUE;
+  if (!g_path_is_absolute(v))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "expected an absolute path, got '%s'", v);
+  g_free(*ret);
+  *ret = g_steal_pointer(&v);
+  return TRUE;
+}
+
+/* "host:port" or "[v6]:port". Only loopback hosts for now: with no sign-in yet, anyone who can
+ * reach the port can see every camera's status. */
+static gboolean parse_listen(const Scan *s, HwConfig *c, GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, "http", "listen", &v, error))
+    return FALSE;
+  if (!v)
+    return TRUE;
+
+  g_autofree char *host = NULL;
+  const char *port;
+  if (v[0] == '[') {
+    const char *close = strchr(v, ']');
+    if (!close || close[1] != ':')
+      goto bad_syntax;
+    host = g_strndup(v + 1, (size_t)(close - v - 1));
+    port = close + 2;
+  } else {
+    const char *colon = strrchr(v, ':');
+    if (!colon || strchr(v, ':') != colon)
+      goto bad_syntax;
+    host = g_strndup(v, (size_t)(colon - v));
+    port = colon + 1;
+  }
+  if (*host == '\0')
+    goto bad_syntax;
+
+  guint64 portnum;
+  if (!g_ascii_string_to_unsigned(port, 10, 1, 65535, &portnum, NULL))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
+                "port must be a number from 1 to 65535, got '%s'", port);
+
+  if (g_ascii_strcasecmp(host, "localhost") == 0) {
+    g_free(host);
+    host = g_strdup("127.0.0.1");
+  }
+  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host);
+  if (!addr)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
+                "host must be an IP address (or localhost), got '%s'", host);
+  if (!g_inet_address_get_is_loopback(addr))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
+                "listen must be on 127.0.0.1/::1 until sign-in is configured, got '%s'", v);
+
+  g_free(c->http_host);
+  c->http_host = g_steal_pointer(&host);
+  c->http_port = (int)portnum;
+  return TRUE;
+
+bad_syntax:
+  return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
+              "expected host:port like 127.0.0.1:8080 or [::1]:8080, got '%s'", v);
+}
+
+static gboolean valid_camera_id(const char *id)
+{
+  size_t n = strlen(id);
+  if (n == 0 || n > CAMERA_ID_MAX)
+    return FALSE;
+  for (size_t i = 0; i < n; i++)
+    if (!g_ascii_isalnum(id[i]) && id[i] != '.' && id[i] != '_' && id[i] != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean check_rtsp_url(const Scan *s, const char *section, const char *key, const char *url,
+                               GError **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
+  const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+  if (!scheme || (g_ascii_strcasecmp(scheme, "rtsp") != 0 && g_ascii_strcasecmp(scheme, "rtsps") != 0))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "expected an rtsp:// or rtsps:// URL, got '%s'", url);
+  if (!g_uri_get_host(uri) || *g_uri_get_host(uri) == '\0')
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key, "URL has no host");
+  /* Credentials in the URL would travel wherever the URL is shown or logged. The message must
+   * not echo the URL here: it holds the password. */
+  if (g_uri_get_userinfo(uri))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, key,
+                "put credentials in username and password, not in the URL");
+  return TRUE;
+}
+
+static gboolean parse_camera(const Scan *s, const char *section, HwCameraConfig **ret,
+                             GError **error)
+{
+  const char *id = section + strlen(CAMERA_PREFIX);
+  if (!valid_camera_id(id))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, section, NULL,
+                "camera id must be 1 to %d characters of A-Z a-z 0-9 . _ -", CAMERA_ID_MAX);
+  if (!check_keys(s, section, camera_keys, error))
+    return FALSE;
+
+  g_autoptr(HwCameraConfig) cam = g_new0(HwCameraConfig, 1);
+  cam->id = g_strdup(id);
+  cam->source = g_strdup("config");
+  cam->transport = HW_TRANSPORT_TCP;
+  cam->clock = HW_CLOCK_LOCAL;
+  cam->enabled = true;
+
+  if (!get_string(s, section, "name", &cam->name, error) ||
+      !get_string(s, section, "url", &cam->url, error) ||
+      !get_string(s, section, "substream_url", &cam->substream_url, error) ||
+      !get_string(s, section, "username", &cam->username, error) ||
+      !get_string(s, section, "password", &cam->password, error) ||
+      !get_bool(s, section, "enabled", &cam->enabled, error) ||
+      !get_days(s, section, "retain_days", &cam->retain_days, error) ||
+      !get_size(s, section, "retain_bytes", &cam->retain_bytes, error))
+    return FALSE;
+  if (!cam->name)
+    cam->name = g_strdup(id);
+
+  if (!cam->url)
+    return fail(s, error, HW_CONFIG_ERROR_MISSING, section, "url",
+                "missing; every camera needs an rtsp:// URL");
+  if (!check_rtsp_url(s, section, "url", cam->url, error))
+    return FALSE;
+  if (cam->substream_url && !check_rtsp_url(s, section, "substream_url", cam->substream_url, error))
+    return FALSE;
+  if (cam->username && !cam->password)
+    return fail(s, error, HW_CONFIG_ERROR_MISSING, section, "username",
+                "username without password");
+  if (cam->password && !cam->username)
+    return fail(s, error, HW_CONFIG_ERROR_MISSING, section, "password",
+                "password without username");
+
+  g_autofree char *transport = NULL, *clock = NULL;
+  if (!get_string(s, section, "transport", &transport, error) ||
+      !get_string(s, section, "clock", &clock, error))
+    return FALSE;
+  if (transport) {
+    if (strcmp(transport, "tcp") == 0)
+      cam->transport = HW_TRANSPORT_TCP;
+    else if (strcmp(transport, "udp") == 0)
+      cam->transport = HW_TRANSPORT_UDP;
+    else
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, section, "transport",
+                  "expected tcp or udp, got '%s'", transport);
+  }
+  if (clock) {
+    if (strcmp(clock, "local") == 0)
+      cam->clock = HW_CLOCK_LOCAL;
+    else if (strcmp(clock, "camera") == 0)
+      cam->clock = HW_CLOCK_CAMERA;
+    else
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, section, "clock",
+                  "expected local or camera, got '%s'", clock);
+  }
+  *ret = g_steal_pointer(&cam);
+  return TRUE;
+}
+
+static gboolean parse_recorder(const Scan *s, HwRecorderOptions *o, GError **error)
+{
+  if (!get_duration(s, "recording", "file_span", &o->file_span_ns, error) ||
+      !get_duration(s, "recording", "fragment_max", &o->fragment_max_ns, error) ||
+      !get_duration(s, "recording", "stall_timeout", &o->stall_timeout_ns, error) ||
+      !get_duration(s, "recording", "clock_bound", &o->clock_bound_ns, error) ||
+      !get_duration(s, "recording", "index_interval", &o->index_interval_ns, error) ||
+      !get_duration(s, "reconnect", "backoff_min", &o->backoff_min_ns, error) ||
+      !get_duration(s, "reconnect", "backoff_max", &o->backoff_max_ns, error) ||
+      !get_duration(s, "reconnect", "backoff_reset", &o->backoff_reset_ns, error) ||
+      !get_days(s, "retention", "days", &o->retain_days, error) ||
+      !get_size(s, "retention", "bytes", &o->retain_bytes, error) ||
+      !get_size(s, "retention", "min_free", &o->min_free_bytes, error) ||
+      !get_duration(s, "retention", "interval", &o->retention_interval_ns, error))
+    return FALSE;
+
+  /* Pairs that only make sense in one order; the message points at whichever key is set. */
+  if (o->fragment_max_ns > o->file_span_ns) {
+    const char *key = scan_key_line(s, "recording", "fragment_max") ? "fragment_max" : "file_span";
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "recording", key,
+                "fragment_max must not be longer than file_span");
+  }
+  if (o->backoff_min_ns > o->backoff_max_ns) {
+    const char *key = scan_key_line(s, "reconnect", "backoff_min") ? "backoff_min" : "backoff_max";
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "reconnect", key,
+                "backoff_min must not be longer than backoff_max");
+  }
+  return TRUE;
+}
+
+static void config_init_defaults(HwConfig *c)
+{
+  c->footage_dir = g_strdup(HW_CONFIG_DEFAULT_FOOTAGE);
+  c->database_path = g_strdup(HW_CONFIG_DEFAULT_DATABASE);
+  c->http_host = g_strdup(HW_CONFIG_DEFAULT_HTTP_HOST);
+  c->http_port = HW_CONFIG_DEFAULT_HTTP_PORT;
+  c->log_level = g_strdup(HW_CONFIG_DEFAULT_LOG_LEVEL);
+  hw_recorder_options_init(&c->recorder);
+  c->recorder.footage_dir = c->footage_dir;
+}
+
+HwConfig *hw_config_new_default(void)
+{
+  HwConfig *c = g_new0(HwConfig, 1);
+  config_init_defaults(c);
+  c->warnings = g_new0(char *, 1);
+  return c;
+}
+
+void hw_config_free(HwConfig *config)
+{
+  if (!config)
+    return;
+  g_free(config->footage_dir);
+  g_free(config->database_path);
+  g_free(config->http_host);
+  g_free(config->log_level);
+  for (size_t i = 0; i < config->n_cameras; i++)
+    hw_camera_config_free(config->cameras[i]);
+  g_free(config->cameras);
+  g_strfreev(config->warnings);
+  g_free(config);
+}
+
+static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError **error)
+{
+  for (size_t i = 0; i < s->sections->len; i++) {
+    const char *name = s->sections->pdata[i];
+    if (g_str_has_prefix(name, CAMERA_PREFIX))
+      continue;
+    gboolean known = FALSE;
+    for (size_t j = 0; j < G_N_ELEMENTS(fixed_sections); j++) {
+      if (strcmp(name, fixed_sections[j].name) == 0) {
+        if (!check_keys(s, name, fixed_sections[j].keys, error))
+          return FALSE;
+        known = TRUE;
+      }
+    }
+    if (!known)
+      return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
+                  "unknown section (known: storage, http, log, recording, reconnect, retention, "
+                  "camera.<id>)");
+  }
+
+  if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
+      !get_path(s, "storage", "database", &c->database_path, error) ||
+      !parse_listen(s, c, error))
+    return FALSE;
+  c->recorder.footage_dir = c->footage_dir;
+
+  g_autofree char *level = NULL;
+  if (!get_string(s, "log", "level", &level, error))
+    return FALSE;
+  if (level) {
+    if (!str_in(level, log_levels))
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "log", "level",
+                  "expected error, warning, info or debug, got '%s'", level);
+    g_free(c->log_level);
+    c->log_level = g_steal_pointer(&level);
+  }
+
+  if (!parse_recorder(s, &c->recorder, error))
+    return FALSE;
+
+  for (size_t i = 0; i < s->sections->len; i++) {
+    const char *name = s->sections->pdata[i];
+    if (!g_str_has_prefix(name, CAMERA_PREFIX))
+      continue;
+    HwCameraConfig *cam = NULL;
+    if (!parse_camera(s, name, &cam, error))
+      return FALSE;
+    g_ptr_array_add(cameras, cam);
+  }
+  return TRUE;
+}
+
+HwConfig *hw_config_load(const char *path, GError **error)
+{
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr(GError) local = NULL;
+  if (!g_file_get_contents(path, &text, &len, &local)) {
+    g_set_error(error, HW_CONFIG_ERROR, HW_CONFIG_ERROR_READ, "%s: %s", path, local->message);
+    return NULL;
+  }
+  if (memchr(text, '\0', len)) {
+    g_set_error(error, HW_CONFIG_ERROR, HW_CONFIG_ERROR_SYNTAX, "%s: contains a NUL byte", path);
+    return NULL;
+  }
+
+  g_auto(Scan) s = {
+    .path = path,
+    .kf = g_key_file_new(),
+    .section_lines = g_hash_table_new(g_str_hash, g_str_equal),
+    .key_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+    .sections = g_ptr_array_new_with_free_func(g_free),
+  };
+  if (!scan_text(&s, text, error))
+    return NULL;
+  /* The scan accepts a subset of what GKeyFile accepts, so this fails only on what the scan
+   * does not model (e.g. control characters in a section name). */
+  if (!g_key_file_load_from_data(s.kf, text, len, G_KEY_FILE_NONE, &local)) {
+    g_set_error(error, HW_CONFIG_ERROR, HW_CONFIG_ERROR_SYNTAX, "%s: %s", path, local->message);
+    return NULL;
+  }
+
+  g_autoptr(HwConfig) c = g_new0(HwConfig, 1);
+  config_init_defaults(c);
+  g_autoptr(GPtrArray) cameras = g_ptr_array_new_with_free_func((GDestroyNotify)hw_camera_config_free);
+  if (!parse_all(&s, c, cameras, error))
+    return NULL;
+
+  g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+  gboolean has_password = FALSE;
+  for (size_t i = 0; i < cameras->len; i++)
+    has_password |= ((HwCameraConfig *)cameras->pdata[i])->password != NULL;
+  GStatBuf st;
+  if (has_password && g_stat(path, &st) == 0 && (st.st_mode & S_IROTH))
+    g_ptr_array_add(warnings, g_strdup_printf("%s: readable by every user but holds camera "
+                                              "passwords; chmod o-r it",
+                                              path));
+  g_ptr_array_add(warnings, NULL);
+  c->warnings = (char **)g_ptr_array_free(g_steal_pointer(&warnings), FALSE);
+
+  c->n_cameras = cameras->len;
+  g_ptr_array_set_free_func(cameras, NULL);
+  c->cameras = (HwCameraConfig **)g_ptr_array_free(g_steal_pointer(&cameras), FALSE);
+  return g_steal_pointer(&c);
+}

@@ -1,0 +1,67 @@
+/* The daemon's configuration file: an INI file (GKeyFile syntax) holding system settings and,
+ * optionally, provisioned cameras. Owns parsing and validation; every error a person reads
+ * names the file, the line and the key. Knows nothing of how the settings are applied. */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+
+#include "capture/hw_recorder.h"
+
+G_BEGIN_DECLS
+
+#define HW_CONFIG_ERROR (hw_config_error_quark())
+GQuark hw_config_error_quark(void);
+
+typedef enum {
+  HW_CONFIG_ERROR_READ,  /* the file cannot be read */
+  HW_CONFIG_ERROR_SYNTAX, /* a line is neither a section, a key = value pair nor a comment */
+  HW_CONFIG_ERROR_UNKNOWN, /* unknown section or key (typos are never ignored) */
+  HW_CONFIG_ERROR_DUPLICATE, /* a section or key given twice */
+  HW_CONFIG_ERROR_INVALID, /* a value that does not parse or is out of range */
+  HW_CONFIG_ERROR_MISSING, /* a required key is absent */
+} HwConfigError;
+
+#define HW_CONFIG_DEFAULT_FOOTAGE "/var/lib/hallwatch/footage"
+#define HW_CONFIG_DEFAULT_DATABASE "/var/lib/hallwatch/hallwatch.db"
+#define HW_CONFIG_DEFAULT_HTTP_HOST "127.0.0.1"
+#define HW_CONFIG_DEFAULT_HTTP_PORT 8080
+#define HW_CONFIG_DEFAULT_LOG_LEVEL "info"
+
+typedef struct {
+  char *footage_dir;   /* [storage] footage, absolute */
+  char *database_path; /* [storage] database, absolute */
+  char *http_host;     /* [http] listen, the host part: an IP literal ("127.0.0.1", "::1") */
+  int http_port;       /* [http] listen, the port part: 1..65535 */
+  char *log_level;     /* [log] level: "error", "warning", "info" or "debug" */
+  /* [recording], [reconnect], [retention]. recorder.footage_dir points at footage_dir above
+   * (not separately owned). */
+  HwRecorderOptions recorder;
+  /* [camera.<id>] sections in file order, each with source "config". */
+  HwCameraConfig **cameras;
+  size_t n_cameras;
+  /* Things worth telling the operator that do not stop the daemon (e.g. a world-readable file
+   * holding camera passwords). NULL-terminated; the caller decides whether to log them. */
+  char **warnings;
+} HwConfig;
+
+/* Reads and validates the file at path. Returns a new HwConfig (free with hw_config_free), or
+ * NULL with error set (domain HW_CONFIG_ERROR), its message shaped
+ * "<path>:<line>: [<section>] <key>: <what is wrong>". Nothing is partially applied. */
+HwConfig *hw_config_load(const char *path, GError **error);
+
+/* The configuration used without a file: the defaults of every key, no cameras. Never NULL. */
+HwConfig *hw_config_new_default(void);
+
+void hw_config_free(HwConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwConfig, hw_config_free)
+
+/* The value parsers, public so that the API (later) validates input the same way.
+ * Durations: a non-negative integer with a unit ms, s, m or h ("500ms", "10s"); "0" alone is
+ * accepted. Sizes: a non-negative integer of bytes, optionally followed by K, M, G or T (binary
+ * multiples, 1K = 1024) and an optional B. Both return FALSE on bad syntax or overflow and leave
+ * *ret untouched. */
+gboolean hw_config_parse_duration(const char *s, int64_t *ret_ns);
+gboolean hw_config_parse_size(const char *s, int64_t *ret_bytes);
+
+G_END_DECLS

@@ -1,0 +1,442 @@
+/* Tests of daemon/hw_config: the example file validates, defaults apply, and every kind of
+ * mistake an operator can make comes back as "<file>:<line>: [<section>] <key>: <what>". */
+#include "daemon/hw_config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+typedef struct {
+  char *dir;
+  char *path;
+} Fixture;
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+  f->dir = g_dir_make_tmp("hw-config-XXXXXX", NULL);
+  g_assert_nonnull(f->dir);
+  f->path = g_build_filename(f->dir, "hallwatch.conf", NULL);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+  g_unlink(f->path);
+  g_rmdir(f->dir);
+  g_free(f->path);
+  g_free(f->dir);
+}
+
+static HwConfig *load_text(Fixture *f, const char *text, GError **error)
+{
+  g_assert_true(g_file_set_contents(f->path, text, -1, NULL));
+  return hw_config_load(f->path, error);
+}
+
+/* Loads text, expects failure with exactly "<path>:<expected>" as the message. */
+static void assert_error(Fixture *f, const char *text, HwConfigError code, const char *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(f, text, &error);
+  g_assert_null(c);
+  g_assert_nonnull(error);
+  g_autofree char *want = g_strdup_printf("%s:%s", f->path, expected);
+  g_assert_cmpstr(error->message, ==, want);
+  g_assert_error(error, HW_CONFIG_ERROR, (gint)code);
+}
+
+#define CAM "[camera.w1]\nurl = rtsp://192.0.2.1/s\n"
+
+static void test_example_loads(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = hw_config_load(HW_CONFIG_EXAMPLE, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(c);
+  g_assert_cmpstr(c->footage_dir, ==, "/var/lib/hallwatch/footage");
+  g_assert_cmpstr(c->database_path, ==, "/var/lib/hallwatch/hallwatch.db");
+  g_assert_cmpstr(c->recorder.footage_dir, ==, c->footage_dir);
+  g_assert_cmpstr(c->http_host, ==, "127.0.0.1");
+  g_assert_cmpint(c->http_port, ==, 8080);
+  g_assert_cmpstr(c->log_level, ==, "info");
+  g_assert_cmpint(c->recorder.file_span_ns, ==, 60 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.fragment_max_ns, ==, 2 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.stall_timeout_ns, ==, 10 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.clock_bound_ns, ==, 2 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.index_interval_ns, ==, 500 * HW_NS_PER_MS);
+  g_assert_cmpint(c->recorder.backoff_min_ns, ==, 1 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.backoff_max_ns, ==, 30 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.backoff_reset_ns, ==, 60 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.retain_days, ==, 30);
+  g_assert_cmpint(c->recorder.retain_bytes, ==, 0);
+  g_assert_cmpint(c->recorder.min_free_bytes, ==, INT64_C(1) << 30);
+  g_assert_cmpint(c->recorder.retention_interval_ns, ==, 10 * HW_NS_PER_S);
+
+  g_assert_cmpuint(c->n_cameras, ==, 1);
+  const HwCameraConfig *cam = c->cameras[0];
+  g_assert_cmpstr(cam->id, ==, "window-01");
+  g_assert_cmpstr(cam->name, ==, "Window 01");
+  g_assert_cmpstr(cam->url, ==, "rtsp://192.0.2.10:554/Streaming/Channels/101");
+  g_assert_cmpstr(cam->substream_url, ==, "rtsp://192.0.2.10:554/Streaming/Channels/102");
+  g_assert_cmpstr(cam->username, ==, "admin");
+  g_assert_cmpstr(cam->password, ==, "secret");
+  g_assert_cmpstr(cam->source, ==, "config");
+  g_assert_cmpint(cam->transport, ==, HW_TRANSPORT_TCP);
+  g_assert_cmpint(cam->clock, ==, HW_CLOCK_LOCAL);
+  g_assert_true(cam->enabled);
+  g_assert_cmpint(cam->retain_days, ==, 0);
+  g_assert_cmpint(cam->retain_bytes, ==, 0);
+}
+
+/* The example claims to show every default: loading it must equal loading nothing. */
+static void test_example_shows_defaults(void)
+{
+  g_autoptr(HwConfig) ex = hw_config_load(HW_CONFIG_EXAMPLE, NULL);
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  g_assert_nonnull(ex);
+  HwRecorderOptions a = ex->recorder, b = def->recorder;
+  a.footage_dir = b.footage_dir = NULL;
+  g_assert_cmpmem(&a, sizeof a, &b, sizeof b);
+  g_assert_cmpstr(ex->footage_dir, ==, def->footage_dir);
+  g_assert_cmpstr(ex->database_path, ==, def->database_path);
+  g_assert_cmpstr(ex->http_host, ==, def->http_host);
+  g_assert_cmpint(ex->http_port, ==, def->http_port);
+  g_assert_cmpstr(ex->log_level, ==, def->log_level);
+}
+
+static void test_defaults_applied(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(f, "# nothing but a camera\n" CAM, &error);
+  g_assert_no_error(error);
+  HwRecorderOptions want;
+  hw_recorder_options_init(&want);
+  want.footage_dir = c->recorder.footage_dir;
+  g_assert_cmpmem(&c->recorder, sizeof want, &want, sizeof want);
+  g_assert_cmpstr(c->footage_dir, ==, HW_CONFIG_DEFAULT_FOOTAGE);
+  g_assert_cmpstr(c->database_path, ==, HW_CONFIG_DEFAULT_DATABASE);
+  g_assert_cmpstr(c->http_host, ==, "127.0.0.1");
+  g_assert_cmpint(c->http_port, ==, 8080);
+  g_assert_cmpstr(c->log_level, ==, "info");
+  g_assert_cmpuint(c->n_cameras, ==, 1);
+  const HwCameraConfig *cam = c->cameras[0];
+  g_assert_cmpstr(cam->id, ==, "w1");
+  g_assert_cmpstr(cam->name, ==, "w1");
+  g_assert_null(cam->substream_url);
+  g_assert_null(cam->username);
+  g_assert_null(cam->password);
+  g_assert_cmpint(cam->transport, ==, HW_TRANSPORT_TCP);
+  g_assert_cmpint(cam->clock, ==, HW_CLOCK_LOCAL);
+  g_assert_true(cam->enabled);
+  g_assert_cmpstr(cam->source, ==, "config");
+  g_assert_nonnull(c->warnings);
+  g_assert_null(c->warnings[0]);
+}
+
+static void test_empty_file(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(f, "", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(c->n_cameras, ==, 0);
+}
+
+static void test_values_override(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(f,
+                                    "[http]\nlisten = [::1]:9000\n"
+                                    "[recording]\nfile_span = 5m\nindex_interval = 250ms\n"
+                                    "[reconnect]\nbackoff_max = 1h\n"
+                                    "[retention]\nbytes = 500G\nmin_free = 10M\ndays = 7\n"
+                                    "[log]\nlevel = debug\n"
+                                    "[camera.b]\nurl = rtsps://cam.example/x\ntransport = udp\n"
+                                    "clock = camera\nenabled = false\nretain_bytes = 123\n"
+                                    "[camera.a]\nurl = rtsp://[2001:db8::1]:554/x\n",
+                                    &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->http_host, ==, "::1");
+  g_assert_cmpint(c->http_port, ==, 9000);
+  g_assert_cmpint(c->recorder.file_span_ns, ==, 300 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.index_interval_ns, ==, 250 * HW_NS_PER_MS);
+  g_assert_cmpint(c->recorder.backoff_max_ns, ==, 3600 * HW_NS_PER_S);
+  g_assert_cmpint(c->recorder.retain_bytes, ==, INT64_C(500) << 30);
+  g_assert_cmpint(c->recorder.min_free_bytes, ==, INT64_C(10) << 20);
+  g_assert_cmpint(c->recorder.retain_days, ==, 7);
+  g_assert_cmpstr(c->log_level, ==, "debug");
+  g_assert_cmpuint(c->n_cameras, ==, 2);
+  /* file order, not sorted */
+  g_assert_cmpstr(c->cameras[0]->id, ==, "b");
+  g_assert_cmpint(c->cameras[0]->transport, ==, HW_TRANSPORT_UDP);
+  g_assert_cmpint(c->cameras[0]->clock, ==, HW_CLOCK_CAMERA);
+  g_assert_false(c->cameras[0]->enabled);
+  g_assert_cmpint(c->cameras[0]->retain_bytes, ==, 123);
+  g_assert_cmpstr(c->cameras[1]->id, ==, "a");
+}
+
+static void test_parse_duration(void)
+{
+  int64_t v = -1;
+  g_assert_true(hw_config_parse_duration("500ms", &v));
+  g_assert_cmpint(v, ==, 500 * HW_NS_PER_MS);
+  g_assert_true(hw_config_parse_duration("0", &v));
+  g_assert_cmpint(v, ==, 0);
+  g_assert_true(hw_config_parse_duration("2h", &v));
+  g_assert_cmpint(v, ==, 7200 * HW_NS_PER_S);
+  v = 42;
+  const char *bad[] = {"", "10", "s", "-1s", "1.5s", "10 s", "10sec", "1d", "99999999999999999999h",
+                       "9999999999999h"};
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+    g_assert_false(hw_config_parse_duration(bad[i], &v));
+  g_assert_cmpint(v, ==, 42);
+}
+
+static void test_parse_size(void)
+{
+  int64_t v = -1;
+  g_assert_true(hw_config_parse_size("123", &v));
+  g_assert_cmpint(v, ==, 123);
+  g_assert_true(hw_config_parse_size("10M", &v));
+  g_assert_cmpint(v, ==, INT64_C(10) << 20);
+  g_assert_true(hw_config_parse_size("5GiB", &v));
+  g_assert_cmpint(v, ==, INT64_C(5) << 30);
+  g_assert_true(hw_config_parse_size("2tb", &v));
+  g_assert_cmpint(v, ==, INT64_C(2) << 40);
+  v = 42;
+  const char *bad[] = {"", "G", "-1", "1.5G", "10 M", "10X", "9000000000T", "1GG"};
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+    g_assert_false(hw_config_parse_size(bad[i], &v));
+  g_assert_cmpint(v, ==, 42);
+}
+
+static void test_error_transport(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[storage]\n\n[camera.window-01]\nurl = rtsp://192.0.2.10/x\ntransport = tpc\n",
+               HW_CONFIG_ERROR_INVALID,
+               "5: [camera.window-01] transport: expected tcp or udp, got 'tpc'");
+}
+
+static void test_error_clock(Fixture *f, gconstpointer data)
+{
+  assert_error(f, CAM "clock = gps\n", HW_CONFIG_ERROR_INVALID,
+               "3: [camera.w1] clock: expected local or camera, got 'gps'");
+}
+
+static void test_error_unknown_key(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[recording]\nfile_span = 60s\nfile_spam = 30s\n", HW_CONFIG_ERROR_UNKNOWN,
+               "3: [recording] file_spam: unknown key (known: file_span, fragment_max, "
+               "stall_timeout, clock_bound, index_interval)");
+}
+
+static void test_error_unknown_camera_key(Fixture *f, gconstpointer data)
+{
+  assert_error(f, CAM "pasword = x\n", HW_CONFIG_ERROR_UNKNOWN,
+               "3: [camera.w1] pasword: unknown key (known: name, url, substream_url, username, "
+               "password, transport, clock, enabled, retain_days, retain_bytes)");
+}
+
+static void test_error_locale_key(Fixture *f, gconstpointer data)
+{
+  assert_error(f, CAM "name[fr] = Guichet\n", HW_CONFIG_ERROR_UNKNOWN,
+               "3: [camera.w1] name[fr]: unknown key");
+}
+
+static void test_error_unknown_section(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
+               "retention, camera.<id>)");
+}
+
+static void test_error_camera_id(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[camera.win dow]\nurl = rtsp://h/x\n", HW_CONFIG_ERROR_INVALID,
+               "1: [camera.win dow]: camera id must be 1 to 63 characters of A-Z a-z 0-9 . _ -");
+  assert_error(f, "\n[camera.]\nurl = rtsp://h/x\n", HW_CONFIG_ERROR_INVALID,
+               "2: [camera.]: camera id must be 1 to 63 characters of A-Z a-z 0-9 . _ -");
+  g_autofree char *long_id = g_strnfill(64, 'a');
+  g_autofree char *text = g_strdup_printf("[camera.%s]\nurl = rtsp://h/x\n", long_id);
+  g_autofree char *want =
+    g_strdup_printf("1: [camera.%s]: camera id must be 1 to 63 characters of A-Z a-z 0-9 . _ -",
+                    long_id);
+  assert_error(f, text, HW_CONFIG_ERROR_INVALID, want);
+}
+
+static void test_error_url(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[camera.w1]\nurl = http://192.0.2.1/x\n", HW_CONFIG_ERROR_INVALID,
+               "2: [camera.w1] url: expected an rtsp:// or rtsps:// URL, got 'http://192.0.2.1/x'");
+  assert_error(f, CAM "substream_url = 192.0.2.1/y\n", HW_CONFIG_ERROR_INVALID,
+               "3: [camera.w1] substream_url: expected an rtsp:// or rtsps:// URL, got "
+               "'192.0.2.1/y'");
+  assert_error(f, "[camera.w1]\nname = x\n", HW_CONFIG_ERROR_MISSING,
+               "1: [camera.w1] url: missing; every camera needs an rtsp:// URL");
+}
+
+/* The message must not echo a URL that carries a password. */
+static void test_error_url_credentials(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[camera.w1]\nurl = rtsp://admin:hunter2@192.0.2.1/x\n", HW_CONFIG_ERROR_INVALID,
+               "2: [camera.w1] url: put credentials in username and password, not in the URL");
+}
+
+static void test_error_credentials_pair(Fixture *f, gconstpointer data)
+{
+  assert_error(f, CAM "username = admin\n", HW_CONFIG_ERROR_MISSING,
+               "3: [camera.w1] username: username without password");
+  assert_error(f, CAM "\npassword = s\n", HW_CONFIG_ERROR_MISSING,
+               "4: [camera.w1] password: password without username");
+}
+
+static void test_error_duration(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[reconnect]\nbackoff_min = 10\n", HW_CONFIG_ERROR_INVALID,
+               "2: [reconnect] backoff_min: expected a duration like 500ms, 10s, 5m or 1h, got '10'");
+  assert_error(f, "[recording]\nstall_timeout = 0\n", HW_CONFIG_ERROR_INVALID,
+               "2: [recording] stall_timeout: must be more than 0, got '0'");
+  assert_error(f, "[recording]\nfragment_max = 2m\n", HW_CONFIG_ERROR_INVALID,
+               "2: [recording] fragment_max: fragment_max must not be longer than file_span");
+  assert_error(f, "[reconnect]\nbackoff_max = 500ms\n", HW_CONFIG_ERROR_INVALID,
+               "2: [reconnect] backoff_max: backoff_min must not be longer than backoff_max");
+}
+
+static void test_error_size(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[retention]\nmin_free = 5 GB\n", HW_CONFIG_ERROR_INVALID,
+               "2: [retention] min_free: expected a size like 500G, 10M or a number of bytes, got "
+               "'5 GB'");
+  assert_error(f, "[retention]\ndays = -1\n", HW_CONFIG_ERROR_INVALID,
+               "2: [retention] days: expected a number of days from 0 to 36500, got '-1'");
+  assert_error(f, CAM "enabled = maybe\n", HW_CONFIG_ERROR_INVALID,
+               "3: [camera.w1] enabled: expected true or false, got 'maybe'");
+}
+
+static void test_error_listen(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[http]\nlisten = 0.0.0.0:8080\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] listen: listen must be on 127.0.0.1/::1 until sign-in is configured, "
+               "got '0.0.0.0:8080'");
+  assert_error(f, "[http]\nlisten = [2001:db8::1]:8080\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] listen: listen must be on 127.0.0.1/::1 until sign-in is configured, "
+               "got '[2001:db8::1]:8080'");
+  assert_error(f, "[http]\nlisten = 127.0.0.1:70000\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] listen: port must be a number from 1 to 65535, got '70000'");
+  assert_error(f, "[http]\nlisten = 127.0.0.1:0\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] listen: port must be a number from 1 to 65535, got '0'");
+  assert_error(f, "[http]\nlisten = 8080\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] listen: expected host:port like 127.0.0.1:8080 or [::1]:8080, got '8080'");
+  assert_error(f, "[http]\nlisten = ::1:8080\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] listen: expected host:port like 127.0.0.1:8080 or [::1]:8080, got "
+               "'::1:8080'");
+  assert_error(f, "[http]\nlisten = hallwatch.local:8080\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] listen: host must be an IP address (or localhost), got "
+               "'hallwatch.local'");
+
+  g_autoptr(HwConfig) c = load_text(f, "[http]\nlisten = localhost:81\n", NULL);
+  g_assert_nonnull(c);
+  g_assert_cmpstr(c->http_host, ==, "127.0.0.1");
+  g_assert_cmpint(c->http_port, ==, 81);
+}
+
+static void test_error_storage(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "[storage]\nfootage = footage\n", HW_CONFIG_ERROR_INVALID,
+               "2: [storage] footage: expected an absolute path, got 'footage'");
+  assert_error(f, "[log]\nlevel = verbose\n", HW_CONFIG_ERROR_INVALID,
+               "2: [log] level: expected error, warning, info or debug, got 'verbose'");
+}
+
+/* GKeyFile would merge these silently; the scan must refuse them. */
+static void test_duplicate_section(Fixture *f, gconstpointer data)
+{
+  assert_error(f, CAM "[storage]\n" CAM, HW_CONFIG_ERROR_DUPLICATE,
+               "4: [camera.w1]: section given twice (first on line 1)");
+}
+
+static void test_duplicate_key(Fixture *f, gconstpointer data)
+{
+  assert_error(f, CAM "transport = udp\nurl = rtsp://192.0.2.2/s\n", HW_CONFIG_ERROR_DUPLICATE,
+               "4: [camera.w1] url: key given twice (first on line 2)");
+  /* "url=" and "url  =" are the same key to GKeyFile */
+  assert_error(f, "[storage]\nfootage=/a\n  footage  = /b\n", HW_CONFIG_ERROR_DUPLICATE,
+               "3: [storage] footage: key given twice (first on line 2)");
+}
+
+static void test_error_syntax(Fixture *f, gconstpointer data)
+{
+  assert_error(f, "footage = /x\n[storage]\n", HW_CONFIG_ERROR_SYNTAX,
+               "1: key before the first [section]");
+  assert_error(f, "[storage]\nthis is not a pair\n", HW_CONFIG_ERROR_SYNTAX,
+               "2: expected key = value, a [section] or a # comment");
+  assert_error(f, "[storage]\n= /x\n", HW_CONFIG_ERROR_SYNTAX,
+               "2: expected key = value, a [section] or a # comment");
+  assert_error(f, "[camera.w1]   # window one\nurl = rtsp://h/x\n", HW_CONFIG_ERROR_SYNTAX,
+               "1: expected a section header like [storage], alone on its line (comments go on "
+               "their own line)");
+  assert_error(f, "[storage\n", HW_CONFIG_ERROR_SYNTAX,
+               "1: expected a section header like [storage], alone on its line (comments go on "
+               "their own line)");
+  assert_error(f, "[storage]\r\nfootage = /x\r\n\xff\n", HW_CONFIG_ERROR_SYNTAX,
+               "3: not valid UTF-8");
+  assert_error(f, CAM "name = bad \\q escape\n", HW_CONFIG_ERROR_INVALID,
+               "3: [camera.w1] name: invalid escape sequence (write \\\\ for a backslash)");
+  assert_error(f, CAM "username = u\npassword = trailing\\\n", HW_CONFIG_ERROR_INVALID,
+               "4: [camera.w1] password: invalid escape sequence (write \\\\ for a backslash)");
+}
+
+static void test_missing_file(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = hw_config_load(f->path, &error);
+  g_assert_null(c);
+  g_assert_error(error, HW_CONFIG_ERROR, HW_CONFIG_ERROR_READ);
+  g_assert_true(g_str_has_prefix(error->message, f->path));
+}
+
+static void test_world_readable_password_warns(Fixture *f, gconstpointer data)
+{
+  g_autoptr(HwConfig) c = load_text(f, CAM "username = u\npassword = p\n", NULL);
+  g_assert_nonnull(c);
+  g_assert_cmpint(g_chmod(f->path, 0644), ==, 0);
+  g_clear_pointer(&c, hw_config_free);
+  c = hw_config_load(f->path, NULL);
+  g_assert_nonnull(c->warnings[0]);
+  g_assert_nonnull(strstr(c->warnings[0], "chmod o-r"));
+  g_assert_null(strstr(c->warnings[0], "p\n"));
+  g_assert_cmpint(g_chmod(f->path, 0640), ==, 0);
+  g_clear_pointer(&c, hw_config_free);
+  c = hw_config_load(f->path, NULL);
+  g_assert_null(c->warnings[0]);
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+#define FT(name, fn) g_test_add("/daemon/config/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  g_test_add_func("/daemon/config/example_loads", test_example_loads);
+  g_test_add_func("/daemon/config/example_shows_defaults", test_example_shows_defaults);
+  g_test_add_func("/daemon/config/parse_duration", test_parse_duration);
+  g_test_add_func("/daemon/config/parse_size", test_parse_size);
+  FT("defaults_applied", test_defaults_applied);
+  FT("empty_file", test_empty_file);
+  FT("values_override", test_values_override);
+  FT("error_transport", test_error_transport);
+  FT("error_clock", test_error_clock);
+  FT("error_unknown_key", test_error_unknown_key);
+  FT("error_unknown_camera_key", test_error_unknown_camera_key);
+  FT("error_locale_key", test_error_locale_key);
+  FT("error_unknown_section", test_error_unknown_section);
+  FT("error_camera_id", test_error_camera_id);
+  FT("error_url", test_error_url);
+  FT("error_url_credentials", test_error_url_credentials);
+  FT("error_credentials_pair", test_error_credentials_pair);
+  FT("error_duration", test_error_duration);
+  FT("error_size", test_error_size);
+  FT("error_listen", test_error_listen);
+  FT("error_storage", test_error_storage);
+  FT("duplicate_section", test_duplicate_section);
+  FT("duplicate_key", test_duplicate_key);
+  FT("error_syntax", test_error_syntax);
+  FT("missing_file", test_missing_file);
+  FT("world_readable_password_warns", test_world_readable_password_warns);
+  return g_test_run();
+}
