@@ -9,7 +9,7 @@
 
 #include "sql/hw_store_private.h"
 
-G_DEFINE_QUARK(hw-store-error-quark, hw_store_error)
+G_DEFINE_QUARK(hw - store - error - quark, hw_store_error)
 
 /* Long enough to ride out a checkpoint or an operator's sqlite3 shell; short enough that a stuck
  * lock surfaces as an error the index thread reports instead of a silent hang. */
@@ -23,7 +23,7 @@ G_DEFINE_QUARK(hw-store-error-quark, hw_store_error)
 /* A hold is live if it is not released and has not expired by ?1 (now), and it protects a file
  * of its camera whose [start_ns, end_ns) it overlaps. */
 #define NOT_HELD                                                                                   \
-  "NOT EXISTS (SELECT 1 FROM holds h WHERE h.camera = f.camera AND h.released_ns = 0"             \
+  "NOT EXISTS (SELECT 1 FROM holds h WHERE h.camera = f.camera AND h.released_ns = 0"              \
   " AND (h.until_ns = 0 OR h.until_ns > ?1) AND h.from_ns < f.end_ns AND h.to_ns > f.start_ns)"
 
 typedef enum {
@@ -64,63 +64,69 @@ typedef enum {
 } StmtId;
 
 static const char *const stmt_sql[ST_COUNT] = {
-  [ST_BEGIN] = "BEGIN IMMEDIATE",
-  [ST_COMMIT] = "COMMIT",
-  [ST_ROLLBACK] = "ROLLBACK",
-  [ST_SAVEPOINT] = "SAVEPOINT hw_op",
-  [ST_RELEASE] = "RELEASE hw_op",
-  [ST_ROLLBACK_TO] = "ROLLBACK TO hw_op",
-  [ST_FILE_INSERT] = "INSERT INTO files (camera, stream, path, codec, audio_codec, width, height,"
-                     " start_ns, end_ns, size, init_size, closed, sha256, clock_mode,"
-                     " clock_offset_ns, run_id)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-  [ST_FILE_GET] = "SELECT " FILE_COLS " FROM files WHERE id = ?1",
-  [ST_FILE_GET_BY_PATH] = "SELECT " FILE_COLS " FROM files WHERE path = ?1",
-  [ST_FILE_NEXT_SEQ] = "SELECT (SELECT coalesce(max(seq) + 1, 0) FROM fragments WHERE file_id = ?1)"
-                       " FROM files WHERE id = ?1",
-  [ST_FRAGMENT_INSERT] = "INSERT INTO fragments (" FRAGMENT_COLS ")"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-  [ST_FILE_EXTEND] = "UPDATE files SET size = max(size, ?2), end_ns = max(end_ns, ?3) WHERE id = ?1",
-  [ST_FILE_CLOSE] = "UPDATE files SET size = ?2, end_ns = ?3, sha256 = ?4, closed = 1 WHERE id = ?1",
-  [ST_FILE_DELETE] = "DELETE FROM files WHERE id = ?1",
-  [ST_FILE_SET_END] = "UPDATE files SET size = ?2, end_ns = ?3 WHERE id = ?1",
-  [ST_FRAGMENTS_CUT] = "DELETE FROM fragments WHERE file_id = ?1 AND seq >= ?2",
-  [ST_FILES_ALL] = "SELECT " FILE_COLS " FROM files ORDER BY start_ns, id",
-  [ST_FILES_OPEN] = "SELECT " FILE_COLS " FROM files WHERE closed = 0 ORDER BY start_ns, id",
-  [ST_FRAGMENTS_OF_FILE] = "SELECT " FRAGMENT_COLS " FROM fragments WHERE file_id = ?1 ORDER BY seq",
-  /* Ranges are half-open: [from, to) with from >= to is empty and overlaps nothing.
-   * The lower bound on start_ns (from minus the longest file this stream ever had) turns the
-   * overlap test into a bounded index range instead of a walk over the stream's whole history. */
-  [ST_FILES_IN_RANGE] = "SELECT " FILE_COLS " FROM files"
-                        " WHERE camera = ?1 AND stream = ?2 AND start_ns < ?4 AND end_ns > ?3 AND ?3 < ?4"
-                        " AND start_ns >= ?3 - coalesce((SELECT max_span_ns FROM file_spans"
-                        "   WHERE camera = ?1 AND stream = ?2), 0)"
-                        " ORDER BY start_ns, id",
-  [ST_LAST_END] = "SELECT coalesce(max(end_ns), 0) FROM files WHERE camera = ?1 AND stream = ?2",
-  [ST_NEXT_RUN_ID] = "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
-                     " WHERE key = 'last_run_id' RETURNING CAST(value AS INTEGER)",
-  [ST_OUTAGE_OPEN] = "INSERT INTO outages (camera, stream, start_ns, end_ns, reason, detail)"
-                     " VALUES (?1, ?2, ?3, 0, ?4, ?5)",
-  [ST_OUTAGE_CLOSE] = "UPDATE outages SET end_ns = ?2 WHERE id = ?1 AND end_ns = 0",
-  /* max(): after a clock step back the daemon's "now" may precede the outage's start. */
-  [ST_OUTAGE_CLOSE_ALL] = "UPDATE outages SET end_ns = max(?1, start_ns) WHERE end_ns = 0",
-  [ST_OUTAGES_IN_RANGE] = "SELECT " OUTAGE_COLS " FROM outages"
-                          " WHERE camera = ?1 AND stream = ?2 AND start_ns < ?4"
-                          " AND (end_ns = 0 OR end_ns > ?3) AND ?3 < ?4 ORDER BY start_ns, id",
-  [ST_HOLD_ADD] = "INSERT INTO holds (camera, from_ns, to_ns, reason, until_ns, created_ns)"
-                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-  [ST_HOLD_RELEASE] = "UPDATE holds SET released_ns = ?2 WHERE id = ?1 AND released_ns = 0",
-  [ST_DELETABLE_ALL] = "SELECT " FILE_COLS " FROM files f WHERE f.closed = 1 AND " NOT_HELD
-                       " ORDER BY f.start_ns, f.id LIMIT ?2",
-  [ST_DELETABLE_CAMERA] = "SELECT " FILE_COLS " FROM files f WHERE f.camera = ?3 AND f.closed = 1"
-                          " AND " NOT_HELD " ORDER BY f.start_ns, f.id LIMIT ?2",
-  [ST_USAGE_ALL] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files",
-  [ST_USAGE_CAMERA] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files"
-                      " WHERE camera = ?1",
-  /* A camera that moves from the config file to the API keeps its creation time. */
-  [ST_CAMERA_UPSERT] = "INSERT INTO cameras (id, source, created_ns) VALUES (?1, ?2, ?3)"
-                       " ON CONFLICT (id) DO UPDATE SET source = excluded.source"
-                       " WHERE source <> excluded.source",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT hw_op",
+    [ST_RELEASE] = "RELEASE hw_op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO hw_op",
+    [ST_FILE_INSERT] =
+        "INSERT INTO files (camera, stream, path, codec, audio_codec, width, height,"
+        " start_ns, end_ns, size, init_size, closed, sha256, clock_mode,"
+        " clock_offset_ns, run_id)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    [ST_FILE_GET] = "SELECT " FILE_COLS " FROM files WHERE id = ?1",
+    [ST_FILE_GET_BY_PATH] = "SELECT " FILE_COLS " FROM files WHERE path = ?1",
+    [ST_FILE_NEXT_SEQ] =
+        "SELECT (SELECT coalesce(max(seq) + 1, 0) FROM fragments WHERE file_id = ?1)"
+        " FROM files WHERE id = ?1",
+    [ST_FRAGMENT_INSERT] = "INSERT INTO fragments (" FRAGMENT_COLS ")"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_FILE_EXTEND] =
+        "UPDATE files SET size = max(size, ?2), end_ns = max(end_ns, ?3) WHERE id = ?1",
+    [ST_FILE_CLOSE] =
+        "UPDATE files SET size = ?2, end_ns = ?3, sha256 = ?4, closed = 1 WHERE id = ?1",
+    [ST_FILE_DELETE] = "DELETE FROM files WHERE id = ?1",
+    [ST_FILE_SET_END] = "UPDATE files SET size = ?2, end_ns = ?3 WHERE id = ?1",
+    [ST_FRAGMENTS_CUT] = "DELETE FROM fragments WHERE file_id = ?1 AND seq >= ?2",
+    [ST_FILES_ALL] = "SELECT " FILE_COLS " FROM files ORDER BY start_ns, id",
+    [ST_FILES_OPEN] = "SELECT " FILE_COLS " FROM files WHERE closed = 0 ORDER BY start_ns, id",
+    [ST_FRAGMENTS_OF_FILE] =
+        "SELECT " FRAGMENT_COLS " FROM fragments WHERE file_id = ?1 ORDER BY seq",
+    /* Ranges are half-open: [from, to) with from >= to is empty and overlaps nothing.
+     * The lower bound on start_ns (from minus the longest file this stream ever had) turns the
+     * overlap test into a bounded index range instead of a walk over the stream's whole history. */
+    [ST_FILES_IN_RANGE] =
+        "SELECT " FILE_COLS " FROM files"
+        " WHERE camera = ?1 AND stream = ?2 AND start_ns < ?4 AND end_ns > ?3 AND ?3 < ?4"
+        " AND start_ns >= ?3 - coalesce((SELECT max_span_ns FROM file_spans"
+        "   WHERE camera = ?1 AND stream = ?2), 0)"
+        " ORDER BY start_ns, id",
+    [ST_LAST_END] = "SELECT coalesce(max(end_ns), 0) FROM files WHERE camera = ?1 AND stream = ?2",
+    [ST_NEXT_RUN_ID] = "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+                       " WHERE key = 'last_run_id' RETURNING CAST(value AS INTEGER)",
+    [ST_OUTAGE_OPEN] = "INSERT INTO outages (camera, stream, start_ns, end_ns, reason, detail)"
+                       " VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+    [ST_OUTAGE_CLOSE] = "UPDATE outages SET end_ns = ?2 WHERE id = ?1 AND end_ns = 0",
+    /* max(): after a clock step back the daemon's "now" may precede the outage's start. */
+    [ST_OUTAGE_CLOSE_ALL] = "UPDATE outages SET end_ns = max(?1, start_ns) WHERE end_ns = 0",
+    [ST_OUTAGES_IN_RANGE] = "SELECT " OUTAGE_COLS " FROM outages"
+                            " WHERE camera = ?1 AND stream = ?2 AND start_ns < ?4"
+                            " AND (end_ns = 0 OR end_ns > ?3) AND ?3 < ?4 ORDER BY start_ns, id",
+    [ST_HOLD_ADD] = "INSERT INTO holds (camera, from_ns, to_ns, reason, until_ns, created_ns)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_HOLD_RELEASE] = "UPDATE holds SET released_ns = ?2 WHERE id = ?1 AND released_ns = 0",
+    [ST_DELETABLE_ALL] = "SELECT " FILE_COLS " FROM files f WHERE f.closed = 1 AND " NOT_HELD
+                         " ORDER BY f.start_ns, f.id LIMIT ?2",
+    [ST_DELETABLE_CAMERA] = "SELECT " FILE_COLS " FROM files f WHERE f.camera = ?3 AND f.closed = 1"
+                            " AND " NOT_HELD " ORDER BY f.start_ns, f.id LIMIT ?2",
+    [ST_USAGE_ALL] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files",
+    [ST_USAGE_CAMERA] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files"
+                        " WHERE camera = ?1",
+    /* A camera that moves from the config file to the API keeps its creation time. */
+    [ST_CAMERA_UPSERT] = "INSERT INTO cameras (id, source, created_ns) VALUES (?1, ?2, ?3)"
+                         " ON CONFLICT (id) DO UPDATE SET source = excluded.source"
+                         " WHERE source <> excluded.source",
 };
 
 struct HwStore {
@@ -133,10 +139,11 @@ struct HwStore {
   sqlite3_stmt *stmts[ST_COUNT];
 };
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------------
+ */
 
 static void G_GNUC_PRINTF(4, 5)
-set_error(GError **error, sqlite3 *db, int code, const char *fmt, ...)
+    set_error(GError **error, sqlite3 *db, int code, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -169,7 +176,7 @@ static void copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
 
 /* Steps a statement that returns no rows. fmt names what was being done, for the error. */
 static bool G_GNUC_PRINTF(4, 5)
-step_done(HwStore *s, sqlite3_stmt *st, GError **error, const char *fmt, ...)
+    step_done(HwStore *s, sqlite3_stmt *st, GError **error, const char *fmt, ...)
 {
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE || rc == SQLITE_ROW)
@@ -296,15 +303,15 @@ static GArray *collect(HwStore *s, sqlite3_stmt *st, size_t item_size, RowFn fn,
     return true;                                                                                   \
   } while (0)
 
-/* ---- open, migrations, close ------------------------------------------------------------------ */
+/* ---- open, migrations, close ------------------------------------------------------------------
+ */
 
 static bool exec(sqlite3 *db, int code, const char *sql, GError **error, const char *what)
 {
   char *msg = NULL;
   if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
     return true;
-  g_set_error(error, HW_STORE_ERROR, code, "%s: %s", what,
-              msg != NULL ? msg : sqlite3_errmsg(db));
+  g_set_error(error, HW_STORE_ERROR, code, "%s: %s", what, msg != NULL ? msg : sqlite3_errmsg(db));
   sqlite3_free(msg);
   return false;
 }
@@ -498,8 +505,8 @@ HwStore *hw_store_open_with_migrations(const char *path, const HwStoreMigration 
     goto fail;
 
   for (int i = 0; i < ST_COUNT; i++) {
-    if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[i],
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[i], NULL) !=
+        SQLITE_OK) {
       set_error(&local, s->db, HW_STORE_ERROR_OPEN, "preparing statement \"%s\"", stmt_sql[i]);
       goto fail;
     }
@@ -554,7 +561,8 @@ const char *hw_store_uuid(HwStore *store)
   return store->uuid;
 }
 
-/* ---- transactions ------------------------------------------------------------------------------ */
+/* ---- transactions ------------------------------------------------------------------------------
+ */
 
 bool hw_store_begin(HwStore *store, GError **error)
 {
@@ -606,7 +614,8 @@ void hw_store_rollback(HwStore *store)
   g_rec_mutex_unlock(&store->lock);
 }
 
-/* ---- recording index --------------------------------------------------------------------------- */
+/* ---- recording index ---------------------------------------------------------------------------
+ */
 
 bool hw_store_file_insert(HwStore *store, const HwStoreFile *file, int64_t *ret_id, GError **error)
 {
@@ -637,8 +646,7 @@ bool hw_store_file_insert(HwStore *store, const HwStoreFile *file, int64_t *ret_
   return true;
 }
 
-static bool fragments_insert(HwStore *store, const HwStoreFragment *frags, size_t n,
-                             GError **error)
+static bool fragments_insert(HwStore *store, const HwStoreFragment *frags, size_t n, GError **error)
 {
   int64_t file_id = frags[0].file_id;
   int64_t next_seq, size = 0;
@@ -671,7 +679,8 @@ static bool fragments_insert(HwStore *store, const HwStoreFragment *frags, size_
     }
     if (g->seq != next_seq) {
       g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID,
-                  "appending fragment %d of file %" G_GINT64_FORMAT ": %s (expected seq %" G_GINT64_FORMAT ")",
+                  "appending fragment %d of file %" G_GINT64_FORMAT
+                  ": %s (expected seq %" G_GINT64_FORMAT ")",
                   (int)g->seq, file_id, g->seq < next_seq ? "already stored" : "out of order",
                   next_seq);
       return false;
@@ -684,8 +693,8 @@ static bool fragments_insert(HwStore *store, const HwStoreFragment *frags, size_
     sqlite3_bind_int64(st, 6, g->duration_ns);
     sqlite3_bind_int(st, 7, g->frames);
     sqlite3_bind_int(st, 8, g->keyframe_start ? 1 : 0);
-    if (!step_done(store, st, error, "appending fragment %d of file %" G_GINT64_FORMAT,
-                   (int)g->seq, file_id))
+    if (!step_done(store, st, error, "appending fragment %d of file %" G_GINT64_FORMAT, (int)g->seq,
+                   file_id))
       return false;
     sqlite3_reset(st);
     size = MAX(size, g->offset + g->length);
@@ -743,8 +752,8 @@ bool hw_store_file_close(HwStore *store, int64_t file_id, int64_t size, hw_time_
   return change_one(store, st, file_id, error, "closing file", "no such file");
 }
 
-static bool file_get(HwStore *store, StmtId id, int64_t file_id, const char *path,
-                     HwStoreFile *ret, GError **error)
+static bool file_get(HwStore *store, StmtId id, int64_t file_id, const char *path, HwStoreFile *ret,
+                     GError **error)
 {
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
   AUTO_STMT st = store->stmts[id];
@@ -873,7 +882,8 @@ bool hw_store_fragments_of_file(HwStore *store, int64_t file_id, HwStoreFragment
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
   AUTO_STMT st = store->stmts[ST_FRAGMENTS_OF_FILE];
   sqlite3_bind_int64(st, 1, file_id);
-  GArray *items = collect(store, st, sizeof(HwStoreFragment), fragment_row, error, "listing the fragments of a file");
+  GArray *items = collect(store, st, sizeof(HwStoreFragment), fragment_row, error,
+                          "listing the fragments of a file");
   HAND_OVER(items, ret, ret_n);
 }
 
@@ -889,15 +899,15 @@ bool hw_store_files_in_range(HwStore *store, const char *camera, const char *str
   sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, from);
   sqlite3_bind_int64(st, 4, to);
-  GArray *items = collect(store, st, sizeof(HwStoreFile), file_row, error, "listing files in a time range");
+  GArray *items =
+      collect(store, st, sizeof(HwStoreFile), file_row, error, "listing files in a time range");
   HAND_OVER(items, ret, ret_n);
 }
 
-bool hw_store_last_end(HwStore *store, const char *camera, const char *stream,
-                       hw_time_ns *ret_end, GError **error)
+bool hw_store_last_end(HwStore *store, const char *camera, const char *stream, hw_time_ns *ret_end,
+                       GError **error)
 {
-  g_return_val_if_fail(store != NULL && camera != NULL && stream != NULL && ret_end != NULL,
-                       false);
+  g_return_val_if_fail(store != NULL && camera != NULL && stream != NULL && ret_end != NULL, false);
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
   AUTO_STMT st = store->stmts[ST_LAST_END];
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
@@ -932,17 +942,18 @@ bool hw_store_next_run_id(HwStore *store, int64_t *ret, GError **error)
   return true;
 }
 
-/* ---- outages ----------------------------------------------------------------------------------- */
+/* ---- outages -----------------------------------------------------------------------------------
+ */
 
 static const char *const outage_names[] = {
-  [HW_OUTAGE_CAMERA_UNREACHABLE] = "camera_unreachable",
-  [HW_OUTAGE_AUTH_REFUSED] = "auth_refused",
-  [HW_OUTAGE_STREAM_STALLED] = "stream_stalled",
-  [HW_OUTAGE_STREAM_ERROR] = "stream_error",
-  [HW_OUTAGE_DAEMON_DOWN] = "daemon_down",
-  [HW_OUTAGE_DISK_FLOOR] = "disk_floor",
-  [HW_OUTAGE_CLOCK_STEP] = "clock_step",
-  [HW_OUTAGE_STORAGE_ERROR] = "storage_error",
+    [HW_OUTAGE_CAMERA_UNREACHABLE] = "camera_unreachable",
+    [HW_OUTAGE_AUTH_REFUSED] = "auth_refused",
+    [HW_OUTAGE_STREAM_STALLED] = "stream_stalled",
+    [HW_OUTAGE_STREAM_ERROR] = "stream_error",
+    [HW_OUTAGE_DAEMON_DOWN] = "daemon_down",
+    [HW_OUTAGE_DISK_FLOOR] = "disk_floor",
+    [HW_OUTAGE_CLOCK_STEP] = "clock_step",
+    [HW_OUTAGE_STORAGE_ERROR] = "storage_error",
 };
 
 const char *hw_outage_reason_name(HwOutageReason reason)
@@ -1008,11 +1019,13 @@ bool hw_store_outages_in_range(HwStore *store, const char *camera, const char *s
   sqlite3_bind_text(st, 2, stream, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, from);
   sqlite3_bind_int64(st, 4, to);
-  GArray *items = collect(store, st, sizeof(HwStoreOutage), outage_row, error, "listing outages in a time range");
+  GArray *items = collect(store, st, sizeof(HwStoreOutage), outage_row, error,
+                          "listing outages in a time range");
   HAND_OVER(items, ret, ret_n);
 }
 
-/* ---- holds and retention ----------------------------------------------------------------------- */
+/* ---- holds and retention -----------------------------------------------------------------------
+ */
 
 bool hw_store_hold_add(HwStore *store, const HwStoreHold *hold, int64_t *ret_id, GError **error)
 {
@@ -1025,8 +1038,7 @@ bool hw_store_hold_add(HwStore *store, const HwStoreHold *hold, int64_t *ret_id,
   bind_text_n(st, 4, hold->reason, sizeof hold->reason);
   sqlite3_bind_int64(st, 5, hold->until_ns);
   sqlite3_bind_int64(st, 6, hw_time_now());
-  if (!step_done(store, st, error, "adding a hold on %.*s", (int)sizeof hold->camera,
-                 hold->camera))
+  if (!step_done(store, st, error, "adding a hold on %.*s", (int)sizeof hold->camera, hold->camera))
     return false;
   if (ret_id != NULL)
     *ret_id = sqlite3_last_insert_rowid(store->db);
@@ -1053,12 +1065,13 @@ bool hw_store_deletable_files(HwStore *store, const char *camera, hw_time_ns now
   sqlite3_bind_int64(st, 2, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
   if (camera != NULL)
     sqlite3_bind_text(st, 3, camera, -1, SQLITE_STATIC);
-  GArray *items = collect(store, st, sizeof(HwStoreFile), file_row, error, "listing deletable files");
+  GArray *items =
+      collect(store, st, sizeof(HwStoreFile), file_row, error, "listing deletable files");
   HAND_OVER(items, ret, ret_n);
 }
 
-bool hw_store_usage(HwStore *store, const char *camera, int64_t *ret_bytes,
-                    hw_time_ns *ret_oldest, GError **error)
+bool hw_store_usage(HwStore *store, const char *camera, int64_t *ret_bytes, hw_time_ns *ret_oldest,
+                    GError **error)
 {
   g_return_val_if_fail(store != NULL, false);
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
@@ -1077,10 +1090,10 @@ bool hw_store_usage(HwStore *store, const char *camera, int64_t *ret_bytes,
   return true;
 }
 
-/* ---- cameras ----------------------------------------------------------------------------------- */
+/* ---- cameras -----------------------------------------------------------------------------------
+ */
 
-bool hw_store_camera_upsert(HwStore *store, const char *camera, const char *source,
-                            GError **error)
+bool hw_store_camera_upsert(HwStore *store, const char *camera, const char *source, GError **error)
 {
   g_return_val_if_fail(store != NULL && camera != NULL && source != NULL, false);
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);

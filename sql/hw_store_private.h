@@ -12,7 +12,8 @@ typedef struct {
   const char *sql;  /* the whole file, NUL-terminated */
 } HwStoreMigration;
 
-/* Generated from sql/migrations/NNNN_name.sql by sql/embed_migrations.cmake; version i+1 is entry i. */
+/* Generated from sql/migrations/NNNN_name.sql by sql/embed_migrations.cmake; version i+1 is entry
+ * i. */
 extern const HwStoreMigration hw_store_migrations[];
 extern const size_t hw_store_n_migrations;
 

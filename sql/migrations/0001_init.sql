@@ -14,7 +14,8 @@ INSERT INTO meta (key, value) VALUES ('last_run_id', '0');
 -- Every camera id that ever recorded, so footage keeps an owner after the camera leaves the
 -- config (files do not reference it: the recorder may index before the camera is upserted).
 CREATE TABLE cameras (
-  id         TEXT PRIMARY KEY NOT NULL CONSTRAINT camera_id_fits CHECK (length(id) BETWEEN 1 AND 63),
+  id         TEXT PRIMARY KEY NOT NULL
+             CONSTRAINT camera_id_fits CHECK (length(id) BETWEEN 1 AND 63),
   source     TEXT NOT NULL CONSTRAINT camera_source_known CHECK (source IN ('config', 'api')),
   created_ns INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
@@ -27,7 +28,8 @@ CREATE TABLE files (
   path            TEXT NOT NULL UNIQUE
                   CONSTRAINT file_path_fits CHECK (length(CAST(path AS BLOB)) BETWEEN 1 AND 255),
   codec           TEXT NOT NULL CONSTRAINT file_codec_known CHECK (codec IN ('h264', 'h265')),
-  audio_codec     TEXT NOT NULL DEFAULT '' CONSTRAINT file_audio_codec_known CHECK (audio_codec IN ('aac', '')),
+  audio_codec     TEXT NOT NULL DEFAULT ''
+                  CONSTRAINT file_audio_codec_known CHECK (audio_codec IN ('aac', '')),
   width           INTEGER NOT NULL CONSTRAINT file_width_valid CHECK (width >= 0),
   height          INTEGER NOT NULL CONSTRAINT file_height_valid CHECK (height >= 0),
   start_ns        INTEGER NOT NULL,
@@ -37,8 +39,10 @@ CREATE TABLE files (
   init_size       INTEGER NOT NULL DEFAULT 0 CONSTRAINT file_init_size_valid CHECK (init_size >= 0),
   closed          INTEGER NOT NULL DEFAULT 0 CONSTRAINT file_closed_bool CHECK (closed IN (0, 1)),
   sha256          TEXT NOT NULL DEFAULT ''
-                  CONSTRAINT file_sha256_hex CHECK (sha256 = '' OR (length(sha256) = 64 AND NOT sha256 GLOB '*[^0-9a-f]*')),
-  clock_mode      TEXT NOT NULL CONSTRAINT file_clock_mode_known CHECK (clock_mode IN ('local', 'camera')),
+                  CONSTRAINT file_sha256_hex
+                  CHECK (sha256 = '' OR (length(sha256) = 64 AND NOT sha256 GLOB '*[^0-9a-f]*')),
+  clock_mode      TEXT NOT NULL
+                  CONSTRAINT file_clock_mode_known CHECK (clock_mode IN ('local', 'camera')),
   clock_offset_ns INTEGER NOT NULL DEFAULT 0,
   run_id          INTEGER NOT NULL,
   CONSTRAINT file_closed_has_sha256 CHECK (closed = 0 OR sha256 <> '')
@@ -82,7 +86,8 @@ CREATE TABLE fragments (
   start_ns       INTEGER NOT NULL,
   duration_ns    INTEGER NOT NULL CONSTRAINT fragment_duration_valid CHECK (duration_ns >= 0),
   frames         INTEGER NOT NULL CONSTRAINT fragment_frames_valid CHECK (frames >= 0),
-  keyframe_start INTEGER NOT NULL CONSTRAINT fragment_keyframe_bool CHECK (keyframe_start IN (0, 1)),
+  keyframe_start INTEGER NOT NULL
+                 CONSTRAINT fragment_keyframe_bool CHECK (keyframe_start IN (0, 1)),
   PRIMARY KEY (file_id, seq)
 ) STRICT, WITHOUT ROWID;
 
@@ -112,7 +117,8 @@ CREATE TABLE holds (
   to_ns       INTEGER NOT NULL,
   reason      TEXT NOT NULL DEFAULT ''
               CONSTRAINT hold_reason_fits CHECK (length(CAST(reason AS BLOB)) <= 127),
-  until_ns    INTEGER NOT NULL DEFAULT 0 CONSTRAINT hold_until_valid CHECK (until_ns >= 0), -- 0: until released
+  until_ns    INTEGER NOT NULL DEFAULT 0 -- 0: until released
+              CONSTRAINT hold_until_valid CHECK (until_ns >= 0),
   created_ns  INTEGER NOT NULL,
   released_ns INTEGER NOT NULL DEFAULT 0 CONSTRAINT hold_released_valid CHECK (released_ns >= 0),
   CONSTRAINT hold_range_valid CHECK (to_ns > from_ns)

@@ -118,15 +118,20 @@ static int64_t add_file(HwStore *s, const char *camera, const char *stream, cons
   return id;
 }
 
-static HwStoreFragment make_fragment(int64_t file_id, int32_t seq, int64_t offset,
-                                     hw_time_ns start)
+static HwStoreFragment make_fragment(int64_t file_id, int32_t seq, int64_t offset, hw_time_ns start)
 {
-  return (HwStoreFragment){.file_id = file_id, .seq = seq, .offset = offset, .length = 1000,
-                           .start_ns = start, .duration_ns = HW_NS_PER_S, .frames = 25,
+  return (HwStoreFragment){.file_id = file_id,
+                           .seq = seq,
+                           .offset = offset,
+                           .length = 1000,
+                           .start_ns = start,
+                           .duration_ns = HW_NS_PER_S,
+                           .frames = 25,
                            .keyframe_start = true};
 }
 
-/* ---- schema ----------------------------------------------------------------------------------- */
+/* ---- schema -----------------------------------------------------------------------------------
+ */
 
 static void test_migrates_empty_file(Fixture *fx, gconstpointer data)
 {
@@ -182,8 +187,9 @@ static void test_refuses_non_database(Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename(fx->dir, "notes.txt", NULL);
-  g_assert_true(g_file_set_contents(path, "this is not a database, just a long enough text file "
-                                          "to fill the header of one",
+  g_assert_true(g_file_set_contents(path,
+                                    "this is not a database, just a long enough text file "
+                                    "to fill the header of one",
                                     -1, NULL));
   HwStore *s = hw_store_open(path, &error);
   g_assert_null(s);
@@ -197,9 +203,9 @@ static void test_failed_migration_leaves_nothing(Fixture *fx, gconstpointer data
   g_clear_pointer(&fx->store, hw_store_close);
   g_autofree char *path = g_build_filename(fx->dir, "fresh.db", NULL);
   HwStoreMigration ms[] = {
-    hw_store_migrations[0],
-    {"0002_broken.sql", "CREATE TABLE half_done (a INTEGER);\n"
-                        "INSERT INTO no_such_table VALUES (1);\n"},
+      hw_store_migrations[0],
+      {"0002_broken.sql", "CREATE TABLE half_done (a INTEGER);\n"
+                          "INSERT INTO no_such_table VALUES (1);\n"},
   };
   HwStore *s = hw_store_open_with_migrations(path, ms, 2, &error);
   g_assert_null(s);
@@ -208,8 +214,8 @@ static void test_failed_migration_leaves_nothing(Fixture *fx, gconstpointer data
   g_assert_nonnull(strstr(error->message, "no_such_table"));
   /* 0001 stays applied in its own transaction; nothing of 0002 is there. */
   g_assert_cmpint(raw_int(path, "PRAGMA user_version"), ==, 1);
-  g_assert_cmpint(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"),
-                  ==, 0);
+  g_assert_cmpint(raw_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'"), ==,
+                  0);
   /* A fixed binary then opens it. */
   g_clear_error(&error);
   g_autoptr(HwStore) ok = hw_store_open(path, &error);
@@ -222,7 +228,8 @@ static void test_wal_mode(Fixture *fx, gconstpointer data)
   g_assert_cmpstr(mode, ==, "wal");
 }
 
-/* ---- recording index -------------------------------------------------------------------------- */
+/* ---- recording index --------------------------------------------------------------------------
+ */
 
 static void test_file_lifecycle(Fixture *fx, gconstpointer data)
 {
@@ -246,9 +253,9 @@ static void test_file_lifecycle(Fixture *fx, gconstpointer data)
   g_assert_cmpint(f.end_ns, ==, 0);
 
   HwStoreFragment frags[] = {
-    make_fragment(id, 0, 800, 1000),
-    make_fragment(id, 1, 1800, 1000 + HW_NS_PER_S),
-    make_fragment(id, 2, 2800, 1000 + 2 * HW_NS_PER_S),
+      make_fragment(id, 0, 800, 1000),
+      make_fragment(id, 1, 1800, 1000 + HW_NS_PER_S),
+      make_fragment(id, 2, 2800, 1000 + 2 * HW_NS_PER_S),
   };
   g_assert_true(hw_store_fragments_append(fx->store, frags, 2, &error));
   g_assert_no_error(error);
@@ -476,12 +483,12 @@ static void test_files_in_range_boundaries(Fixture *fx, gconstpointer data)
   add_file(fx->store, "cam1", "sub", "sub", 100, 400, true, 1);
   add_file(fx->store, "cam2", "main", "other", 100, 400, true, 1);
 
-  ASSERT_RANGE(fx->store, "cam1", "main", 200, 300, "b");   /* [from, to): touching is out */
+  ASSERT_RANGE(fx->store, "cam1", "main", 200, 300, "b"); /* [from, to): touching is out */
   ASSERT_RANGE(fx->store, "cam1", "main", 199, 201, "a,b");
   ASSERT_RANGE(fx->store, "cam1", "main", 0, 100, "");
   ASSERT_RANGE(fx->store, "cam1", "main", 400, 1000, "");
   ASSERT_RANGE(fx->store, "cam1", "main", 0, 1000, "a,b,c");
-  ASSERT_RANGE(fx->store, "cam1", "main", 250, 250, "");  /* empty range */
+  ASSERT_RANGE(fx->store, "cam1", "main", 250, 250, ""); /* empty range */
   ASSERT_RANGE(fx->store, "cam1", "main", 250, 251, "b");
   ASSERT_RANGE(fx->store, "cam1", "sub", 150, 160, "sub");
   ASSERT_RANGE(fx->store, "cam3", "main", 0, 1000, "");
@@ -525,7 +532,8 @@ static void test_last_end_and_run_ids(Fixture *fx, gconstpointer data)
   g_assert_cmpint(c, >, b);
 }
 
-/* ---- outages ---------------------------------------------------------------------------------- */
+/* ---- outages ----------------------------------------------------------------------------------
+ */
 
 static char *outage_list(HwStore *s, const char *camera, hw_time_ns from, hw_time_ns to)
 {
@@ -550,10 +558,10 @@ static void test_outages(Fixture *fx, gconstpointer data)
   g_assert_true(hw_store_outage_open(fx->store, "cam1", "main", 100, HW_OUTAGE_CAMERA_UNREACHABLE,
                                      "no route", &a, &error));
   g_assert_true(hw_store_outage_close(fx->store, a, 200, &error));
-  g_assert_true(hw_store_outage_open(fx->store, "cam1", "main", 300, HW_OUTAGE_STREAM_STALLED,
-                                     "", &b, &error));
-  g_assert_true(hw_store_outage_open(fx->store, "cam2", "main", 50, HW_OUTAGE_DAEMON_DOWN, NULL,
-                                     &c, &error));
+  g_assert_true(hw_store_outage_open(fx->store, "cam1", "main", 300, HW_OUTAGE_STREAM_STALLED, "",
+                                     &b, &error));
+  g_assert_true(
+      hw_store_outage_open(fx->store, "cam2", "main", 50, HW_OUTAGE_DAEMON_DOWN, NULL, &c, &error));
   g_assert_no_error(error);
 
   g_autofree char *s1 = outage_list(fx->store, "cam1", 200, 300); /* between the two */
@@ -581,17 +589,18 @@ static void test_outages(Fixture *fx, gconstpointer data)
   g_assert_cmpint(raw_int(fx->path, "SELECT end_ns FROM outages WHERE reason = "
                                     "'camera_unreachable'"),
                   ==, 200);
-  g_assert_cmpint(raw_int(fx->path, "SELECT end_ns FROM outages WHERE reason = 'daemon_down'"),
-                  ==, 1000);
+  g_assert_cmpint(raw_int(fx->path, "SELECT end_ns FROM outages WHERE reason = 'daemon_down'"), ==,
+                  1000);
 
   int64_t untouched = -3;
-  g_assert_false(hw_store_outage_open(fx->store, "cam1", "main", 0, (HwOutageReason)99, "", &untouched,
-                                      &error));
+  g_assert_false(hw_store_outage_open(fx->store, "cam1", "main", 0, (HwOutageReason)99, "",
+                                      &untouched, &error));
   g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
   g_assert_cmpint(untouched, ==, -3);
 }
 
-/* ---- holds and retention ---------------------------------------------------------------------- */
+/* ---- holds and retention ----------------------------------------------------------------------
+ */
 
 static char *deletable(HwStore *s, const char *camera, hw_time_ns now, size_t max)
 {
@@ -710,7 +719,8 @@ static void test_camera_upsert_idempotent(Fixture *fx, gconstpointer data)
   g_assert_nonnull(strstr(error->message, "cam3"));
 }
 
-/* ---- transactions and threads ------------------------------------------------------------------ */
+/* ---- transactions and threads ------------------------------------------------------------------
+ */
 
 static void test_rollback_leaves_nothing(Fixture *fx, gconstpointer data)
 {
@@ -720,8 +730,8 @@ static void test_rollback_leaves_nothing(Fixture *fx, gconstpointer data)
   HwStoreFragment g = make_fragment(id, 0, 800, 0);
   g_assert_true(hw_store_fragments_append(fx->store, &g, 1, &error));
   int64_t oid = 0;
-  g_assert_true(hw_store_outage_open(fx->store, "cam1", "main", 0, HW_OUTAGE_STREAM_ERROR, "",
-                                     &oid, &error));
+  g_assert_true(
+      hw_store_outage_open(fx->store, "cam1", "main", 0, HW_OUTAGE_STREAM_ERROR, "", &oid, &error));
   hw_store_rollback(fx->store);
 
   HwStoreFile f;
@@ -777,8 +787,8 @@ static gpointer worker_run(gpointer data)
     HwStoreFile *files = NULL;
     size_t n = 0;
     int64_t bytes = 0;
-    ok = ok && hw_store_files_in_range(w->store, camera, "main", 0, start + HW_NS_PER_S, &files,
-                                       &n, &error);
+    ok = ok && hw_store_files_in_range(w->store, camera, "main", 0, start + HW_NS_PER_S, &files, &n,
+                                       &error);
     ok = ok && n == (size_t)i + 1;
     g_free(files);
     ok = ok && hw_store_usage(w->store, camera, &bytes, NULL, &error) &&
