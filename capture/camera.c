@@ -6,6 +6,8 @@
 #include <gst/app/gstappsink.h>
 #include <string.h>
 
+#define RATE_WINDOW 5
+
 struct HwCameraStream {
   HwCameraConfig *cfg;
   char stream[8];
@@ -31,13 +33,18 @@ struct HwCameraStream {
   int64_t last_frame_mono;
   bool got_frame; /* set by the streaming thread at the first frame of a connection */
   bool paused_floor;
+  int64_t camera_offset; /* clock = camera: camera minus local clock, last measured */
 
   /* Outage currently open (NULL when recording). */
   HwOutage *outage;
 
-  /* rates, updated by the 1 s tick */
-  uint64_t tick_frames, tick_bytes;
-  int64_t tick_mono;
+  /* Frames and bytes as they arrive (atomics, streaming thread), sampled once a second into a
+   * ring so that fps and bitrate are measured over the last RATE_WINDOW seconds. */
+  gint64 in_frames, in_bytes;
+  struct {
+    int64_t mono, frames, bytes;
+  } ring[RATE_WINDOW + 1];
+  unsigned ring_n;
   double fps, bitrate;
 };
 
@@ -82,6 +89,33 @@ static void outage_end(HwCameraStream *cs, hw_time_ns end)
 
 /* ---- streaming-thread side --------------------------------------------------------------------- */
 
+/* clock = camera: the frame's capture time by the camera's clock, from the RTCP sender reports
+ * (the jitter buffer attaches it as a reference timestamp meta once an SR has arrived). A camera
+ * clock further than the bound from ours is not trusted: a camera that thinks it is 2000 must not
+ * file today's footage under 2000. The measured offset is kept either way. */
+static hw_time_ns camera_time(HwCameraStream *cs, GstBuffer *buf, hw_time_ns arrival)
+{
+  static GstCaps *ntp_caps;
+  if (g_once_init_enter(&ntp_caps))
+    g_once_init_leave(&ntp_caps, gst_caps_new_empty_simple("timestamp/x-ntp"));
+  GstReferenceTimestampMeta *meta = gst_buffer_get_reference_timestamp_meta(buf, ntp_caps);
+  if (meta == NULL)
+    return arrival; /* no sender report yet */
+  hw_time_ns cam = (hw_time_ns)meta->timestamp - HW_NTP_UNIX_OFFSET_S * HW_NS_PER_S;
+  int64_t offset = cam - arrival;
+  g_mutex_lock(&cs->lock);
+  cs->camera_offset = offset;
+  bool off = offset > cs->opts->clock_bound_ns || offset < -cs->opts->clock_bound_ns;
+  if (off)
+    g_snprintf(cs->warning, sizeof cs->warning,
+               "camera clock is %.1f s off the local clock (bound %.1f s): using the local clock",
+               (double)offset / HW_NS_PER_S, (double)cs->opts->clock_bound_ns / HW_NS_PER_S);
+  else if (g_str_has_prefix(cs->warning, "camera clock is"))
+    cs->warning[0] = '\0';
+  g_mutex_unlock(&cs->lock);
+  return off ? arrival : cam;
+}
+
 static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user)
 {
   HwCameraStream *cs = user;
@@ -116,6 +150,9 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user)
   if (codec_data)
     g_bytes_unref(codec_data);
 
+  if (cs->cfg->clock == HW_CLOCK_CAMERA)
+    arrival = camera_time(cs, buf, arrival);
+
   GstClockTime dts = GST_BUFFER_DTS_OR_PTS(buf);
   GstClockTime pts = GST_BUFFER_PTS_IS_VALID(buf) ? GST_BUFFER_PTS(buf) : dts;
   if (!GST_CLOCK_TIME_IS_VALID(dts))
@@ -123,6 +160,8 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user)
   bool key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
   hw_segwriter_video(cs->writer, buf, (int64_t)dts, (int64_t)pts, key, arrival, arrival_mono);
 
+  __atomic_add_fetch(&cs->in_frames, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&cs->in_bytes, (gint64)gst_buffer_get_size(buf), __ATOMIC_RELAXED);
   g_mutex_lock(&cs->lock);
   cs->last_frame_mono = arrival_mono;
   cs->got_frame = true;
@@ -370,6 +409,8 @@ static bool start(HwCameraStream *cs, GError **error)
                cs->cfg->transport == HW_TRANSPORT_UDP ? 0x1 /* UDP */ : 0x4 /* TCP */,
                "tcp-timeout", (guint64)stall_us, "timeout", (guint64)stall_us, "do-retransmission",
                FALSE, "teardown-timeout", (guint64)(200 * HW_NS_PER_MS), NULL);
+  if (cs->cfg->clock == HW_CLOCK_CAMERA)
+    g_object_set(src, "add-reference-timestamp-meta", TRUE, NULL);
   if (cs->cfg->username && cs->cfg->password)
     g_object_set(src, "user-id", cs->cfg->username, "user-pw", cs->cfg->password, NULL);
   g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), cs);
@@ -431,7 +472,6 @@ HwCameraStream *hw_camera_stream_new(const HwCameraConfig *cfg, const char *stre
   };
   cs->writer = hw_segwriter_new(ix, &wc);
   cs->state_since = hw_time_now();
-  cs->tick_mono = hw_time_monotonic();
 
   if (!cfg->enabled) {
     cs->state = HW_CAMERA_DISABLED;
@@ -453,17 +493,21 @@ void hw_camera_stream_tick(HwCameraStream *cs)
   HwSegWriterStats ws;
   hw_segwriter_stats(cs->writer, &ws);
 
-  double dt = (double)(now - cs->tick_mono) / HW_NS_PER_S;
-  if (dt > 0.5) {
-    double fps = (double)(ws.frames - cs->tick_frames) / dt;
-    double bps = (double)(ws.bytes - cs->tick_bytes) * 8 / dt;
-    /* Fragments arrive once per GOP: smooth over a few seconds. */
-    double a = MIN(1.0, dt / 4.0);
-    cs->fps = cs->fps == 0 ? fps : cs->fps + a * (fps - cs->fps);
-    cs->bitrate = cs->bitrate == 0 ? bps : cs->bitrate + a * (bps - cs->bitrate);
-    cs->tick_frames = ws.frames;
-    cs->tick_bytes = ws.bytes;
-    cs->tick_mono = now;
+  /* Rates over the last few seconds of arrivals. */
+  unsigned slot = cs->ring_n % G_N_ELEMENTS(cs->ring);
+  cs->ring[slot].mono = now;
+  cs->ring[slot].frames = __atomic_load_n(&cs->in_frames, __ATOMIC_RELAXED);
+  cs->ring[slot].bytes = __atomic_load_n(&cs->in_bytes, __ATOMIC_RELAXED);
+  cs->ring_n++;
+  if (cs->ring_n > 1) {
+    unsigned oldest = cs->ring_n > G_N_ELEMENTS(cs->ring) ? cs->ring_n % G_N_ELEMENTS(cs->ring) : 0;
+    double dt = (double)(now - cs->ring[oldest].mono) / HW_NS_PER_S;
+    if (dt > 0) {
+      g_mutex_lock(&cs->lock);
+      cs->fps = (double)(cs->ring[slot].frames - cs->ring[oldest].frames) / dt;
+      cs->bitrate = (double)(cs->ring[slot].bytes - cs->ring[oldest].bytes) * 8 / dt;
+      g_mutex_unlock(&cs->lock);
+    }
   }
 
   char err[256];
@@ -516,17 +560,18 @@ void hw_camera_stream_status(HwCameraStream *cs, HwCameraStatus *st)
   g_strlcpy(st->warning, cs->warning, sizeof st->warning);
   g_strlcpy(st->audio_codec, cs->audio_codec, sizeof st->audio_codec);
   st->reconnects = cs->reconnects;
+  int64_t camera_offset = cs->camera_offset;
+  st->fps = cs->fps;
+  st->bitrate_bps = cs->bitrate;
   st->paused_disk_floor = cs->paused_floor;
   g_mutex_unlock(&cs->lock);
   g_strlcpy(st->codec, ws.codec, sizeof st->codec);
   st->width = ws.width;
   st->height = ws.height;
-  st->fps = cs->fps;
-  st->bitrate_bps = cs->bitrate;
   st->bytes = ws.bytes;
   st->frames = ws.frames;
   st->last_frame_ns = ws.last_wall_end;
-  st->clock_offset_ns = ws.clock_offset_ns;
+  st->clock_offset_ns = cs->cfg->clock == HW_CLOCK_CAMERA ? camera_offset : ws.clock_offset_ns;
   if (ws.clock_step && st->warning[0] == '\0')
     g_snprintf(st->warning, sizeof st->warning,
                "clock step or camera clock beyond the bound: a new run was started");
