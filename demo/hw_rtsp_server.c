@@ -16,6 +16,7 @@
 #define HW_RTSP_ROLE "camera-viewer"
 #define CLIP_MAX_BYTES (512u * 1024u * 1024u)
 #define CLIP_MAX_FRAMES 200000u
+#define CLIP_LOAD_TIMEOUT_US (120 * G_USEC_PER_SEC)
 #define SHUTDOWN_WAIT_US (3 * G_USEC_PER_SEC)
 
 typedef enum { CODEC_H264, CODEC_H265 } StreamCodec;
@@ -70,7 +71,7 @@ struct HwRtspServer {
   GSource *server_source;
   int port;
 
-  GMutex lock; /* guards streams */
+  GMutex lock;        /* guards streams */
   GPtrArray *streams; /* Stream* */
 };
 
@@ -129,8 +130,8 @@ static Stream *server_find_stream(HwRtspServer *s, const char *path)
 
 static GstCaps *stream_size_caps(int width, int height)
 {
-  return gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, width, "height", G_TYPE_INT, height,
-                             "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  return gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, width, "height", G_TYPE_INT,
+                             height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
 }
 
 /* --- running code on the server's thread ----------------------------------------------- */
@@ -158,7 +159,7 @@ static gboolean server_call_dispatch(gpointer p)
  * thread, so they are closed there. */
 static void server_call(HwRtspServer *s, void (*func)(HwRtspServer *s))
 {
-  ServerCall call = { .func = func, .s = s };
+  ServerCall call = {.func = func, .s = s};
   g_mutex_init(&call.lock);
   g_cond_init(&call.cond);
   g_main_context_invoke(s->context, server_call_dispatch, &call);
@@ -263,10 +264,19 @@ static Clip *clip_load(const char *path, GError **error)
   clip->frames = g_ptr_array_new_with_free_func((GDestroyNotify)gst_buffer_unref);
   gsize total = 0;
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  gint64 deadline = g_get_monotonic_time() + CLIP_LOAD_TIMEOUT_US;
   for (;;) {
-    g_autoptr(GstSample) sample = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 10 * GST_SECOND);
-    if (sample == NULL)
-      break;
+    g_autoptr(GstSample) sample =
+        gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 50 * GST_MSECOND);
+    if (sample == NULL) {
+      /* Between samples: done at EOS, failed on a bus error, else keep waiting. */
+      if (gst_app_sink_is_eos(GST_APP_SINK(sink)))
+        break;
+      msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+      if (msg != NULL || g_get_monotonic_time() > deadline)
+        break;
+      continue;
+    }
     GstBuffer *buf = gst_sample_get_buffer(sample);
     bool key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
     if (clip->frames->len == 0 && !key)
@@ -280,17 +290,23 @@ static Clip *clip_load(const char *path, GError **error)
                   CLIP_MAX_BYTES / (1024u * 1024u), CLIP_MAX_FRAMES);
       goto fail;
     }
-    GstBuffer *copy = gst_buffer_copy(buf);
-    GST_BUFFER_PTS(copy) = GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
-    g_ptr_array_add(clip->frames, copy);
+    /* The clip's own PTS/DTS stay: the feeder keeps their difference so B-frames still
+     * reorder correctly. */
+    g_ptr_array_add(clip->frames, gst_buffer_copy(buf));
   }
 
-  msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  if (msg == NULL)
+    msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
   if (msg != NULL) {
     g_autoptr(GError) gerr = NULL;
     gst_message_parse_error(msg, &gerr, NULL);
     g_set_error(error, GST_STREAM_ERROR, GST_STREAM_ERROR_DEMUX, "cannot read clip %s: %s", path,
                 gerr->message);
+    goto fail;
+  }
+  if (!gst_app_sink_is_eos(GST_APP_SINK(sink))) {
+    g_set_error(error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ, "reading clip %s timed out",
+                path);
     goto fail;
   }
   if (clip->frames->len == 0) {
@@ -346,7 +362,13 @@ static gboolean clip_feeder_tick(gpointer p)
   GstBuffer *out = gst_buffer_copy(frame);
   GstClockTime now = gst_clock_get_time(clock);
   GstClockTime base = gst_element_get_base_time(f->appsrc);
-  GST_BUFFER_PTS(out) = GST_BUFFER_DTS(out) = now > base ? now - base : 0;
+  GstClockTime running = now > base ? now - base : 0;
+  GstClockTime reorder = 0;
+  if (GST_BUFFER_PTS_IS_VALID(frame) && GST_BUFFER_DTS_IS_VALID(frame) &&
+      GST_BUFFER_PTS(frame) > GST_BUFFER_DTS(frame))
+    reorder = GST_BUFFER_PTS(frame) - GST_BUFFER_DTS(frame);
+  GST_BUFFER_DTS(out) = running;
+  GST_BUFFER_PTS(out) = running + reorder;
   GST_BUFFER_DURATION(out) = GST_SECOND / (GstClockTime)clip->fps;
   gst_app_src_push_buffer(GST_APP_SRC(f->appsrc), out);
   return G_SOURCE_CONTINUE;
@@ -356,7 +378,7 @@ static gboolean clip_feeder_tick(gpointer p)
 
 static const char *pick_aac_encoder(void)
 {
-  static const char *const candidates[] = { "voaacenc", "avenc_aac", "fdkaacenc" };
+  static const char *const candidates[] = {"voaacenc", "avenc_aac", "fdkaacenc"};
   for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++) {
     g_autoptr(GstElementFactory) f = gst_element_factory_find(candidates[i]);
     if (f != NULL)
@@ -390,11 +412,11 @@ static char *stream_launch_line(Stream *st)
 
   g_autofree char *audio = NULL;
   if (st->audio_pcma)
-    audio = g_strdup("audiotestsrc is-live=true wave=sine freq=440 volume=0.05 "
+    audio = g_strdup("audiotestsrc name=asrc is-live=true wave=sine freq=440 volume=0.05 "
                      "samplesperbuffer=160 ! audioconvert ! audioresample ! "
                      "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay1 pt=8");
   else if (st->audio)
-    audio = g_strdup_printf("audiotestsrc is-live=true wave=sine freq=440 volume=0.05 "
+    audio = g_strdup_printf("audiotestsrc name=asrc is-live=true wave=sine freq=440 volume=0.05 "
                             "samplesperbuffer=1024 ! audioconvert ! audioresample ! "
                             "audio/x-raw,rate=48000,channels=1 ! %s bitrate=64000 ! "
                             "rtpmp4gpay name=pay1 pt=97",
@@ -429,10 +451,7 @@ static void media_hook_detach(MediaHook *hook)
   gst_clear_object(&hook->size_filter);
 }
 
-static void media_on_unprepared(GstRTSPMedia *media, gpointer data)
-{
-  media_hook_detach(data);
-}
+static void media_on_unprepared(GstRTSPMedia *media, gpointer data) { media_hook_detach(data); }
 
 static void media_hook_free(gpointer data, GClosure *closure)
 {
@@ -449,6 +468,15 @@ static void add_probe(GstElement *bin, const char *name, const char *pad_name,
   g_autoptr(GstPad) pad = el ? gst_element_get_static_pad(el, pad_name) : NULL;
   if (pad != NULL)
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, cb, stream_ref(st), stream_unref);
+}
+
+/* A real camera's sender reports map an RTP timestamp to the instant the frame was sampled.
+ * rtpbin's default maps it to the instant the packet leaves, which is later by the pipeline's
+ * latency (~60 ms here) and would make every client's wall clock disagree with the stamp. */
+static void pipeline_on_element_added(GstBin *pipeline, GstElement *element, gpointer data)
+{
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(element), "rtcp-sync-send-time") != NULL)
+    g_object_set(element, "rtcp-sync-send-time", FALSE, NULL);
 }
 
 typedef struct {
@@ -471,6 +499,14 @@ static void factory_on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedi
   FactoryCtx *ctx = data;
   Stream *st = ctx->stream;
   g_autoptr(GstElement) bin = gst_rtsp_media_get_element(media);
+  g_autoptr(GstObject) pipeline = gst_object_get_parent(GST_OBJECT(bin));
+  if (pipeline != NULL && GST_IS_BIN(pipeline))
+    g_signal_connect(pipeline, "element-added", G_CALLBACK(pipeline_on_element_added), NULL);
+  /* A camera sends a frame as soon as it is encoded. Left alone, the media's sinks would hold
+   * each frame for the pipeline's latency (source + encoder, ~60 ms), a delay no camera has and
+   * which would make the recorder's arrival times late against the stamps. */
+  if (pipeline != NULL && GST_IS_PIPELINE(pipeline))
+    gst_pipeline_set_latency(GST_PIPELINE(pipeline), 0);
 
   MediaHook *hook = g_new0(MediaHook, 1);
   hook->stream = stream_ref(st);
@@ -492,6 +528,7 @@ static void factory_on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedi
     g_autoptr(GstElement) overlay = gst_bin_get_by_name(GST_BIN(bin), "overlay");
     g_object_set(overlay, "text", st->label ? st->label : "", NULL);
     add_probe(bin, "src", "src", stall_probe, st);
+    add_probe(bin, "asrc", "src", stall_probe, st);
     add_probe(bin, "enc", "sink", stamp_live_probe, st);
   }
 
@@ -504,8 +541,8 @@ static void factory_on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedi
   g_ptr_array_add(st->hooks, hook);
   g_mutex_unlock(&st->lock);
 
-  g_signal_connect_data(media, "unprepared", G_CALLBACK(media_on_unprepared), hook,
-                        media_hook_free, 0);
+  g_signal_connect_data(media, "unprepared", G_CALLBACK(media_on_unprepared), hook, media_hook_free,
+                        0);
 }
 
 /* --- public API -------------------------------------------------------------------------- */
@@ -600,8 +637,9 @@ bool hw_rtsp_server_add_stream(HwRtspServer *s, const HwRtspStreamSpec *spec, GE
   st->height = height;
   st->fps = fps;
   st->gop_frames = spec->gop_frames > 0 ? spec->gop_frames : 2 * fps;
-  st->bitrate_kbps = spec->bitrate_kbps > 0 ? spec->bitrate_kbps
-                                            : hw_rtsp_server_default_bitrate_kbps(width, height, fps);
+  st->bitrate_kbps = spec->bitrate_kbps > 0
+                         ? spec->bitrate_kbps
+                         : hw_rtsp_server_default_bitrate_kbps(width, height, fps);
   st->label = g_strdup(spec->label);
   st->audio = spec->audio;
   st->audio_pcma = spec->audio_pcma;
@@ -656,8 +694,8 @@ void hw_rtsp_server_set_credentials(HwRtspServer *s, const char *user, const cha
   g_autoptr(GstRTSPAuth) auth = gst_rtsp_auth_new();
   gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_BASIC | GST_RTSP_AUTH_DIGEST);
   gst_rtsp_auth_set_realm(auth, "HallWatch test camera");
-  g_autoptr(GstRTSPToken) token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
-                                                     HW_RTSP_ROLE, NULL);
+  g_autoptr(GstRTSPToken) token =
+      gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, HW_RTSP_ROLE, NULL);
   g_autofree char *basic = gst_rtsp_auth_make_basic(user, pass);
   gst_rtsp_auth_add_basic(auth, basic, token);
   gst_rtsp_auth_add_digest(auth, user, pass, token);
@@ -703,8 +741,8 @@ void hw_rtsp_server_set_stalled(HwRtspServer *s, const char *path, bool stalled)
 void hw_rtsp_server_set_resolution(HwRtspServer *s, const char *path, int w, int h)
 {
   g_return_if_fail(s != NULL && path != NULL);
-  g_return_if_fail(w >= HW_STAMP_MIN_WIDTH && h >= HW_STAMP_MIN_HEIGHT && w % 2 == 0 && h % 2 == 0 &&
-                   w <= 4096 && h <= 2304);
+  g_return_if_fail(w >= HW_STAMP_MIN_WIDTH && h >= HW_STAMP_MIN_HEIGHT && w % 2 == 0 &&
+                   h % 2 == 0 && w <= 4096 && h <= 2304);
   Stream *st = server_find_stream(s, path);
   if (st == NULL)
     return;
@@ -745,7 +783,8 @@ void hw_rtsp_server_free(HwRtspServer *s)
     g_autoptr(GstRTSPMountPoints) mounts = gst_rtsp_server_get_mount_points(s->server);
     g_mutex_lock(&s->lock);
     for (guint i = 0; i < s->streams->len; i++)
-      gst_rtsp_mount_points_remove_factory(mounts, ((Stream *)g_ptr_array_index(s->streams, i))->path);
+      gst_rtsp_mount_points_remove_factory(mounts,
+                                           ((Stream *)g_ptr_array_index(s->streams, i))->path);
     g_mutex_unlock(&s->lock);
     server_call(s, server_drop_all);
 

@@ -11,15 +11,15 @@ G_BEGIN_DECLS
 typedef struct HwRtspServer HwRtspServer;
 
 typedef struct {
-  const char *path;      /* mount, e.g. "/window-01"; must start with '/' and be unique */
-  const char *codec;     /* "h264" (default when NULL) or "h265" */
-  int width, height, fps;/* 0 = 320x240@25 */
-  int gop_frames;        /* keyframe interval; 0 = 2*fps (2 s GOP) */
-  int bitrate_kbps;      /* 0 = scaled to resolution (hw_rtsp_server_default_bitrate_kbps) */
-  const char *label;     /* UTF-8 text burned into the picture with a clock, may be NULL */
-  bool audio;            /* also send an AAC track */
-  bool audio_pcma;       /* send G.711 A-law instead (the recorder must drop it) */
-  const char *clip_path; /* serve this H.264 MP4/MKV in a loop, no re-encode, no stamp; width,
+  const char *path;       /* mount, e.g. "/window-01"; must start with '/' and be unique */
+  const char *codec;      /* "h264" (default when NULL) or "h265" */
+  int width, height, fps; /* 0 = 320x240@25 */
+  int gop_frames;         /* keyframe interval; 0 = 2*fps (2 s GOP) */
+  int bitrate_kbps;       /* 0 = scaled to resolution (hw_rtsp_server_default_bitrate_kbps) */
+  const char *label;      /* UTF-8 text burned into the picture with a clock, may be NULL */
+  bool audio;             /* also send an AAC track */
+  bool audio_pcma;        /* send G.711 A-law instead (the recorder must drop it) */
+  const char *clip_path;  /* serve this H.264 MP4/MKV in a loop, no re-encode, no stamp; width,
                           * height, codec, gop and bitrate are then the clip's own */
 } HwRtspStreamSpec;
 

@@ -30,10 +30,7 @@ static uint8_t stamp_crc8(uint64_t value)
   return crc;
 }
 
-int hw_stamp_band_height(int height)
-{
-  return STAMP_ROWS * ((height / 32 > 8) ? height / 32 : 8);
-}
+int hw_stamp_band_height(int height) { return STAMP_ROWS * ((height / 32 > 8) ? height / 32 : 8); }
 
 /* Cell geometry. Cells are whole pixels so that every cell has a flat centre even after the
  * encoder's transforms smear its edges. */
@@ -72,8 +69,8 @@ void hw_stamp_draw(uint8_t *luma, int stride, int width, int height, uint64_t va
     uint8_t *first = luma + (size_t)(row * row_h) * (size_t)stride;
     for (int x = 0; x < width; x++) {
       int col = x / cell_w;
-      first[x] = (col < STAMP_COLS && stamp_cell_is_white(value, crc, row, col)) ? LUMA_WHITE
-                                                                                 : LUMA_BLACK;
+      first[x] =
+          (col < STAMP_COLS && stamp_cell_is_white(value, crc, row, col)) ? LUMA_WHITE : LUMA_BLACK;
     }
     /* The row's other lines are copies of its first. */
     for (int y = 1; y < row_h; y++)
