@@ -90,6 +90,7 @@ static void push(HwIndexer *ix, Op *op)
   g_mutex_lock(&ix->lock);
   g_ptr_array_add(ix->queue, op);
   ix->pushed_seq++;
+  g_cond_signal(&ix->cond); /* wakes the index thread, which sleeps while the queue is empty */
   g_mutex_unlock(&ix->lock);
 }
 

@@ -483,8 +483,9 @@ void hw_segwriter_set_audio(HwSegWriter *w, uint32_t rate, int channels, GBytes 
                (w->audio_config && config && g_bytes_equal(w->audio_config, config)));
   if (!same) {
     /* Audio that appears after the file began (its caps come a moment after the first video
-     * frame) starts a new file at the next keyframe, not at once: no one-frame files. */
-    if (w->file != NULL && !w->file_has_audio && w->audio_config == NULL)
+     * frame) starts a new file at the next keyframe, not at once: no one-frame files. With no
+     * file open yet, the frames gathered so far simply go into the first file, with audio. */
+    if (w->file == NULL || (!w->file_has_audio && w->audio_config == NULL))
       w->reopen_at_key = true;
     else {
       emit_fragment(w, -1);

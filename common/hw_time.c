@@ -35,7 +35,12 @@ uint64_t hw_time_to_ntp64(hw_time_ns t)
 
 hw_time_ns hw_time_from_ntp64(uint64_t ntp)
 {
-  int64_t sec = (int64_t)(ntp >> 32) - HW_NTP_UNIX_OFFSET_S;
+  /* 32-bit NTP seconds wrap on 2036-02-07 (era 1). As RFC 4330 §3 says, a clear top bit means
+   * era 1: instants from 1968 to 2104 map one to one, which covers any footage. */
+  int64_t sec = (int64_t)(ntp >> 32);
+  if (sec < INT64_C(0x80000000))
+    sec += INT64_C(1) << 32;
+  sec -= HW_NTP_UNIX_OFFSET_S;
   uint64_t frac = ntp & 0xffffffffu;
   return sec * HW_NS_PER_S + (int64_t)((frac * (uint64_t)HW_NS_PER_S + (UINT64_C(1) << 31)) >> 32);
 }
