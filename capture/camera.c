@@ -572,9 +572,14 @@ void hw_camera_stream_status(HwCameraStream *cs, HwCameraStatus *st)
   st->frames = ws.frames;
   st->last_frame_ns = ws.last_wall_end;
   st->clock_offset_ns = cs->cfg->clock == HW_CLOCK_CAMERA ? camera_offset : ws.clock_offset_ns;
-  if (ws.clock_step && st->warning[0] == '\0')
+  /* A clock step stays visible for a while: whoever looks at the state later still sees it. */
+  if (ws.last_clock_step > 0 && hw_time_now() - ws.last_clock_step < 600 * HW_NS_PER_S &&
+      st->warning[0] == '\0') {
+    char when[40];
     g_snprintf(st->warning, sizeof st->warning,
-               "clock step or camera clock beyond the bound: a new run was started");
+               "clock step or camera clock beyond the bound at %s: a new run was started",
+               hw_time_format(ws.last_clock_step, when, sizeof when));
+  }
 }
 
 void hw_camera_stream_set_paused(HwCameraStream *cs, bool paused, const char *why)

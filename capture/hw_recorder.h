@@ -95,12 +95,18 @@ typedef struct {
 
 typedef struct HwRecorder HwRecorder;
 
-/* Creates the recorder: checks the footage folder (missing, or marked with another database's
- * UUID → error, nothing deleted; an empty new folder is marked with the store's UUID), then runs
- * recovery: torn fragment tails cut, unindexed files indexed, rows of vanished files removed,
- * outages left open closed, "daemon down" gaps recorded. The store must outlive the recorder.
- * Returns NULL with a readable error. */
+/* Creates the recorder: checks the footage folder (an empty new folder is marked with the store's
+ * UUID), then runs recovery: torn fragment tails cut, unindexed files indexed, rows of vanished
+ * files removed, outages left open closed, "daemon down" gaps recorded. A folder that is missing
+ * or marked with another database's UUID (an unmounted disk, the wrong database) is not touched:
+ * nothing records and every camera shows the error (hw_recorder_storage_error) until a retry
+ * every 5 s finds the folder good. The store must outlive the recorder. error is reserved for
+ * failures that make a recorder impossible (none today). */
 HwRecorder *hw_recorder_new(HwStore *store, const HwRecorderOptions *opts, GError **error);
+
+/* Why recording cannot start (transfer none), or NULL while the footage folder is usable. Call
+ * from the main thread. */
+const char *hw_recorder_storage_error(HwRecorder *rec);
 
 /* Adds, removes or restarts cameras so that the running set matches cameras[0..n): unchanged
  * cameras keep recording untouched. Call from the main thread. */

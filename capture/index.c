@@ -150,8 +150,9 @@ static void sync_dir(const char *path)
   close(fd);
 }
 
-/* Makes the bytes of every file in the batch durable; new files' folders too. */
-static void make_durable(GPtrArray *batch)
+/* Makes the bytes of every file in the batch durable; new files' folders too. Returns false if
+ * a file could not be synced: then nothing of the batch may be committed. */
+static bool make_durable(GPtrArray *batch, GError **error)
 {
   g_autoptr(GHashTable) synced = g_hash_table_new(NULL, NULL);
   for (guint i = 0; i < batch->len; i++) {
@@ -159,8 +160,11 @@ static void make_durable(GPtrArray *batch)
     if (op->file == NULL || g_hash_table_contains(synced, op->file))
       continue;
     g_hash_table_add(synced, op->file);
-    if (fdatasync(op->file->fd) != 0)
-      g_warning("index: fdatasync %s failed: %s", op->file->abspath, g_strerror(errno));
+    if (fdatasync(op->file->fd) != 0) {
+      g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "fdatasync %s failed: %s",
+                  op->file->abspath, g_strerror(errno));
+      return false;
+    }
   }
   for (guint i = 0; i < batch->len; i++) {
     Op *op = batch->pdata[i];
@@ -173,6 +177,7 @@ static void make_durable(GPtrArray *batch)
       sync_dir(parent);
     }
   }
+  return true;
 }
 
 static bool apply(HwIndexer *ix, Op *op, GError **error)
@@ -256,9 +261,8 @@ static gpointer index_thread(gpointer data)
 
     bool ok = true;
     if (pending->len > 0) {
-      make_durable(pending);
       g_autoptr(GError) error = NULL;
-      ok = commit_batch(ix, pending, &error);
+      ok = make_durable(pending, &error) && commit_batch(ix, pending, &error);
       if (!ok) {
         failures_in_row++;
         g_warning("index: commit of %u operations failed (attempt %d): %s", pending->len,

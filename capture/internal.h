@@ -128,7 +128,7 @@ typedef struct {
   int width, height;
   int64_t clock_offset_ns;   /* last (arrival - predicted) measure */
   char error[256];           /* last write error, "" if none */
-  bool clock_step;           /* a run ended because of a clock step since the last call */
+  hw_time_ns last_clock_step; /* when a run last ended on a clock step, 0: never */
 } HwSegWriterStats;
 
 void hw_segwriter_stats(HwSegWriter *w, HwSegWriterStats *ret);
@@ -143,6 +143,9 @@ bool hw_segpath_parse(const char *relpath, char *camera, size_t camera_len, char
                       size_t stream_len);
 
 /* ---- recovery and retention ---------------------------------------------------------------- */
+
+/* The file in the footage folder's root that names the database it belongs to. */
+#define HW_FOOTAGE_MARKER ".hallwatch-footage"
 
 /* Checks the footage folder's identity, then reconciles files and index (recovery.c). */
 bool hw_recovery_run(HwStore *store, const char *footage_root, GError **error);

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MARKER ".hallwatch-footage"
+
 
 bool hw_sha256_file(int fd, char out[65], GError **error)
 {
@@ -52,7 +52,7 @@ static bool fsync_path(const char *path, bool dir)
  * it may be an unmounted disk, and "recovering" it would delete the index of real footage. */
 static bool check_folder(HwStore *store, const char *root, GError **error)
 {
-  g_autofree char *marker = g_build_filename(root, MARKER, NULL);
+  g_autofree char *marker = g_build_filename(root, HW_FOOTAGE_MARKER, NULL);
   const char *uuid = hw_store_uuid(store);
   int64_t bytes = 0;
   hw_time_ns oldest = 0;
@@ -97,7 +97,7 @@ static bool check_folder(HwStore *store, const char *root, GError **error)
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                 "footage folder %s has no %s marker%s: is the disk mounted, or is this the "
                 "wrong folder? Not recording, nothing deleted",
-                root, MARKER,
+                root, HW_FOOTAGE_MARKER,
                 db_has_footage ? " although the database indexes footage in it" : " and is not empty");
     return false;
   }

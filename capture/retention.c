@@ -102,6 +102,14 @@ static bool need_space(HwRetention *r, const char *camera, const HwStoreFile *f,
 
 void hw_retention_run_once(HwRetention *r)
 {
+  /* A footage folder that lost its marker (the disk was unmounted under us) is not ours to judge:
+   * a vanished file there is not a deleted one, and its row must stay. */
+  g_autofree char *marker = g_build_filename(r->root, HW_FOOTAGE_MARKER, NULL);
+  if (!g_file_test(marker, G_FILE_TEST_EXISTS)) {
+    g_critical("retention: %s is missing: is the footage disk still mounted? Nothing deleted",
+               marker);
+    return;
+  }
   g_mutex_lock(&r->lock);
   GHashTableIter it;
   gpointer k, v;

@@ -98,20 +98,39 @@ char *hw_segpath_new(const char *camera, const char *stream, hw_time_ns start)
                          g_date_time_get_second(dt), ms, stream);
 }
 
+static bool all_digits(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!g_ascii_isdigit(s[i]))
+      return false;
+  return s[n] == '\0' || !g_ascii_isdigit(s[n]);
+}
+
 bool hw_segpath_parse(const char *relpath, char *camera, size_t camera_len, char *stream,
                       size_t stream_len)
 {
+  /* Strict: recovery may delete an unreadable file of this shape, so only names HallWatch itself
+   * makes match: <camera>/<yyyy>/<mm>/<dd>/<yyyymmdd>T<hhmmss>.<mmm>Z-<main|sub>.mp4, with the
+   * folders agreeing with the name's date. */
   g_auto(GStrv) parts = g_strsplit(relpath, "/", -1);
-  if (g_strv_length(parts) != 5 || !g_str_has_suffix(parts[4], ".mp4"))
+  if (g_strv_length(parts) != 5 || parts[0][0] == '\0' || parts[0][0] == '.' ||
+      strlen(parts[0]) > 63)
     return false;
-  const char *dash = strrchr(parts[4], '-');
-  if (dash == NULL)
+  const char *y = parts[1], *m = parts[2], *d = parts[3], *name = parts[4];
+  if (strlen(y) != 4 || strlen(m) != 2 || strlen(d) != 2 || !all_digits(y, 4) ||
+      !all_digits(m, 2) || !all_digits(d, 2))
     return false;
-  g_autofree char *s = g_strndup(dash + 1, strlen(dash + 1) - 4);
-  if (strcmp(s, "main") != 0 && strcmp(s, "sub") != 0)
+  /* 20261127T231042.123Z-main.mp4 */
+  size_t n = strlen(name);
+  if (n < 26 || strncmp(name, y, 4) != 0 || strncmp(name + 4, m, 2) != 0 ||
+      strncmp(name + 6, d, 2) != 0 || name[8] != 'T' || !all_digits(name + 9, 6) ||
+      name[15] != '.' || !all_digits(name + 16, 3) || name[19] != 'Z' || name[20] != '-')
+    return false;
+  const char *s = name + 21;
+  if (strcmp(s, "main.mp4") != 0 && strcmp(s, "sub.mp4") != 0)
     return false;
   g_strlcpy(camera, parts[0], camera_len);
-  g_strlcpy(stream, s, stream_len);
+  g_strlcpy(stream, s, MIN(stream_len, (size_t)(strchr(s, '.') - s) + 1));
   return true;
 }
 
@@ -409,7 +428,7 @@ static void emit_fragment(HwSegWriter *w, int64_t end_dts)
     if (!hw_wallclock_fragment(&w->clock, arr, n, &wall)) {
       g_warning("camera %s/%s: clock step or camera clock beyond the bound: starting a new run",
                 w->camera, w->stream);
-      w->stats.clock_step = true;
+      w->stats.last_clock_step = hw_time_now();
       end_run(w);
       hw_wallclock_fragment(&w->clock, arr, n, &wall);
     }
@@ -560,7 +579,6 @@ void hw_segwriter_stats(HwSegWriter *w, HwSegWriterStats *ret)
 {
   g_mutex_lock(&w->lock);
   *ret = w->stats;
-  w->stats.clock_step = false;
   g_mutex_unlock(&w->lock);
 }
 

@@ -40,6 +40,11 @@ static HwCameraStatus *status_fn(void *user, size_t *ret_n)
 static gboolean update_status(gpointer user)
 {
   Daemon *d = user;
+  const char *storage = hw_recorder_storage_error(d->recorder);
+  if (storage != NULL) {
+    sd_notifyf(0, "STATUS=not recording: %s", storage);
+    return G_SOURCE_CONTINUE;
+  }
   size_t n = 0, recording = 0;
   g_autofree HwCameraStatus *st = hw_recorder_status(d->recorder, &n);
   for (size_t i = 0; i < n; i++)
