@@ -2,6 +2,7 @@
  * its state, reconnects with backoff, the stall watchdog and its outages. The pipeline's frames
  * go to the segment writer; control runs on the main context. */
 #include "capture/camera.h"
+#include "capture/source.h"
 
 #include <gst/app/gstappsink.h>
 #include <string.h>
@@ -16,8 +17,12 @@ struct HwCameraStream {
   HwSegWriter *writer;
   const HwRecorderOptions *opts;
 
-  GstElement *pipeline;
+  GstElement *pipeline; /* the GStreamer front-end (clock = camera, or capture = gstreamer) */
   guint bus_watch;
+  HwAvSource *av;       /* or the libavformat one */
+  bool av_failed;       /* set by the av thread (under lock); the tick acts on it */
+  HwOutageReason av_reason;
+  char av_message[256];
   guint retry_source;
   int64_t backoff_ns;
   int64_t run_started_mono; /* when the current run's first frame came (0: none yet) */
@@ -306,6 +311,13 @@ static void teardown(HwCameraStream *cs)
     gst_element_set_state(cs->pipeline, GST_STATE_NULL);
     gst_clear_object(&cs->pipeline);
   }
+  if (cs->av != NULL) {
+    hw_av_source_stop(cs->av);
+    cs->av = NULL;
+  }
+  g_mutex_lock(&cs->lock);
+  cs->av_failed = false;
+  g_mutex_unlock(&cs->lock);
   /* After NULL no streaming thread runs: the writer's pending frames become the last fragment. */
   hw_segwriter_finish(cs->writer);
 }
@@ -391,8 +403,67 @@ static gboolean on_bus(GstBus *bus, GstMessage *msg, gpointer user)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- the libavformat front-end's events (its thread) ----------------------------------------- */
+
+static void av_failed(void *user, HwOutageReason reason, const char *message)
+{
+  HwCameraStream *cs = user;
+  g_mutex_lock(&cs->lock);
+  cs->av_failed = true;
+  cs->av_reason = reason;
+  g_strlcpy(cs->av_message, message, sizeof cs->av_message);
+  g_mutex_unlock(&cs->lock);
+}
+
+static void av_frame(void *user, int64_t arrival_mono, size_t bytes)
+{
+  HwCameraStream *cs = user;
+  __atomic_add_fetch(&cs->in_frames, 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&cs->in_bytes, (gint64)bytes, __ATOMIC_RELAXED);
+  g_mutex_lock(&cs->lock);
+  cs->last_frame_mono = arrival_mono;
+  cs->got_frame = true;
+  g_mutex_unlock(&cs->lock);
+}
+
+static void av_warning(void *user, const char *text)
+{
+  HwCameraStream *cs = user;
+  g_mutex_lock(&cs->lock);
+  g_strlcpy(cs->warning, text, sizeof cs->warning);
+  g_mutex_unlock(&cs->lock);
+}
+
+static void av_audio(void *user, const char *codec)
+{
+  HwCameraStream *cs = user;
+  g_mutex_lock(&cs->lock);
+  g_strlcpy(cs->audio_codec, codec, sizeof cs->audio_codec);
+  g_mutex_unlock(&cs->lock);
+}
+
+/* libavformat reads RTSP in one thread with no per-packet hand-over (docs/performance.md); the
+ * camera-clock mode needs the sender-report time per frame, which only rtspsrc exposes. */
+static bool use_libav(HwCameraStream *cs)
+{
+  return cs->opts->capture == HW_CAPTURE_LIBAV && cs->cfg->clock == HW_CLOCK_LOCAL;
+}
+
 static bool start(HwCameraStream *cs, GError **error)
 {
+  g_mutex_lock(&cs->lock);
+  cs->got_frame = false;
+  cs->audio_codec[0] = '\0';
+  g_mutex_unlock(&cs->lock);
+  cs->connect_started_mono = hw_time_monotonic();
+  if (use_libav(cs)) {
+    HwSourceConfig sc = {cs->url, cs->cfg->username, cs->cfg->password, cs->cfg->transport,
+                         cs->opts->stall_timeout_ns};
+    static const HwSourceEvents ev = {av_failed, av_frame, av_warning, av_audio};
+    cs->av = hw_av_source_start(&sc, cs->writer, &ev, cs);
+    return true;
+  }
+
   GstElement *pipeline = gst_pipeline_new(NULL);
   GstElement *src = gst_element_factory_make("rtspsrc", NULL);
   if (src == NULL) {
@@ -420,11 +491,6 @@ static bool start(HwCameraStream *cs, GError **error)
   cs->pipeline = pipeline;
   g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
   cs->bus_watch = gst_bus_add_watch(bus, on_bus, cs);
-  g_mutex_lock(&cs->lock);
-  cs->got_frame = false;
-  cs->audio_codec[0] = '\0';
-  g_mutex_unlock(&cs->lock);
-  cs->connect_started_mono = hw_time_monotonic();
   if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     /* The bus carries the reason; on_bus handles it. */
     return true;
@@ -487,13 +553,9 @@ HwCameraStream *hw_camera_stream_new(const HwCameraConfig *cfg, const char *stre
   return cs;
 }
 
-void hw_camera_stream_tick(HwCameraStream *cs)
+/* Rates over the last few seconds of arrivals: one ring sample a second. */
+static void sample_rates(HwCameraStream *cs, int64_t now)
 {
-  int64_t now = hw_time_monotonic();
-  HwSegWriterStats ws;
-  hw_segwriter_stats(cs->writer, &ws);
-
-  /* Rates over the last few seconds of arrivals. */
   unsigned slot = cs->ring_n % G_N_ELEMENTS(cs->ring);
   cs->ring[slot].mono = now;
   cs->ring[slot].frames = __atomic_load_n(&cs->in_frames, __ATOMIC_RELAXED);
@@ -509,14 +571,36 @@ void hw_camera_stream_tick(HwCameraStream *cs)
       g_mutex_unlock(&cs->lock);
     }
   }
+}
+
+void hw_camera_stream_tick(HwCameraStream *cs)
+{
+  int64_t now = hw_time_monotonic();
+  HwSegWriterStats ws;
+  hw_segwriter_stats(cs->writer, &ws);
+
+  unsigned prev = (cs->ring_n + G_N_ELEMENTS(cs->ring) - 1) % G_N_ELEMENTS(cs->ring);
+  if (cs->ring_n == 0 || now - cs->ring[prev].mono >= HW_NS_PER_S - 50 * HW_NS_PER_MS)
+    sample_rates(cs, now);
 
   char err[256];
   if (hw_segwriter_take_error(cs->writer, err, sizeof err)) {
     fail(cs, HW_OUTAGE_STORAGE_ERROR, err);
     return;
   }
-  if (cs->pipeline == NULL)
+  if (cs->pipeline == NULL && cs->av == NULL)
     return;
+
+  g_mutex_lock(&cs->lock);
+  bool av_down = cs->av_failed;
+  HwOutageReason av_reason = cs->av_reason;
+  char av_msg[256];
+  g_strlcpy(av_msg, cs->av_message, sizeof av_msg);
+  g_mutex_unlock(&cs->lock);
+  if (av_down) {
+    fail(cs, av_reason, av_msg);
+    return;
+  }
 
   g_mutex_lock(&cs->lock);
   bool got = cs->got_frame;

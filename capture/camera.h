@@ -11,7 +11,7 @@ typedef struct HwCameraStream HwCameraStream;
 HwCameraStream *hw_camera_stream_new(const HwCameraConfig *cfg, const char *stream,
                                      const HwRecorderOptions *opts, HwIndexer *ix,
                                      hw_time_ns previous_end);
-/* Once a second: rates, the stall watchdog, state changes, storage errors. */
+/* Every 250 ms: rates (sampled each second), the stall watchdog, state changes, storage errors. */
 void hw_camera_stream_tick(HwCameraStream *cs);
 void hw_camera_stream_status(HwCameraStream *cs, HwCameraStatus *ret);
 /* Pauses recording (disk floor reached with only held footage left) or resumes it. */

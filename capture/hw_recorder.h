@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 
 typedef enum { HW_TRANSPORT_TCP, HW_TRANSPORT_UDP } HwTransport;
 typedef enum { HW_CLOCK_LOCAL, HW_CLOCK_CAMERA } HwClockMode;
+/* Which RTSP client reads the cameras: libavformat (default: one thread a camera, the lower CPU
+ * in docs/performance.md) or GStreamer's rtspsrc (always used for clock = camera, since only it
+ * gives each frame the camera's sender-report time). */
+typedef enum { HW_CAPTURE_LIBAV, HW_CAPTURE_GSTREAMER } HwCaptureFrontend;
 
 /* One camera as provisioned (by the config file or, later, the API). Strings are owned by the
  * struct; hw_camera_config_free frees them. */
@@ -55,6 +59,7 @@ typedef struct {
   int64_t retain_bytes;       /* global byte limit (0: none) */
   int64_t min_free_bytes;     /* free-space floor on the footage file system */
   int64_t retention_interval_ns; /* how often retention runs (default 10 s) */
+  HwCaptureFrontend capture;  /* default HW_CAPTURE_LIBAV */
 } HwRecorderOptions;
 
 /* Fills opts with the defaults above (footage_dir is left NULL). */

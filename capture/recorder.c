@@ -105,7 +105,7 @@ HwRecorder *hw_recorder_new(HwStore *store, const HwRecorderOptions *opts, GErro
   rec->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   rec->wanted = g_ptr_array_new_with_free_func((GDestroyNotify)hw_camera_config_free);
   rec->ix = hw_indexer_new(store, opts->index_interval_ns);
-  rec->tick = g_timeout_add(1000, on_tick, rec);
+  rec->tick = g_timeout_add(250, on_tick, rec); /* failures and state changes act within 250 ms */
   if (try_storage(rec) == G_SOURCE_CONTINUE)
     rec->storage_retry = g_timeout_add_seconds(5, try_storage, rec);
   (void)error;
