@@ -224,7 +224,7 @@ static void test_error_unknown_key(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[recording]\nfile_span = 60s\nfile_spam = 30s\n", HW_CONFIG_ERROR_UNKNOWN,
                "3: [recording] file_spam: unknown key (known: file_span, fragment_max, "
-               "stall_timeout, clock_bound, index_interval)");
+               "stall_timeout, clock_bound, index_interval, capture)");
 }
 
 static void test_error_unknown_camera_key(Fixture *f, gconstpointer data)
