@@ -20,6 +20,7 @@ struct HwAvSource {
   gint stop;
   int64_t deadline_mono; /* the interrupt callback gives up on I/O past this */
   int64_t last_dts_ns; /* the previous video frame's, for the parser-delay correction */
+  GBytes *sdp_params;  /* Annex B parameter sets from the SDP, if any */
   /* video format as last seen */
   GBytes *extradata; /* Annex B parameter sets the current codec_data was built from */
 };
@@ -245,14 +246,32 @@ static void handle_video(HwAvSource *s, AVStream *st, AVPacket *pkt, Convert *cv
   if (cv->out->len == 0)
     return;
 
-  /* New parameter sets in band (a resolution or codec change): a new codec record and file. */
+  /* Parameter sets only out of band: take the SDP's, once. */
+  if (cv->params->len == 0 && s->extradata == NULL && s->sdp_params != NULL) {
+    gsize n;
+    const uint8_t *p = g_bytes_get_data(s->sdp_params, &n);
+    GByteArray *scratch = g_byte_array_new();
+    GByteArray *keep = cv->out;
+    cv->out = scratch; /* only the parameter sets are wanted from this pass */
+    for_each_nal(p, n, convert_nal, cv);
+    cv->out = keep;
+    g_byte_array_free(scratch, TRUE);
+  }
+
+  /* New parameter sets (at start, or a resolution or codec change): a new codec record and
+   * file. */
   if (cv->params->len > 0 &&
       (s->extradata == NULL ||
        g_bytes_get_size(s->extradata) != cv->params->len ||
        memcmp(g_bytes_get_data(s->extradata, NULL), cv->params->data, cv->params->len) != 0)) {
     int w = st->codecpar->width, h = st->codecpar->height;
-    /* The parser reports a size once it has seen a slice: give it the whole access unit. */
-    parse_size(st->codecpar->codec_id, pkt->data, (size_t)pkt->size, &w, &h);
+    /* The parser reports a size once it has seen the parameter sets and a slice: give it both. */
+    g_autoptr(GByteArray) probe = g_byte_array_sized_new(cv->params->len + (guint)pkt->size);
+    g_byte_array_append(probe, cv->params->data, cv->params->len);
+    g_byte_array_append(probe, pkt->data, (guint)pkt->size);
+    parse_size(st->codecpar->codec_id, probe->data, probe->len, &w, &h);
+    if (w <= 0 || h <= 0)
+      return; /* not yet: wait for an access unit that tells */
     g_autoptr(GBytes) rec =
         codec_record(st->codecpar->codec_id, cv->params->data, cv->params->len, w, h);
     if (rec != NULL) {
@@ -329,11 +348,9 @@ static gpointer read_thread(gpointer data)
     fail(s, r);
     goto out;
   }
-  r = avformat_find_stream_info(ic, NULL);
-  if (r < 0) {
-    fail(s, r);
-    goto out;
-  }
+  /* No avformat_find_stream_info: it would open a decoder per camera just to learn the pixel
+   * format (megabytes of frame buffers, per camera, for nothing). The SDP gives the codecs and
+   * AAC config; the picture size comes from the parameter sets, parsed below. */
 
   for (unsigned i = 0; i < ic->nb_streams; i++) {
     AVCodecParameters *p = ic->streams[i]->codecpar;
@@ -362,21 +379,11 @@ static gpointer read_thread(gpointer data)
   }
   AVStream *vst = ic->streams[video];
   cv.h265 = vst->codecpar->codec_id == AV_CODEC_ID_HEVC;
-  /* Parameter sets from the SDP (sprop-parameter-sets) come as Annex B extradata. */
-  if (vst->codecpar->extradata_size > 0) {
-    g_byte_array_set_size(cv.params, 0);
-    g_byte_array_set_size(cv.out, 0);
-    for_each_nal(vst->codecpar->extradata, (size_t)vst->codecpar->extradata_size, convert_nal, &cv);
-    int w = vst->codecpar->width, h = vst->codecpar->height;
-    if (cv.params->len > 0 && w > 0 && h > 0) {
-      g_autoptr(GBytes) rec = codec_record(vst->codecpar->codec_id, cv.params->data,
-                                           cv.params->len, w, h);
-      if (rec != NULL) {
-        s->extradata = g_bytes_new(cv.params->data, cv.params->len);
-        hw_segwriter_set_video(s->writer, cv.h265 ? "h265" : "h264", w, h, rec);
-      }
-    }
-  }
+  /* Parameter sets from the SDP (sprop-parameter-sets) come as Annex B extradata; they are used
+   * with the first access unit when the camera sends none in band. */
+  s->sdp_params = vst->codecpar->extradata_size > 0
+                      ? g_bytes_new(vst->codecpar->extradata, (gsize)vst->codecpar->extradata_size)
+                      : NULL;
 
   while (!g_atomic_int_get(&s->stop)) {
     s->deadline_mono = hw_time_monotonic() + s->cfg.stall_timeout_ns;
@@ -441,5 +448,6 @@ void hw_av_source_stop(HwAvSource *s)
     g_free(s->password);
   }
   g_clear_pointer(&s->extradata, g_bytes_unref);
+  g_clear_pointer(&s->sdp_params, g_bytes_unref);
   g_free(s);
 }
