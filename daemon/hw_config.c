@@ -19,6 +19,9 @@ G_DEFINE_QUARK(hw-config-error-quark, hw_config_error)
 static const char *const storage_keys[] = {"footage", "database", NULL};
 static const char *const http_keys[] = {"listen", NULL};
 static const char *const log_keys[] = {"level", NULL};
+static const char *const auth_keys[] = {"session_idle", "session_max", "lockout_after", "lockout_for",
+                                        NULL};
+static const char *const audit_keys[] = {"sign_interval", NULL};
 static const char *const recording_keys[] = {"file_span",   "fragment_max",   "stall_timeout",
                                              "clock_bound", "index_interval", "capture", NULL};
 static const char *const reconnect_keys[] = {"backoff_min", "backoff_max", "backoff_reset", NULL};
@@ -33,6 +36,7 @@ static const struct {
 } fixed_sections[] = {
   {"storage", storage_keys},     {"http", http_keys},           {"log", log_keys},
   {"recording", recording_keys}, {"reconnect", reconnect_keys}, {"retention", retention_keys},
+  {"audit", audit_keys},         {"auth", auth_keys},
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
@@ -373,8 +377,8 @@ static gboolean get_path(const Scan *s, const char *section, const char *key, ch
   return TRUE;
 }
 
-/* "host:port" or "[v6]:port". Only loopback hosts for now: with no sign-in yet, anyone who can
- * reach the port can see every camera's status. */
+/* "host:port" or "[v6]:port". Only loopback hosts for now: beyond loopback the session cookie
+ * needs HTTPS (browsers drop Secure cookies over plain HTTP), and TLS is not built yet. */
 static gboolean parse_listen(const Scan *s, HwConfig *c, GError **error)
 {
   g_autofree char *v = NULL;
@@ -416,7 +420,8 @@ static gboolean parse_listen(const Scan *s, HwConfig *c, GError **error)
                 "host must be an IP address (or localhost), got '%s'", host);
   if (!g_inet_address_get_is_loopback(addr))
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
-                "listen must be on 127.0.0.1/::1 until sign-in is configured, got '%s'", v);
+                "listen must be on 127.0.0.1/::1 until TLS is supported (sign-in cookies need HTTPS "
+                "beyond loopback), got '%s'", v);
 
   g_free(c->http_host);
   c->http_host = g_steal_pointer(&host);
@@ -569,6 +574,35 @@ static gboolean parse_recorder(const Scan *s, HwRecorderOptions *o, GError **err
   return TRUE;
 }
 
+/* [auth]: sign-in limits. Bounds keep a typo from making sessions eternal or lock-outs useless. */
+static gboolean parse_auth(const Scan *s, HwConfig *c, GError **error)
+{
+  if (!get_duration(s, "auth", "session_idle", &c->auth_session_idle_ns, error) ||
+      !get_duration(s, "auth", "session_max", &c->auth_session_max_ns, error) ||
+      !get_duration(s, "auth", "lockout_for", &c->auth_lockout_for_ns, error))
+    return FALSE;
+  if (c->auth_session_idle_ns < HW_NS_PER_S)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "auth", "session_idle", "must be at least 1s");
+  if (c->auth_session_max_ns > INT64_C(7) * 24 * 3600 * HW_NS_PER_S)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "auth", "session_max", "must be at most 168h");
+  if (c->auth_session_idle_ns > c->auth_session_max_ns) {
+    const char *key = scan_key_line(s, "auth", "session_idle") ? "session_idle" : "session_max";
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "auth", key,
+                "session_idle must not be longer than session_max");
+  }
+  g_autofree char *after = NULL;
+  if (!get_string(s, "auth", "lockout_after", &after, error))
+    return FALSE;
+  if (after) {
+    gint64 n;
+    if (!g_ascii_string_to_signed(after, 10, 1, 100, &n, NULL))
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "auth", "lockout_after",
+                  "expected a number of failed sign-ins from 1 to 100, got '%s'", after);
+    c->auth_lockout_after = (int)n;
+  }
+  return TRUE;
+}
+
 static void config_init_defaults(HwConfig *c)
 {
   c->footage_dir = g_strdup(HW_CONFIG_DEFAULT_FOOTAGE);
@@ -576,6 +610,11 @@ static void config_init_defaults(HwConfig *c)
   c->http_host = g_strdup(HW_CONFIG_DEFAULT_HTTP_HOST);
   c->http_port = HW_CONFIG_DEFAULT_HTTP_PORT;
   c->log_level = g_strdup(HW_CONFIG_DEFAULT_LOG_LEVEL);
+  c->audit_sign_interval_ns = HW_CONFIG_DEFAULT_AUDIT_SIGN_INTERVAL;
+  c->auth_session_idle_ns = HW_CONFIG_DEFAULT_SESSION_IDLE;
+  c->auth_session_max_ns = HW_CONFIG_DEFAULT_SESSION_MAX;
+  c->auth_lockout_after = HW_CONFIG_DEFAULT_LOCKOUT_AFTER;
+  c->auth_lockout_for_ns = HW_CONFIG_DEFAULT_LOCKOUT_FOR;
   hw_recorder_options_init(&c->recorder);
   c->recorder.footage_dir = c->footage_dir;
 }
@@ -619,7 +658,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     }
     if (!known)
       return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
-                  "unknown section (known: storage, http, log, recording, reconnect, retention, "
+                  "unknown section (known: storage, http, log, recording, reconnect, retention, audit, auth, "
                   "camera.<id>)");
   }
 
@@ -641,6 +680,17 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
   }
 
   if (!parse_recorder(s, &c->recorder, error))
+    return FALSE;
+
+  /* [audit]: a head signed too rarely leaves a long unsigned tail; too often fills audit_heads. */
+  if (!get_duration(s, "audit", "sign_interval", &c->audit_sign_interval_ns, error))
+    return FALSE;
+  if (c->audit_sign_interval_ns < INT64_C(10) * HW_NS_PER_S ||
+      c->audit_sign_interval_ns > INT64_C(24) * 3600 * HW_NS_PER_S)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "audit", "sign_interval",
+                "must be between 10s and 24h");
+
+  if (!parse_auth(s, c, error))
     return FALSE;
 
   for (size_t i = 0; i < s->sections->len; i++) {

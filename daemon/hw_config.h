@@ -27,6 +27,11 @@ typedef enum {
 #define HW_CONFIG_DEFAULT_HTTP_HOST "127.0.0.1"
 #define HW_CONFIG_DEFAULT_HTTP_PORT 8080
 #define HW_CONFIG_DEFAULT_LOG_LEVEL "info"
+#define HW_CONFIG_DEFAULT_SESSION_IDLE (INT64_C(30) * 60 * HW_NS_PER_S) /* [auth] session_idle */
+#define HW_CONFIG_DEFAULT_SESSION_MAX (INT64_C(12) * 3600 * HW_NS_PER_S) /* [auth] session_max */
+#define HW_CONFIG_DEFAULT_LOCKOUT_AFTER 5                                /* [auth] lockout_after */
+#define HW_CONFIG_DEFAULT_LOCKOUT_FOR (INT64_C(15) * 60 * HW_NS_PER_S)   /* [auth] lockout_for */
+#define HW_CONFIG_DEFAULT_AUDIT_SIGN_INTERVAL (INT64_C(5) * 60 * 1000000000) /* [audit] 5m */
 
 typedef struct {
   char *footage_dir;   /* [storage] footage, absolute */
@@ -34,6 +39,12 @@ typedef struct {
   char *http_host;     /* [http] listen, the host part: an IP literal ("127.0.0.1", "::1") */
   int http_port;       /* [http] listen, the port part: 1..65535 */
   char *log_level;     /* [log] level: "error", "warning", "info" or "debug" */
+  int64_t auth_session_idle_ns; /* [auth] session_idle: a session unused this long ends */
+  int64_t auth_session_max_ns;  /* [auth] session_max: a session ends this long after sign-in */
+  int auth_lockout_after;       /* [auth] lockout_after: failed sign-ins in a row that lock */
+  int64_t auth_lockout_for_ns;  /* [auth] lockout_for: how long the lock lasts */
+  int64_t audit_sign_interval_ns; /* [audit] sign_interval: how often the chain's head is signed,
+                                   * 10s..24h */
   /* [recording], [reconnect], [retention]. recorder.footage_dir points at footage_dir above
    * (not separately owned). */
   HwRecorderOptions recorder;

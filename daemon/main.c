@@ -9,12 +9,19 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <jansson.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
+#include "audit/hw_audit.h" /* audit: the log, head signing */
 #include "capture/hw_recorder.h"
+#include "common/hw_keys.h"   /* audit: the appliance key */
+#include "daemon/hw_cli.h"    /* subcommands (audit, …) */
 #include "daemon/hw_config.h"
 #include "demo/hw_rtsp_server.h"
 #include "sql/hw_store.h"
+#include "sql/hw_store_auth.h" /* sign-in: demo users */
+#include "web/hw_auth.h"
 #include "web/hw_http.h"
 
 #define DEMO_CAMERAS 4
@@ -29,7 +36,74 @@ typedef struct {
   HwRtspServer *demo_server;
   char *demo_dir;
   bool stopping;
+  HwKey *key;     /* audit: the appliance key, <database>.key */
+  HwAudit *audit; /* audit: daemon.start/stop and config.change rows */
 } Daemon;
+
+/* ---- audit: rows the daemon itself writes, and the head-signing timer --------------------- */
+
+/* Library code does not log; the daemon does. A row that cannot be written is a warning, not a
+ * reason to stop recording. */
+static void audit_system(Daemon *d, const char *action, const char *detail_json)
+{
+  g_autoptr(GError) error = NULL;
+  if (!hw_audit_record(d->audit, "system", "", "", action, "", "", detail_json, &error))
+    g_warning("audit log: cannot record %s: %s", action, error->message);
+}
+
+static void audit_sign(Daemon *d)
+{
+  g_autoptr(GError) error = NULL;
+  if (!hw_audit_sign_head(d->store, d->key, &error))
+    g_warning("audit log: cannot sign its head: %s", error->message);
+}
+
+static gboolean audit_sign_tick(gpointer user)
+{
+  audit_sign(user);
+  return G_SOURCE_CONTINUE;
+}
+
+/* {"cameras_added":[…],"cameras_removed":[…],"cameras_changed":[…],"restart_needed":[…]} for a
+ * SIGHUP re-read, or NULL if nothing changed. Camera settings themselves (URLs, passwords) are
+ * never put in the log: ids only. */
+static char *audit_config_change(const HwConfig *old, const HwConfig *fresh)
+{
+  json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+  json_t *restart = json_array();
+  for (size_t i = 0; i < fresh->n_cameras; i++) {
+    const HwCameraConfig *c = fresh->cameras[i], *was = NULL;
+    for (size_t j = 0; j < old->n_cameras && was == NULL; j++)
+      if (strcmp(old->cameras[j]->id, c->id) == 0)
+        was = old->cameras[j];
+    if (was == NULL)
+      json_array_append_new(added, json_string(c->id));
+    else if (!hw_camera_config_equal(was, c))
+      json_array_append_new(changed, json_string(c->id));
+  }
+  for (size_t j = 0; j < old->n_cameras; j++) {
+    bool kept = false;
+    for (size_t i = 0; i < fresh->n_cameras && !kept; i++)
+      kept = strcmp(old->cameras[j]->id, fresh->cameras[i]->id) == 0;
+    if (!kept)
+      json_array_append_new(removed, json_string(old->cameras[j]->id));
+  }
+  if (g_strcmp0(fresh->footage_dir, old->footage_dir) != 0 ||
+      g_strcmp0(fresh->database_path, old->database_path) != 0)
+    json_array_append_new(restart, json_string("storage"));
+  if (g_strcmp0(fresh->http_host, old->http_host) != 0 || fresh->http_port != old->http_port)
+    json_array_append_new(restart, json_string("http"));
+  bool any = json_array_size(added) || json_array_size(removed) || json_array_size(changed) ||
+             json_array_size(restart);
+  json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "cameras_added", added, "cameras_removed",
+                        removed, "cameras_changed", changed, "restart_needed", restart);
+  char *text = any ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  char *copy = g_strdup(text);
+  free(text);
+  return copy;
+}
+/* ---- end audit ------------------------------------------------------------------------------ */
 
 static HwCameraStatus *status_fn(void *user, size_t *ret_n)
 {
@@ -94,6 +168,9 @@ static gboolean on_hup(gpointer user)
       fresh->http_port != d->config->http_port)
     g_warning("SIGHUP: [storage] and [http] changes take effect at the next restart");
   hw_recorder_apply(d->recorder, fresh->cameras, fresh->n_cameras);
+  g_autofree char *change = audit_config_change(d->config, fresh); /* audit */
+  if (change != NULL)
+    audit_system(d, "config.change", change);
   hw_config_free(d->config);
   d->config = fresh;
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
@@ -161,6 +238,29 @@ static void remove_tree(const char *path)
   g_rmdir(path);
 }
 
+/* The demo's users, one per role a visitor wants to try, with random passwords printed on stderr
+ * (stdout's first line stays the URL, which scripts read). */
+static bool demo_users(Daemon *d, GError **error)
+{
+  static const struct {
+    const char *name, *role;
+  } users[] = {
+    {"admin", "admin"},           {"supervisor", "supervisor"}, {"manager", "hall_manager"},
+    {"investigator", "investigator"}, {"auditor", "auditor"},
+  };
+  if (!hw_auth_init(error))
+    return false;
+  for (size_t i = 0; i < G_N_ELEMENTS(users); i++) {
+    g_autofree char *pw = hw_auth_password_generate();
+    g_autofree char *hash = hw_auth_password_hash(pw, error);
+    if (hash == NULL ||
+        !hw_store_user_add(d->store, users[i].name, users[i].role, hash, NULL, 0, NULL, error))
+      return false;
+    g_printerr("demo user %-12s (%s): password %s\n", users[i].name, users[i].role, pw);
+  }
+  return true;
+}
+
 static int run(Daemon *d)
 {
   g_autoptr(GError) error = NULL;
@@ -171,13 +271,51 @@ static int run(Daemon *d)
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }
+  /* audit: the appliance key next to the database, and the first row of this run. Without the
+   * key the log could not be signed: refuse to run rather than record untraceably. */
+  g_autofree char *key_path = hw_key_path_for_database(cfg->database_path);
+  bool key_created = false;
+  d->key = hw_key_load_or_create(key_path, &key_created, &error);
+  if (d->key == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  if (key_created)
+    g_message("audit: made the appliance key %s (public key %s)", key_path,
+              hw_key_public_hex(d->key));
+  d->audit = hw_audit_new(d->store);
+  {
+    g_autofree char *detail =
+        g_strdup_printf("{\"version\":\"%s\",\"pid\":%d,\"cameras\":%zu,\"key_created\":%s}",
+                        HW_VERSION, (int)getpid(), cfg->n_cameras, key_created ? "true" : "false");
+    audit_system(d, "daemon.start", detail);
+  }
+  audit_sign(d); /* also covers rows a crashed run or a one-shot tool left unsigned */
+  /* end audit */
+
   cfg->recorder.footage_dir = cfg->footage_dir;
   d->recorder = hw_recorder_new(d->store, &cfg->recorder, &error);
   if (d->recorder == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }
-  d->http = hw_http_new(cfg->http_host, cfg->http_port, status_fn, d, &error);
+  if (d->demo_server != NULL && !demo_users(d, &error)) {
+    g_printerr("hallwatchd: demo users: %s\n", error->message);
+    return 1;
+  }
+  HwHttpOptions http_opt;
+  hw_http_options_init(&http_opt);
+  http_opt.host = cfg->http_host;
+  http_opt.port = cfg->http_port;
+  http_opt.status_fn = status_fn;
+  http_opt.status_user = d;
+  http_opt.store = d->store;
+  http_opt.app = d;
+  http_opt.session_idle_ns = cfg->auth_session_idle_ns;
+  http_opt.session_max_ns = cfg->auth_session_max_ns;
+  http_opt.lockout_after = cfg->auth_lockout_after;
+  http_opt.lockout_for_ns = cfg->auth_lockout_for_ns;
+  d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
@@ -199,6 +337,8 @@ static int run(Daemon *d)
   if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
     g_timeout_add((guint)(wd_usec / 2000), watchdog_ping, d);
   g_timeout_add_seconds(5, update_status, d);
+  g_timeout_add_seconds((guint)(cfg->audit_sign_interval_ns / HW_NS_PER_S), audit_sign_tick,
+                        d); /* audit */
   sd_notify(0, "READY=1");
   update_status(d);
 
@@ -208,6 +348,8 @@ static int run(Daemon *d)
    * fsynced, the index committed. */
   g_clear_pointer(&d->http, hw_http_free);
   g_clear_pointer(&d->recorder, hw_recorder_free);
+  audit_system(d, "daemon.stop", NULL); /* audit: the last row, then its head signed */
+  audit_sign(d);
   g_message("stopped cleanly");
   return 0;
 }
@@ -218,6 +360,11 @@ int main(int argc, char **argv)
   /* Every camera has its own reading thread; glibc would give each its own malloc arena, and the
    * arenas' fragmentation costs megabytes of RSS per camera (docs/performance.md). */
   mallopt(M_ARENA_MAX, 2);
+  /* Subcommands: `hallwatchd <command> …`. */
+  if (argc > 1 && strcmp(argv[1], "user") == 0)
+    return hw_cli_user(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "audit") == 0)
+    return hw_cli_audit(argc - 1, argv + 1);
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;
@@ -281,6 +428,8 @@ int main(int argc, char **argv)
 
   g_clear_pointer(&d.http, hw_http_free);
   g_clear_pointer(&d.recorder, hw_recorder_free);
+  g_clear_pointer(&d.audit, hw_audit_free); /* audit */
+  g_clear_pointer(&d.key, hw_key_free);
   g_clear_pointer(&d.store, hw_store_close);
   g_clear_pointer(&d.demo_server, hw_rtsp_server_free);
   if (d.demo_dir != NULL) {

@@ -137,6 +137,7 @@ struct HwStore {
   int schema_version;
   bool in_tx; /* hw_store_begin succeeded and no commit/rollback yet */
   sqlite3_stmt *stmts[ST_COUNT];
+  GHashTable *module_stmts; /* SQL text (static) → statement, for other sql/ files */
 };
 
 /* ---- helpers ----------------------------------------------------------------------------------
@@ -448,6 +449,11 @@ static bool load_uuid(HwStore *s, GError **error)
   return true;
 }
 
+static void finalize_stmt(gpointer st)
+{
+  sqlite3_finalize(st);
+}
+
 HwStore *hw_store_open_with_migrations(const char *path, const HwStoreMigration *migrations,
                                        size_t n_migrations, GError **error)
 {
@@ -460,6 +466,7 @@ HwStore *hw_store_open_with_migrations(const char *path, const HwStoreMigration 
   g_autoptr(GError) local = NULL;
   g_rec_mutex_init(&s->lock);
   s->path = g_strdup(path);
+  s->module_stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_stmt);
 
   /* NOMUTEX: the handle's own mutex already serialises every use of the connection. */
   int rc = sqlite3_open_v2(path, &s->db,
@@ -559,6 +566,49 @@ const char *hw_store_uuid(HwStore *store)
 {
   g_return_val_if_fail(store != NULL, NULL);
   return store->uuid;
+}
+
+/* ---- for the other sql/ files (hw_store_private.h) ---------------------------------------------
+ */
+
+sqlite3 *hw_store__db(HwStore *store)
+{
+  return store->db;
+}
+
+GRecMutex *hw_store__lock(HwStore *store)
+{
+  return &store->lock;
+}
+
+sqlite3_stmt *hw_store__stmt(HwStore *store, const char *sql, GError **error)
+{
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
+  sqlite3_stmt *st = g_hash_table_lookup(store->module_stmts, sql);
+  if (st != NULL)
+    return st;
+  if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    set_error(error, store->db, HW_STORE_ERROR_SQL, "preparing statement \"%s\"", sql);
+    sqlite3_finalize(st);
+    return NULL;
+  }
+  g_hash_table_insert(store->module_stmts, (gpointer)sql, st);
+  return st;
+}
+
+bool hw_store__op_begin(HwStore *store, bool *ret_own, GError **error)
+{
+  return op_begin(store, ret_own, error);
+}
+
+bool hw_store__op_commit(HwStore *store, bool own, GError **error)
+{
+  return op_commit(store, own, error);
+}
+
+void hw_store__op_rollback(HwStore *store, bool own)
+{
+  op_rollback(store, own);
 }
 
 /* ---- transactions ------------------------------------------------------------------------------

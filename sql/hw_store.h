@@ -26,6 +26,7 @@ typedef enum {
   HW_STORE_ERROR_NOT_FOUND,
   HW_STORE_ERROR_INVALID,     /* the call breaks this contract (e.g. fragments out of seq order,
                                * commit without begin); nothing was written */
+  HW_STORE_ERROR_EXISTS,      /* a row with this unique name already exists */
 } HwStoreError;
 
 typedef struct HwStore HwStore;
@@ -206,5 +207,107 @@ bool hw_store_usage(HwStore *store, const char *camera, int64_t *ret_bytes,
  * footage keeps an owner after the camera leaves the config. Idempotent. */
 bool hw_store_camera_upsert(HwStore *store, const char *camera, const char *source,
                             GError **error);
+
+/* ---- audit log (sql/store_audit.c) -------------------------------------------------------------
+ * An append-only hash chain: row n carries the SHA-256 of row n-1's canonical form (prev_hash)
+ * and of its own (hash). The canonical form of a row is the concatenation of netstrings
+ * ("<decimal byte length>:<bytes>,") of, in this order: the text "hallwatch-audit-row-v1", seq,
+ * time_ns (both decimal, '-' for a negative), actor, role, address, action, object_type,
+ * object_id, detail and prev_hash; hash is lowercase hex. The first row's prev_hash is 64 '0's.
+ * docs/audit.md shows how to recompute it with sqlite3 and sha256sum. */
+
+#define HW_AUDIT_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* An event to append. Strings are borrowed; NULL counts as "" (detail: NULL counts as "{}").
+ * actor and action are required; detail must be a JSON text. Limits (bytes): actor 127, role 31,
+ * address 63, action 63 (lowercase words joined by dots, "auth.login"), object_type 31,
+ * object_id 127, detail 4095; anything longer is refused (HW_STORE_ERROR_INVALID). */
+typedef struct {
+  hw_time_ns time_ns;
+  const char *actor;  /* user name, token name or "system" */
+  const char *role;
+  const char *address; /* the caller's IP address, "" for local actions */
+  const char *action;
+  const char *object_type;
+  const char *object_id;
+  const char *detail;
+} HwAuditEvent;
+
+typedef struct {
+  int64_t seq;
+  hw_time_ns time_ns;
+  char actor[128];
+  char role[32];
+  char address[64];
+  char action[64];
+  char object_type[32];
+  char object_id[128];
+  char detail[4096];
+  char prev_hash[65];
+  char hash[65];
+} HwAuditRow;
+
+/* A signed head of the chain (hex): signature over hw_audit_head_message(). */
+typedef struct {
+  int64_t id;
+  int64_t seq;
+  char head_hash[65];
+  hw_time_ns signed_at_ns;
+  char signature[129];
+  char public_key[65];
+} HwAuditHead;
+
+/* Computes row's hash (lowercase hex) from its canonical form, using row->prev_hash and every
+ * other field but row->hash. Pure; no store needed. */
+void hw_store_audit_row_hash(const HwAuditRow *row, char ret_hash[65]);
+
+/* Appends one event (n events) as the next row(s) of the chain, in one transaction (a savepoint
+ * inside the caller's): prev_hash and seq are read inside it, so writers in other processes
+ * cannot fork the chain. One commit, so one WAL sync, per call: high-rate callers batch with
+ * append_many. Sets *ret_seq (nullable) to the seq of the (last) row. Nothing is written on
+ * failure. */
+bool hw_store_audit_append(HwStore *store, const HwAuditEvent *ev, int64_t *ret_seq,
+                           GError **error);
+bool hw_store_audit_append_many(HwStore *store, const HwAuditEvent *evs, size_t n,
+                                int64_t *ret_seq, GError **error);
+
+/* The auditor's filter. Zero/NULL fields do not filter. Rows come in seq order, those with
+ * seq > after_seq, time_ns in [from_ns, to_ns) (to_ns 0: no end), at most limit rows (0 or more
+ * than HW_AUDIT_QUERY_MAX: HW_AUDIT_QUERY_MAX). */
+#define HW_AUDIT_QUERY_MAX 1000
+typedef struct {
+  hw_time_ns from_ns, to_ns;
+  const char *actor;
+  const char *action;      /* exact, or a prefix ending in '.' ("auth." matches auth.login) */
+  const char *object_type;
+  const char *object_id;
+  int64_t after_seq;
+  size_t limit;
+} HwAuditFilter;
+
+/* Rows matching filter as a newly allocated array (g_free) of *ret_n items. */
+bool hw_store_audit_query(HwStore *store, const HwAuditFilter *filter, HwAuditRow **ret,
+                          size_t *ret_n, GError **error);
+
+/* Calls fn for every row with seq > after_seq in seq order (no filter, no limit: for verify).
+ * Stops early and returns true if fn returns false. fn must not call into the store. The row
+ * passed is only valid during the call. */
+typedef bool (*HwAuditRowFn)(const HwAuditRow *row, void *user);
+bool hw_store_audit_foreach(HwStore *store, int64_t after_seq, HwAuditRowFn fn, void *user,
+                            GError **error);
+
+/* The last row's seq and hash (0 and HW_AUDIT_ZERO_HASH for an empty log). */
+bool hw_store_audit_head(HwStore *store, int64_t *ret_seq, char ret_hash[65], GError **error);
+
+/* Appends a signed head; the signed heads, oldest first (g_free the array). */
+bool hw_store_audit_head_add(HwStore *store, const HwAuditHead *head, GError **error);
+bool hw_store_audit_heads(HwStore *store, HwAuditHead **ret, size_t *ret_n, GError **error);
+/* The most recently signed head (highest id) in *ret, *ret_found false if none was signed. */
+bool hw_store_audit_last_head(HwStore *store, HwAuditHead *ret, bool *ret_found, GError **error);
+
+/* The database file's path (transfer none): the appliance key lives next to it. */
+const char *hw_store_filename(HwStore *store);
+
+/* ---- end audit log ------------------------------------------------------------------------- */
 
 G_END_DECLS

@@ -1,6 +1,7 @@
-/* The libmicrohttpd server and the route table. Requests are answered on MHD's thread pool;
- * every handler builds a whole body in memory (status routes are small), and the common headers
- * are set in one place so no route can forget them. */
+/* The libmicrohttpd server and the dispatcher: routes from web/routes.c, sign-in and permission
+ * checks (web/auth.c) before a handler runs, request bodies capped and parsed with jansson, and
+ * the request/reply API of web/hw_route.h. Common headers and the JSON error shape are set here
+ * once so no route can forget them. */
 #include "web/hw_http.h"
 
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,8 +19,8 @@
 
 G_DEFINE_QUARK(hw-http-error-quark, hw_http_error)
 
-/* Limits: the defaults of libmicrohttpd have no timeout and no per-IP limit. Every client is on
- * loopback for now (one IP), so the per-IP limit is as high as the total would be for a hall. */
+/* Limits: the defaults of libmicrohttpd have no timeout and no per-IP limit. A hall has a few
+ * dozen workstations, and the exchange clients are a handful of department systems. */
 #define HTTP_THREADS_MIN 2
 #define HTTP_THREADS_MAX 4
 #define HTTP_CONNECTION_LIMIT 256
@@ -26,105 +28,167 @@ G_DEFINE_QUARK(hw-http-error-quark, hw_http_error)
 #define HTTP_TIMEOUT_S 30
 #define HTTP_CONNECTION_MEMORY (32 * 1024)
 #define HTTP_LISTEN_BACKLOG 64
-#define HTTP_404_PATH_MAX 256 /* an echoed path longer than this is cut */
+#define HTTP_ECHO_MAX 256 /* an echoed path longer than this is cut */
 
 #define CT_JSON "application/json; charset=utf-8"
-#define CT_TEXT "text/plain; charset=utf-8"
-#define CT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 
-struct HwHttp {
-  struct MHD_Daemon *daemon;
-  int port;
-  HwStatusFn status_fn;
-  void *status_user;
-};
+/* ---- replies (web/hw_route.h) ---------------------------------------------------------------- */
 
-/* Who may call a route. Sign-in does not exist yet; later issues give each route its own. */
-typedef enum {
-  HW_PERM_ANYONE, /* anyone who can reach the socket */
-} HwPermission;
-
-typedef struct {
-  int status;
-  const char *content_type;
-  char *body; /* g_malloc'd, owned */
-  size_t len;
-} Reply;
-
-typedef struct {
-  struct MHD_Connection *conn;
-  const char *method;
-  const char *path;
-} Request;
-
-typedef void (*RouteFn)(HwHttp *h, const Request *req, Reply *ret);
-
-typedef struct {
-  const char *method;
-  const char *path; /* exact match for now; patterns ("/api/v1/cameras/{id}") come with need */
-  RouteFn handler;
-  HwPermission permission;
-} Route;
-
-static void reply_take(Reply *r, int status, const char *content_type, char *body)
+void hw_reply_take(HwReply *r, int status, const char *content_type, char *body, size_t len)
 {
+  g_free(r->body);
   r->status = status;
   r->content_type = content_type;
   r->body = body;
-  r->len = strlen(body);
+  r->len = len;
 }
 
-static void reply_error(Reply *r, int status, const char *message, const char *path)
+void hw_reply_json(HwReply *r, int status, json_t *body)
 {
-  json_t *o = json_object();
-  json_object_set_new(o, "error", json_string(message));
-  if (path) {
-    /* The path comes from the client: bounded, and made valid UTF-8 for jansson. */
-    g_autofree char *cut = g_strndup(path, HTTP_404_PATH_MAX);
-    g_autofree char *valid = g_utf8_make_valid(cut, -1);
-    json_object_set_new(o, "path", json_string(valid));
+  char *dumped = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  if (!dumped) {
+    hw_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL, "cannot serialise reply");
+    return;
   }
+  /* jansson allocates with malloc; the server frees with g_free. */
+  char *copy = g_strdup(dumped);
+  free(dumped);
+  hw_reply_take(r, status, CT_JSON, copy, strlen(copy));
+}
+
+/* Text from a client or a handler may be anything: bounded and made valid UTF-8 for jansson. */
+static json_t *json_safe_string(const char *s)
+{
+  g_autofree char *cut = g_strndup(s, HTTP_ECHO_MAX);
+  g_autofree char *valid = g_utf8_make_valid(cut, -1);
+  return json_string(valid);
+}
+
+void hw_reply_error(HwReply *r, int status, const char *code, const char *field, const char *fmt,
+                    ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  g_autofree char *message = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  json_t *e = json_object();
+  json_object_set_new(e, "code", json_string(code));
+  json_object_set_new(e, "message", json_safe_string(message));
+  if (field)
+    json_object_set_new(e, "field", json_safe_string(field));
+  json_t *o = json_object();
+  json_object_set_new(o, "error", e);
   char *dumped = json_dumps(o, JSON_COMPACT);
   json_decref(o);
-  reply_take(r, status, CT_JSON, g_strdup(dumped));
+  char *copy = g_strdup(dumped ? dumped : "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}");
   free(dumped);
+  hw_reply_take(r, status, CT_JSON, copy, strlen(copy));
 }
 
-/* ---- routes ---------------------------------------------------------------------------------- */
+void hw_reply_header(HwReply *r, const char *name, const char *value)
+{
+  if (!r->headers)
+    r->headers = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(r->headers, g_strdup(name));
+  g_ptr_array_add(r->headers, g_strdup(value));
+}
 
-static HwCameraStatus *take_status(HwHttp *h, size_t *ret_n)
+/* ---- request accessors (web/hw_route.h) ------------------------------------------------------ */
+
+const char *hw_request_method(const HwRequest *req)
+{
+  return req->method;
+}
+
+const char *hw_request_path(const HwRequest *req)
+{
+  return req->path;
+}
+
+const char *hw_request_param(const HwRequest *req, const char *name)
+{
+  for (size_t i = 0; i < req->n_params; i++)
+    if (strcmp(req->param_names[i], name) == 0)
+      return req->param_values[i];
+  return NULL;
+}
+
+const char *hw_request_query(const HwRequest *req, const char *name)
+{
+  return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *hw_request_header(const HwRequest *req, const char *name)
+{
+  return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+json_t *hw_request_json(const HwRequest *req)
+{
+  return req->json;
+}
+
+const char *hw_request_body(const HwRequest *req, size_t *ret_len)
+{
+  if (!req->body || req->body->len == 0) {
+    if (ret_len)
+      *ret_len = 0;
+    return NULL;
+  }
+  if (ret_len)
+    *ret_len = req->body->len - 1; /* the NUL added at the end */
+  return (const char *)req->body->data;
+}
+
+const HwCaller *hw_request_caller(const HwRequest *req)
+{
+  return &req->caller;
+}
+
+const char *hw_request_client_address(const HwRequest *req)
+{
+  return req->addr;
+}
+
+bool hw_request_from_loopback(const HwRequest *req)
+{
+  return req->loopback;
+}
+
+const char *const *hw_request_scope_codes(const HwRequest *req, HwScopeKind kind)
+{
+  return (const char *const *)(kind == HW_SCOPE_HALL ? req->scope_halls : req->scope_departments);
+}
+
+bool hw_request_scope_allows(const HwRequest *req, HwScopeKind kind, const char *code)
+{
+  if (req->caller.kind == HW_CALLER_NONE || code == NULL)
+    return false;
+  const char *const *codes = hw_request_scope_codes(req, kind);
+  if (!codes)
+    return true;
+  return g_strv_contains(codes, code);
+}
+
+HwStore *hw_request_store(const HwRequest *req)
+{
+  return req->http->opt.store;
+}
+
+void *hw_request_app(const HwRequest *req)
+{
+  return req->http->opt.app;
+}
+
+HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n)
 {
   *ret_n = 0;
-  HwCameraStatus *st = h->status_fn(h->status_user, ret_n);
+  HwCameraStatus *st = req->http->opt.status_fn(req->http->opt.status_user, ret_n);
   if (!st)
     *ret_n = 0;
   return st;
 }
-
-static void route_healthz(HwHttp *h, const Request *req, Reply *ret)
-{
-  reply_take(ret, MHD_HTTP_OK, CT_TEXT, g_strdup("ok\n"));
-}
-
-static void route_metrics(HwHttp *h, const Request *req, Reply *ret)
-{
-  size_t n;
-  g_autofree HwCameraStatus *st = take_status(h, &n);
-  reply_take(ret, MHD_HTTP_OK, CT_PROMETHEUS, hw_web_render_metrics(st, n, hw_time_now()));
-}
-
-static void route_cameras(HwHttp *h, const Request *req, Reply *ret)
-{
-  size_t n;
-  g_autofree HwCameraStatus *st = take_status(h, &n);
-  reply_take(ret, MHD_HTTP_OK, CT_JSON, hw_web_render_cameras(st, n));
-}
-
-static const Route routes[] = {
-  {"GET", "/healthz", route_healthz, HW_PERM_ANYONE},
-  {"GET", "/metrics", route_metrics, HW_PERM_ANYONE},
-  {"GET", "/api/v1/cameras", route_cameras, HW_PERM_ANYONE},
-};
 
 /* ---- dispatch -------------------------------------------------------------------------------- */
 
@@ -136,6 +200,11 @@ static gboolean method_matches(const char *route_method, const char *method)
   return strcmp(route_method, "GET") == 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
+static gboolean takes_body(const char *method)
+{
+  return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+}
+
 /* A body on a request that takes none is refused rather than ignored: a GET with a body is a
  * classic request-smuggling lever between proxies. */
 static gboolean has_body(struct MHD_Connection *conn)
@@ -145,35 +214,168 @@ static gboolean has_body(struct MHD_Connection *conn)
   return te != NULL || (cl != NULL && strcmp(cl, "0") != 0);
 }
 
-/* Fills ret for req; allow gets the Allow header value for a 405. */
-static void dispatch(HwHttp *h, const Request *req, Reply *ret, GString *allow)
+/* Finds the route; on 404/405 fills reply (allow gets the Allow header of a 405). */
+static const HwRoute *route_find(HwHttp *h, HwRequest *req, HwReply *reply, GString *allow)
 {
-  const Route *found = NULL;
-  for (size_t i = 0; i < G_N_ELEMENTS(routes); i++) {
-    if (strcmp(routes[i].path, req->path) != 0)
+  const HwRoute *found = NULL;
+  for (size_t i = 0; i < h->n_routes; i++) {
+    const HwRoute *r = &h->routes[i];
+    const char *names[HW_ROUTE_PARAMS_MAX], *values[HW_ROUTE_PARAMS_MAX];
+    size_t n = 0;
+    g_autofree char *storage = NULL;
+    if (!hw_route_match(r->pattern, req->path, names, values, &n, &storage))
       continue;
     if (allow->len)
       g_string_append(allow, ", ");
-    g_string_append(allow, routes[i].method);
-    if (strcmp(routes[i].method, "GET") == 0)
+    g_string_append(allow, r->method);
+    if (strcmp(r->method, "GET") == 0)
       g_string_append(allow, ", HEAD");
-    if (method_matches(routes[i].method, req->method))
-      found = &routes[i];
+    if (!found && method_matches(r->method, req->method)) {
+      found = r;
+      memcpy(req->param_names, names, sizeof names);
+      memcpy(req->param_values, values, sizeof values);
+      req->n_params = n;
+      req->param_storage = g_steal_pointer(&storage);
+    }
   }
-  if (!found && allow->len == 0) {
-    reply_error(ret, MHD_HTTP_NOT_FOUND, "not found", req->path);
+  if (found) {
+    g_string_truncate(allow, 0);
+    return found;
+  }
+  if (allow->len == 0)
+    hw_reply_error(reply, MHD_HTTP_NOT_FOUND, "not_found", NULL, "no route %s", req->path);
+  else
+    hw_reply_error(reply, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL,
+                   "%s is not allowed on %s", req->method, req->path);
+  return NULL;
+}
+
+static void client_address(HwRequest *req)
+{
+  const union MHD_ConnectionInfo *ci =
+    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  g_strlcpy(req->addr, "unknown", sizeof req->addr);
+  if (!ci || !ci->client_addr)
     return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    inet_ntop(AF_INET, &in->sin_addr, req->addr, sizeof req->addr);
+    req->loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+  } else if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    inet_ntop(AF_INET6, &in6->sin6_addr, req->addr, sizeof req->addr);
+    req->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
+                    (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
   }
-  if (!found) {
-    reply_error(ret, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed", req->path);
+}
+
+/* Everything decided before the body is read: route, method, body allowed, size announced,
+ * credential and permission. So an unauthenticated client never makes the server buffer a body.
+ * TRUE if the request goes on. */
+static gboolean check_request(HwHttp *h, HwRequest *req, HwReply *reply, GString *allow)
+{
+  req->route = route_find(h, req, reply, allow);
+  if (!req->route)
+    return FALSE;
+  if (!takes_body(req->method) && has_body(req->conn)) {
+    hw_reply_error(reply, MHD_HTTP_BAD_REQUEST, "body_not_allowed", NULL,
+                   "a %s request takes no body", req->method);
+    return FALSE;
+  }
+  const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
+  guint64 announced = 0;
+  if (cl && g_ascii_string_to_unsigned(cl, 10, 0, G_MAXUINT64, &announced, NULL) &&
+      announced > h->opt.body_max) {
+    hw_reply_error(reply, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
+                   "request body larger than %zu bytes", h->opt.body_max);
+    return FALSE;
+  }
+  if (req->route->permission.access & HW_ACCESS_PUBLIC)
+    return TRUE;
+  return hw_auth_check(h->auth, req, reply);
+}
+
+static gboolean is_json_type(const char *ct)
+{
+  if (!ct)
+    return FALSE;
+  size_t n = strlen("application/json");
+  return g_ascii_strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';');
+}
+
+/* The body is complete: parse it and run the handler. */
+static void run_handler(HwHttp *h, HwRequest *req, HwReply *reply)
+{
+  if (req->body && req->body->len > 0) {
+    if (!is_json_type(hw_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+      hw_reply_error(reply, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
+                     "request bodies must be application/json");
+      return;
+    }
+    json_error_t jerr;
+    req->json = json_loadb((const char *)req->body->data, req->body->len, JSON_REJECT_DUPLICATES,
+                           &jerr);
+    if (!req->json) {
+      hw_reply_error(reply, MHD_HTTP_BAD_REQUEST, "invalid_json", NULL,
+                     "request body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                     jerr.line, jerr.column);
+      return;
+    }
+    g_byte_array_append(req->body, (const guint8 *)"", 1); /* NUL for hw_request_body */
+  }
+  req->route->handler(req, reply);
+  if (reply->status == 0) /* a handler that forgot to answer is a bug, not a 200 */
+    hw_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL, "no reply");
+}
+
+static void request_free(HwRequest *req)
+{
+  if (!req)
     return;
+  g_free(req->param_storage);
+  if (req->body)
+    g_byte_array_unref(req->body);
+  if (req->json)
+    json_decref(req->json);
+  g_strfreev(req->scope_halls);
+  g_strfreev(req->scope_departments);
+  g_free(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+  request_free(*con_cls);
+  *con_cls = NULL;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, GString *allow)
+{
+  struct MHD_Response *resp =
+    MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+  if (!resp) {
+    g_free(reply->body);
+    if (reply->headers)
+      g_ptr_array_unref(reply->headers);
+    return MHD_NO;
   }
-  g_string_truncate(allow, 0);
-  if (has_body(req->conn)) {
-    reply_error(ret, MHD_HTTP_BAD_REQUEST, "request body not allowed", NULL);
-    return;
+  reply->body = NULL;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (allow && allow->len)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow->str);
+  if (reply->headers) {
+    for (guint i = 0; i + 1 < reply->headers->len; i += 2)
+      MHD_add_response_header(resp, reply->headers->pdata[i], reply->headers->pdata[i + 1]);
+    g_ptr_array_unref(reply->headers);
+    reply->headers = NULL;
   }
-  found->handler(h, req, ret);
+  enum MHD_Result r = MHD_queue_response(conn, (unsigned)reply->status, resp);
+  MHD_destroy_response(resp);
+  return r;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -181,28 +383,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **con_cls)
 {
   HwHttp *h = cls;
-  Request req = {.conn = conn, .method = method, .path = url};
-  Reply reply = {0};
-  g_autoptr(GString) allow = g_string_new(NULL);
+  HwRequest *req = *con_cls;
+  HwReply reply = {0};
 
-  /* Answered on the first call, before any body is read: no route takes a body yet, and MHD
-   * closes the connection rather than read a body nobody asked for. */
-  dispatch(h, &req, &reply, allow);
-
-  struct MHD_Response *resp =
-    MHD_create_response_from_buffer_with_free_callback(reply.len, reply.body, g_free);
-  if (!resp) {
-    g_free(reply.body);
-    return MHD_NO;
+  if (!req) {
+    req = g_new0(HwRequest, 1);
+    *con_cls = req;
+    req->http = h;
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    client_address(req);
+    g_autoptr(GString) allow = g_string_new(NULL);
+    if (!check_request(h, req, &reply, allow))
+      return send_reply(conn, &reply, allow); /* MHD discards any body and closes */
+    req->checked = true;
+    if (has_body(conn))
+      return MHD_YES; /* the body comes in the next calls */
+    run_handler(h, req, &reply);
+    return send_reply(conn, &reply, NULL);
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply.content_type);
-  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  if (allow->len)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow->str);
-  enum MHD_Result r = MHD_queue_response(conn, (unsigned)reply.status, resp);
-  MHD_destroy_response(resp);
-  return r;
+
+  if (*upload_data_size > 0) {
+    if (!req->body)
+      req->body = g_byte_array_new();
+    /* A chunked body announces no length: past the cap the rest is read and dropped (MHD cannot
+     * queue a reply in the middle of an upload), and the 413 goes out at the end. The connection
+     * timeout bounds how long a client can keep sending. */
+    if (req->body_too_large || req->body->len + *upload_data_size > h->opt.body_max) {
+      req->body_too_large = true;
+      g_byte_array_set_size(req->body, 0);
+    } else {
+      g_byte_array_append(req->body, (const guint8 *)upload_data, (guint)*upload_data_size);
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  if (req->body_too_large) {
+    hw_reply_error(&reply, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
+                   "request body larger than %zu bytes", h->opt.body_max);
+    return send_reply(conn, &reply, NULL);
+  }
+  run_handler(h, req, &reply);
+  return send_reply(conn, &reply, NULL);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
@@ -257,18 +480,49 @@ fail:;
   return -1;
 }
 
-HwHttp *hw_http_new(const char *host, int port, HwStatusFn status_fn, void *status_user,
-                    GError **error)
+void hw_http_options_init(HwHttpOptions *o)
 {
-  g_return_val_if_fail(host != NULL, NULL);
-  g_return_val_if_fail(status_fn != NULL, NULL);
+  memset(o, 0, sizeof *o);
+  o->host = "127.0.0.1";
+  o->body_max = HW_HTTP_BODY_MAX_DEFAULT;
+  o->session_idle_ns = HW_HTTP_SESSION_IDLE_DEFAULT;
+  o->session_max_ns = HW_HTTP_SESSION_MAX_DEFAULT;
+  o->lockout_after = HW_HTTP_LOCKOUT_AFTER_DEFAULT;
+  o->lockout_for_ns = HW_HTTP_LOCKOUT_FOR_DEFAULT;
+}
+
+static gboolean host_is_loopback(const char *host)
+{
+  if (g_ascii_strcasecmp(host, "localhost") == 0)
+    return TRUE;
+  g_autoptr(GInetAddress) a = g_inet_address_new_from_string(host);
+  return a && g_inet_address_get_is_loopback(a);
+}
+
+HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
+{
+  g_return_val_if_fail(o != NULL && o->host != NULL, NULL);
+  g_return_val_if_fail(o->status_fn != NULL && o->store != NULL, NULL);
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-  g_autofree HwHttp *h = g_new0(HwHttp, 1);
-  h->status_fn = status_fn;
-  h->status_user = status_user;
+  g_autoptr(HwHttp) h = g_new0(HwHttp, 1);
+  h->opt = *o;
+  h->opt.host = NULL;
+  if (h->opt.body_max == 0)
+    h->opt.body_max = HW_HTTP_BODY_MAX_DEFAULT;
+  if (h->opt.lockout_after <= 0)
+    h->opt.lockout_after = HW_HTTP_LOCKOUT_AFTER_DEFAULT;
+  /* Browsers drop Secure cookies over plain HTTP; plain HTTP is allowed on loopback only. */
+  h->secure_cookies = !host_is_loopback(o->host);
+  h->routes = hw_routes_table(&h->n_routes);
+  if (!hw_routes_check(h->routes, h->n_routes, error))
+    return NULL;
+  h->auth = hw_auth_new(h, error);
+  if (!h->auth)
+    return NULL;
 
-  int fd = listen_socket(host, port, &h->port, error);
+  const char *host = o->host;
+  int fd = listen_socket(host, o->port, &h->port, error);
   if (fd < 0)
     return NULL;
 
@@ -276,6 +530,7 @@ HwHttp *hw_http_new(const char *host, int port, HwStatusFn status_fn, void *stat
   /* No MHD_USE_ERROR_LOG: library code does not write to stderr. */
   h->daemon = MHD_start_daemon(
     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
+    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
     MHD_OPTION_THREAD_POOL_SIZE, threads,
     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
@@ -303,6 +558,8 @@ void hw_http_free(HwHttp *h)
 {
   if (!h)
     return;
-  MHD_stop_daemon(h->daemon); /* closes the listening socket too */
+  if (h->daemon)
+    MHD_stop_daemon(h->daemon); /* closes the listening socket too */
+  hw_auth_free(h->auth);
   g_free(h);
 }

@@ -1,11 +1,16 @@
-/* The HTTP server: libmicrohttpd on its own threads, the route table, and the read-only status
- * routes (/healthz, /metrics, /api/v1/cameras). Knows nothing of GStreamer: camera status comes
- * from a callback. No sign-in yet, so the caller must bind it to loopback only (hw_config does). */
+/* The HTTP server: libmicrohttpd on its own threads (epoll, thread pool), dispatch through the
+ * route table of web/routes.c, sign-in and permission checks before any handler runs, bodies
+ * capped and parsed as JSON, every error as JSON. Route files see only web/hw_route.h.
+ * Without TLS (not built yet) the caller must bind it to loopback only (hw_config does). */
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "capture/hw_recorder.h"
+#include "common/hw_time.h"
+#include "sql/hw_store.h"
 
 G_BEGIN_DECLS
 
@@ -15,7 +20,8 @@ GQuark hw_http_error_quark(void);
 typedef enum {
   HW_HTTP_ERROR_ADDRESS, /* host is not an IP literal, or the port is out of range */
   HW_HTTP_ERROR_LISTEN,  /* socket, bind or listen failed (message carries the reason) */
-  HW_HTTP_ERROR_START,   /* libmicrohttpd refused to start */
+  HW_HTTP_ERROR_START,   /* libmicrohttpd or libsodium refused to start */
+  HW_HTTP_ERROR_ROUTE,   /* a row of the route table is incomplete (e.g. no permission) */
 } HwHttpError;
 
 typedef struct HwHttp HwHttp;
@@ -25,12 +31,35 @@ typedef struct HwHttp HwHttp;
  * the server's threads, several at once: it must be thread-safe (hw_recorder_status is). */
 typedef HwCameraStatus *(*HwStatusFn)(void *user, size_t *ret_n);
 
-/* Starts serving on host (an IP literal such as "127.0.0.1" or "::1", or "localhost") and port
- * (0 picks a free port; see hw_http_port). status_fn/status_user must stay valid until
- * hw_http_free returns. Returns NULL with error set (domain HW_HTTP_ERROR) if the address cannot
- * be bound; the callback is then never called. */
-HwHttp *hw_http_new(const char *host, int port, HwStatusFn status_fn, void *status_user,
-                    GError **error);
+#define HW_HTTP_BODY_MAX_DEFAULT (1024 * 1024)
+#define HW_HTTP_SESSION_IDLE_DEFAULT (INT64_C(30) * 60 * HW_NS_PER_S)
+#define HW_HTTP_SESSION_MAX_DEFAULT (INT64_C(12) * 3600 * HW_NS_PER_S)
+#define HW_HTTP_LOCKOUT_AFTER_DEFAULT 5
+#define HW_HTTP_LOCKOUT_FOR_DEFAULT (INT64_C(15) * 60 * HW_NS_PER_S)
+
+typedef struct {
+  const char *host;   /* an IP literal such as "127.0.0.1" or "::1", or "localhost" */
+  int port;           /* 0 picks a free port (see hw_http_port) */
+  HwStatusFn status_fn;
+  void *status_user;
+  HwStore *store;     /* users, sessions, API tokens; required */
+  void *app;          /* handed to route handlers as hw_request_app() */
+  size_t body_max;    /* request bodies above this get 413 */
+  int64_t session_idle_ns; /* a session unused this long ends */
+  int64_t session_max_ns;  /* a session ends this long after sign-in, used or not */
+  int lockout_after;       /* consecutive failed sign-ins that lock a user */
+  int64_t lockout_for_ns;  /* how long the lock lasts */
+  /* camera management (web/cameras.c): the daemon's hooks; NULL answers those routes 503. */
+  const struct HwCameraHooks *cameras;
+} HwHttpOptions;
+
+/* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */
+void hw_http_options_init(HwHttpOptions *o);
+
+/* Starts serving. status_fn/status_user and store must stay valid until hw_http_free returns.
+ * Returns NULL with error set (domain HW_HTTP_ERROR) if the address cannot be bound or the route
+ * table is incomplete; no handler is then ever called. */
+HwHttp *hw_http_new(const HwHttpOptions *options, GError **error);
 
 /* The port actually bound. */
 int hw_http_port(HwHttp *h);

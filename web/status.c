@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/hw_time.h"
+#include "web/handlers.h"
 
 char *hw_web_mask_credentials(const char *text)
 {
@@ -257,4 +258,30 @@ char *hw_web_render_cameras(const HwCameraStatus *st, size_t n)
   char *ret = g_strdup(dumped);
   free(dumped);
   return ret;
+}
+
+/* ---- the status routes (web/handlers.h) ------------------------------------------------------ */
+
+#define CT_TEXT "text/plain; charset=utf-8"
+#define CT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+
+void hw_route_healthz(HwRequest *req, HwReply *reply)
+{
+  hw_reply_take(reply, 200, CT_TEXT, g_strdup("ok\n"), 3);
+}
+
+void hw_route_metrics(HwRequest *req, HwReply *reply)
+{
+  size_t n;
+  g_autofree HwCameraStatus *st = hw_request_camera_status(req, &n);
+  char *body = hw_web_render_metrics(st, n, hw_time_now());
+  hw_reply_take(reply, 200, CT_PROMETHEUS, body, strlen(body));
+}
+
+void hw_route_cameras_list(HwRequest *req, HwReply *reply)
+{
+  size_t n;
+  g_autofree HwCameraStatus *st = hw_request_camera_status(req, &n);
+  char *body = hw_web_render_cameras(st, n);
+  hw_reply_take(reply, 200, "application/json; charset=utf-8", body, strlen(body));
 }

@@ -177,6 +177,8 @@ static pid_t spawn_logged(const char *const *argv, const char *log, bool truncat
   return pid;
 }
 
+static void ensure_user(const char *conf);
+
 bool hx_start(Hx *hx)
 {
   g_return_val_if_fail(hx->pid == 0, false);
@@ -186,6 +188,7 @@ bool hx_start(Hx *hx)
             (double)hw_time_now() / HW_NS_PER_S);
     fclose(f);
   }
+  ensure_user(hx->conf);
   const char *argv[] = {HW_HALLWATCHD, "--config", hx->conf, NULL};
   hx->pid = spawn_logged(argv, hx->log, false);
   return hx->pid > 0;
@@ -272,7 +275,36 @@ bool hx_alive(Hx *hx)
 
 /* ---- HTTP ----------------------------------------------------------------------------------- */
 
-char *hx_http_get(int port, const char *path, int *ret_status)
+/* Sign-in (issue 3): /api/ routes need a session. The harness makes one supervisor per config
+ * with `hallwatchd user add --random-password` before starting the daemon, signs in on the first
+ * /api/ request and again after a 401 (a restarted daemon keeps sessions, but a fresh database
+ * does not). /metrics stays open from loopback and needs nothing. */
+static char *auth_conf;     /* the config the user was made for */
+static char *auth_password;
+static char *auth_cookie;   /* "hw_session=…" */
+
+static void ensure_user(const char *conf)
+{
+  if (auth_conf && strcmp(auth_conf, conf) == 0 && auth_password)
+    return;
+  g_free(auth_conf);
+  auth_conf = g_strdup(conf);
+  g_clear_pointer(&auth_password, g_free);
+  g_clear_pointer(&auth_cookie, g_free);
+  const char *argv[] = {HW_HALLWATCHD, "user", "add", "hx", "--role", "supervisor",
+                        "--random-password", "--config", conf, NULL};
+  g_autofree char *out = NULL;
+  hx_run_sync(argv, &out, 30000);
+  const char *p = out ? strstr(out, "password for hx: ") : NULL;
+  if (p)
+    auth_password = g_strndup(p + 17, strcspn(p + 17, "\r\n"));
+  else
+    fprintf(stderr, "harness: cannot create the test user: %s\n", out ? out : "");
+}
+
+/* One request; returns the whole response (g_free) or NULL. */
+static char *http_request(int port, const char *method, const char *path, const char *extra,
+                          const char *body)
 {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
@@ -284,8 +316,12 @@ char *hx_http_get(int port, const char *path, int *ret_status)
       close(fd);
     return NULL;
   }
+  g_autofree char *length =
+      body ? g_strdup_printf("Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(body))
+           : g_strdup("");
   g_autofree char *req = g_strdup_printf(
-      "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", path, port);
+      "%s %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n%s%s\r\n%s", method, path,
+      port, extra ? extra : "", length, body ? body : "");
   if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
     close(fd);
     return NULL;
@@ -296,17 +332,54 @@ char *hx_http_get(int port, const char *path, int *ret_status)
   while ((r = read(fd, buf, sizeof buf)) > 0 && resp->len < (8u << 20))
     g_string_append_len(resp, buf, r);
   close(fd);
-  int status = 0;
-  char *body = strstr(resp->str, "\r\n\r\n");
-  if (sscanf(resp->str, "HTTP/%*s %d", &status) != 1 || body == NULL) {
-    g_string_free(resp, TRUE);
-    return NULL;
+  return g_string_free(resp, FALSE);
+}
+
+static void sign_in(int port)
+{
+  g_clear_pointer(&auth_cookie, g_free);
+  if (!auth_password)
+    return;
+  g_autofree char *body =
+      g_strdup_printf("{\"username\":\"hx\",\"password\":\"%s\"}", auth_password);
+  g_autofree char *resp = http_request(port, "POST", "/api/v1/auth/login", NULL, body);
+  const char *c = resp ? strstr(resp, "Set-Cookie: hw_session=") : NULL;
+  if (c)
+    auth_cookie = g_strndup(c + 12, strcspn(c + 12, ";\r\n"));
+}
+
+static char *http_get_once(int port, const char *path, int *ret_status)
+{
+  g_autofree char *extra = NULL;
+  if (g_str_has_prefix(path, "/api/")) {
+    if (!auth_cookie)
+      sign_in(port);
+    if (auth_cookie)
+      extra = g_strdup_printf("Cookie: %s\r\n", auth_cookie);
   }
-  if (ret_status)
+  g_autofree char *all = http_request(port, "GET", path, extra, NULL);
+  if (!all)
+    return NULL;
+  int status = 0;
+  char *body = strstr(all, "\r\n\r\n");
+  if (sscanf(all, "HTTP/%*s %d", &status) != 1 || body == NULL)
+    return NULL;
+  *ret_status = status;
+  return g_strdup(body + 4);
+}
+
+char *hx_http_get(int port, const char *path, int *ret_status)
+{
+  int status = 0;
+  char *body = http_get_once(port, path, &status);
+  if (body && status == 401 && g_str_has_prefix(path, "/api/")) {
+    g_free(body);
+    sign_in(port);
+    body = http_get_once(port, path, &status);
+  }
+  if (body && ret_status)
     *ret_status = status;
-  char *out = g_strdup(body + 4);
-  g_string_free(resp, TRUE);
-  return out;
+  return body;
 }
 
 json_t *hx_cameras(Hx *hx)

@@ -244,7 +244,7 @@ static void test_error_unknown_section(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
-               "retention, camera.<id>)");
+               "retention, audit, auth, camera.<id>)");
 }
 
 static void test_error_camera_id(Fixture *f, gconstpointer data)
@@ -313,11 +313,11 @@ static void test_error_size(Fixture *f, gconstpointer data)
 static void test_error_listen(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[http]\nlisten = 0.0.0.0:8080\n", HW_CONFIG_ERROR_INVALID,
-               "2: [http] listen: listen must be on 127.0.0.1/::1 until sign-in is configured, "
-               "got '0.0.0.0:8080'");
+               "2: [http] listen: listen must be on 127.0.0.1/::1 until TLS is supported (sign-in "
+               "cookies need HTTPS beyond loopback), got '0.0.0.0:8080'");
   assert_error(f, "[http]\nlisten = [2001:db8::1]:8080\n", HW_CONFIG_ERROR_INVALID,
-               "2: [http] listen: listen must be on 127.0.0.1/::1 until sign-in is configured, "
-               "got '[2001:db8::1]:8080'");
+               "2: [http] listen: listen must be on 127.0.0.1/::1 until TLS is supported (sign-in "
+               "cookies need HTTPS beyond loopback), got '[2001:db8::1]:8080'");
   assert_error(f, "[http]\nlisten = 127.0.0.1:70000\n", HW_CONFIG_ERROR_INVALID,
                "2: [http] listen: port must be a number from 1 to 65535, got '70000'");
   assert_error(f, "[http]\nlisten = 127.0.0.1:0\n", HW_CONFIG_ERROR_INVALID,
@@ -408,6 +408,67 @@ static void test_world_readable_password_warns(Fixture *f, gconstpointer data)
   g_assert_null(c->warnings[0]);
 }
 
+/* [audit] sign_interval: 5m by default (and in the example), overridable, bounded 10s..24h. */
+static void test_audit_sign_interval(Fixture *f, gconstpointer data)
+{
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  g_assert_cmpint(def->audit_sign_interval_ns, ==, 5 * 60 * HW_NS_PER_S);
+  g_autoptr(HwConfig) ex = hw_config_load(HW_CONFIG_EXAMPLE, NULL);
+  g_assert_nonnull(ex);
+  g_assert_cmpint(ex->audit_sign_interval_ns, ==, def->audit_sign_interval_ns);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(f, "[audit]\nsign_interval = 30s\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(c->audit_sign_interval_ns, ==, 30 * HW_NS_PER_S);
+  assert_error(f, "[audit]\nsign_interval = 5s\n", HW_CONFIG_ERROR_INVALID,
+               "2: [audit] sign_interval: must be between 10s and 24h");
+  assert_error(f, "[audit]\nsign_interval = 25h\n", HW_CONFIG_ERROR_INVALID,
+               "2: [audit] sign_interval: must be between 10s and 24h");
+  assert_error(f, "[audit]\nsign_interval = often\n", HW_CONFIG_ERROR_INVALID,
+               "2: [audit] sign_interval: expected a duration like 500ms, 10s, 5m or 1h, got "
+               "'often'");
+  assert_error(f, "[audit]\nsigning = 5m\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [audit] signing: unknown key (known: sign_interval)");
+}
+
+static void test_auth(Fixture *f, gconstpointer data)
+{
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  g_assert_cmpint(def->auth_session_idle_ns, ==, 30 * 60 * HW_NS_PER_S);
+  g_assert_cmpint(def->auth_session_max_ns, ==, 12 * 3600 * HW_NS_PER_S);
+  g_assert_cmpint(def->auth_lockout_after, ==, 5);
+  g_assert_cmpint(def->auth_lockout_for_ns, ==, 15 * 60 * HW_NS_PER_S);
+  g_autoptr(HwConfig) ex = hw_config_load(HW_CONFIG_EXAMPLE, NULL);
+  g_assert_nonnull(ex);
+  g_assert_cmpint(ex->auth_session_idle_ns, ==, def->auth_session_idle_ns);
+  g_assert_cmpint(ex->auth_session_max_ns, ==, def->auth_session_max_ns);
+  g_assert_cmpint(ex->auth_lockout_after, ==, def->auth_lockout_after);
+  g_assert_cmpint(ex->auth_lockout_for_ns, ==, def->auth_lockout_for_ns);
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(
+    f, "[auth]\nsession_idle = 2s\nsession_max = 1h\nlockout_after = 3\nlockout_for = 1m\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(c->auth_session_idle_ns, ==, 2 * HW_NS_PER_S);
+  g_assert_cmpint(c->auth_session_max_ns, ==, 3600 * HW_NS_PER_S);
+  g_assert_cmpint(c->auth_lockout_after, ==, 3);
+  g_assert_cmpint(c->auth_lockout_for_ns, ==, 60 * HW_NS_PER_S);
+
+  assert_error(f, "[auth]\nsession_idle = 500ms\n", HW_CONFIG_ERROR_INVALID,
+               "2: [auth] session_idle: must be at least 1s");
+  assert_error(f, "[auth]\nsession_idle = 2h\nsession_max = 1h\n", HW_CONFIG_ERROR_INVALID,
+               "2: [auth] session_idle: session_idle must not be longer than session_max");
+  assert_error(f, "[auth]\nsession_max = 200h\n", HW_CONFIG_ERROR_INVALID,
+               "2: [auth] session_max: must be at most 168h");
+  assert_error(f, "[auth]\nlockout_after = 0\n", HW_CONFIG_ERROR_INVALID,
+               "2: [auth] lockout_after: expected a number of failed sign-ins from 1 to 100, got '0'");
+  assert_error(f, "[auth]\nlockout_for = soon\n", HW_CONFIG_ERROR_INVALID,
+               "2: [auth] lockout_for: expected a duration like 500ms, 10s, 5m or 1h, got 'soon'");
+  assert_error(f, "[auth]\npassword = x\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [auth] password: unknown key (known: session_idle, session_max, lockout_after, "
+               "lockout_for)");
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -438,5 +499,7 @@ int main(int argc, char **argv)
   FT("error_syntax", test_error_syntax);
   FT("missing_file", test_missing_file);
   FT("world_readable_password_warns", test_world_readable_password_warns);
+  FT("audit_sign_interval", test_audit_sign_interval);
+  FT("auth", test_auth);
   return g_test_run();
 }

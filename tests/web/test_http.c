@@ -1,6 +1,13 @@
 /* Tests of web/: a real hw_http server on an ephemeral loopback port, fed by a fake status
- * function with two cameras, spoken to over a raw socket (no HTTP client library here). */
+ * function with two cameras, spoken to over a raw socket (no HTTP client library here). A
+ * supervisor session is made in the store for the routes that need sign-in (test_auth.c tests
+ * sign-in itself). */
 #include "web/hw_http.h"
+
+#include <glib/gstdio.h>
+#include "sql/hw_store.h"
+#include "sql/hw_store_auth.h"
+#include "web/hw_auth.h"
 
 #include <gio/gio.h>
 #include <jansson.h>
@@ -54,6 +61,8 @@ static HwCameraStatus *fake_status(void *user, size_t *ret_n)
   *ret_n = 2;
   return st;
 }
+
+static char *session_cookie; /* "Cookie: hw_session=…\r\n" of a supervisor */
 
 /* ---- a minimal HTTP/1.1 client ---------------------------------------------------------------- */
 
@@ -121,6 +130,14 @@ static Response *http_get(int port, const char *path)
   return http_raw(port, raw);
 }
 
+/* GET as the signed-in supervisor. */
+static Response *http_get_signed_in(int port, const char *path)
+{
+  g_autofree char *raw = g_strdup_printf(
+    "GET %s HTTP/1.1\r\nHost: localhost\r\n%sConnection: close\r\n\r\n", path, session_cookie);
+  return http_raw(port, raw);
+}
+
 static const char *header(const Response *r, const char *name)
 {
   return g_hash_table_lookup(r->headers, name);
@@ -132,13 +149,43 @@ typedef struct {
   HwHttp *http;
   int port;
   int calls;
+  char *dir;
+  HwStore *store;
 } Fixture;
+
+
+static HwHttp *new_server(const char *host, int port, int *calls, HwStore *store, GError **error)
+{
+  HwHttpOptions o;
+  hw_http_options_init(&o);
+  o.host = host;
+  o.port = port;
+  o.status_fn = fake_status;
+  o.status_user = calls;
+  o.store = store;
+  return hw_http_new(&o, error);
+}
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
   fake_now = hw_time_now();
   g_autoptr(GError) error = NULL;
-  f->http = hw_http_new("127.0.0.1", 0, fake_status, &f->calls, &error);
+  f->dir = g_dir_make_tmp("hw-web-http-XXXXXX", &error);
+  g_assert_no_error(error);
+  g_autofree char *db = g_build_filename(f->dir, "hallwatch.db", NULL);
+  f->store = hw_store_open(db, &error);
+  g_assert_no_error(error);
+  int64_t uid = 0;
+  g_assert_true(hw_store_user_add(f->store, "sup", "supervisor", "$argon2id$unused", NULL, 0, &uid,
+                                  &error));
+  g_autofree char *token = hw_auth_token_new(NULL);
+  HwStoreSession s = {.user_id = uid, .created_ns = hw_time_now(), .last_seen_ns = hw_time_now()};
+  hw_auth_token_hash(token, s.token_hash);
+  g_strlcpy(s.csrf_token, "csrf", sizeof s.csrf_token);
+  g_assert_true(hw_store_session_add(f->store, &s, &error));
+  g_free(session_cookie);
+  session_cookie = g_strdup_printf("Cookie: hw_session=%s\r\n", token);
+  f->http = new_server("127.0.0.1", 0, &f->calls, f->store, &error);
   g_assert_no_error(error);
   f->port = hw_http_port(f->http);
   g_assert_cmpint(f->port, >, 0);
@@ -147,6 +194,15 @@ static void fixture_setup(Fixture *f, gconstpointer data)
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
   hw_http_free(f->http);
+  hw_store_close(f->store);
+  g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
+  const char *n;
+  while (d && (n = g_dir_read_name(d)) != NULL) {
+    g_autofree char *p = g_build_filename(f->dir, n, NULL);
+    g_unlink(p);
+  }
+  g_rmdir(f->dir);
+  g_free(f->dir);
 }
 
 static void assert_api_headers(const Response *r)
@@ -302,7 +358,12 @@ static void test_metrics(Fixture *f, gconstpointer data)
 
 static void test_cameras(Fixture *f, gconstpointer data)
 {
-  g_autoptr(Response) r = http_get(f->port, "/api/v1/cameras");
+  /* Not open without sign-in any more (issue 3). */
+  g_autoptr(Response) anon = http_get(f->port, "/api/v1/cameras");
+  g_assert_cmpint(anon->status, ==, 401);
+  g_assert_cmpstr(anon->body, ==, "{\"error\":{\"code\":\"unauthenticated\",\"message\":\"sign in first\"}}");
+
+  g_autoptr(Response) r = http_get_signed_in(f->port, "/api/v1/cameras");
   g_assert_cmpint(r->status, ==, 200);
   g_assert_cmpstr(header(r, "content-type"), ==, "application/json; charset=utf-8");
   assert_api_headers(r);
@@ -360,7 +421,8 @@ static void test_not_found(Fixture *f, gconstpointer data)
   g_assert_cmpint(r->status, ==, 404);
   g_assert_cmpstr(header(r, "content-type"), ==, "application/json; charset=utf-8");
   assert_api_headers(r);
-  g_assert_cmpstr(r->body, ==, "{\"error\":\"not found\",\"path\":\"/api/v1/nope\"}");
+  g_assert_cmpstr(r->body, ==,
+                  "{\"error\":{\"code\":\"not_found\",\"message\":\"no route /api/v1/nope\"}}");
 
   /* Client bytes that are not UTF-8 still give valid JSON. */
   g_autoptr(Response) bad = http_get(f->port, "/%ff%22x");
@@ -377,7 +439,8 @@ static void test_method_not_allowed(Fixture *f, gconstpointer data)
   g_assert_cmpint(r->status, ==, 405);
   g_assert_cmpstr(header(r, "allow"), ==, "GET, HEAD");
   g_assert_cmpstr(header(r, "content-type"), ==, "application/json; charset=utf-8");
-  g_assert_cmpstr(r->body, ==, "{\"error\":\"method not allowed\",\"path\":\"/api/v1/cameras\"}");
+  g_assert_cmpstr(r->body, ==, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":"
+                               "\"POST is not allowed on /api/v1/cameras\"}}");
 
   g_autoptr(Response) d = http_raw(f->port, "DELETE /healthz HTTP/1.1\r\nHost: localhost\r\n"
                                             "Connection: close\r\n\r\n");
@@ -391,7 +454,8 @@ static void test_get_with_body(Fixture *f, gconstpointer data)
   g_autoptr(Response) r = http_raw(f->port, "GET /api/v1/cameras HTTP/1.1\r\nHost: localhost\r\n"
                                             "Content-Length: 5\r\nConnection: close\r\n\r\nhello");
   g_assert_cmpint(r->status, ==, 400);
-  g_assert_cmpstr(r->body, ==, "{\"error\":\"request body not allowed\"}");
+  g_assert_cmpstr(r->body, ==, "{\"error\":{\"code\":\"body_not_allowed\",\"message\":"
+                               "\"a GET request takes no body\"}}");
   g_assert_cmpint(g_atomic_int_get(&f->calls), ==, before);
 
   g_autoptr(Response) c = http_raw(f->port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
@@ -404,7 +468,7 @@ static void test_no_credentials(Fixture *f, gconstpointer data)
 {
   const char *paths[] = {"/healthz", "/metrics", "/api/v1/cameras", "/nope"};
   for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
-    g_autoptr(Response) r = http_get(f->port, paths[i]);
+    g_autoptr(Response) r = http_get_signed_in(f->port, paths[i]);
     g_assert_null(strstr(r->body, SECRET));
     g_assert_null(strstr(r->body, "admin:"));
     g_assert_null(strstr(r->body, "password"));
@@ -415,24 +479,24 @@ static void test_listen_errors(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   int calls = 0;
-  g_autoptr(HwHttp) dup = hw_http_new("127.0.0.1", f->port, fake_status, &calls, &error);
+  g_autoptr(HwHttp) dup = new_server("127.0.0.1", f->port, &calls, f->store, &error);
   g_assert_null(dup);
   g_assert_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_LISTEN);
   g_autofree char *want = g_strdup_printf("cannot listen on 127.0.0.1:%d: ", f->port);
   g_assert_true(g_str_has_prefix(error->message, want));
   g_clear_error(&error);
 
-  g_autoptr(HwHttp) name = hw_http_new("example.com", 0, fake_status, &calls, &error);
+  g_autoptr(HwHttp) name = new_server("example.com", 0, &calls, f->store, &error);
   g_assert_null(name);
   g_assert_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ADDRESS);
   g_assert_cmpint(calls, ==, 0);
 }
 
-static void test_ipv6_loopback(void)
+static void test_ipv6_loopback(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   int calls = 0;
-  g_autoptr(HwHttp) h = hw_http_new("::1", 0, fake_status, &calls, &error);
+  g_autoptr(HwHttp) h = new_server("::1", 0, &calls, f->store, &error);
   if (!h) {
     g_test_skip("no IPv6 loopback here");
     return;
@@ -478,7 +542,7 @@ int main(int argc, char **argv)
   FT("get_with_body", test_get_with_body);
   FT("no_credentials", test_no_credentials);
   FT("listen_errors", test_listen_errors);
-  g_test_add_func("/web/ipv6_loopback", test_ipv6_loopback);
+  FT("ipv6_loopback", test_ipv6_loopback);
   g_test_add_func("/web/mask_credentials", test_mask_credentials);
   g_test_add_func("/web/metrics_empty", test_metrics_empty);
   return g_test_run();

@@ -1,0 +1,687 @@
+/* Tests of sign-in and permissions over real HTTP on loopback: the route × role walk generated
+ * from web/routes.c's table, login, lock-out, cookies, expiry, sign-out, CSRF, API tokens, body
+ * limits, and the `hallwatchd user` command against the same database. */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "sql/hw_store.h"
+#include "sql/hw_store_auth.h"
+#include "web/hw_auth.h"
+#include "web/hw_http.h"
+#include "web/routes.h"
+
+#define PASSWORD "correct horse battery"
+
+/* ---- a minimal HTTP/1.1 client ---------------------------------------------------------------- */
+
+typedef struct {
+  int status;
+  GHashTable *headers; /* lower-case name → value (the last one) */
+  char *body;
+} Response;
+
+static void response_free(Response *r)
+{
+  g_hash_table_unref(r->headers);
+  g_free(r->body);
+  g_free(r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Response, response_free)
+
+static Response *http_raw(int port, const char *raw, size_t raw_len)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 10);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) conn =
+    g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+  g_assert_no_error(error);
+  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+  /* The server may answer (413) and close before it has read everything: ignore write errors. */
+  g_output_stream_write_all(out, raw, raw_len, NULL, NULL, NULL);
+  g_autoptr(GByteArray) buf = g_byte_array_new();
+  guint8 chunk[4096];
+  gssize got;
+  while ((got = g_input_stream_read(in, chunk, sizeof chunk, NULL, NULL)) > 0)
+    g_byte_array_append(buf, chunk, (guint)got);
+  g_byte_array_append(buf, (const guint8 *)"", 1);
+  const char *text = (const char *)buf->data;
+  const char *sep = strstr(text, "\r\n\r\n");
+  g_assert_nonnull(sep);
+  Response *r = g_new0(Response, 1);
+  r->headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *head = g_strndup(text, (gsize)(sep - text));
+  g_auto(GStrv) lines = g_strsplit(head, "\r\n", -1);
+  r->status = atoi(lines[0] + 9);
+  for (int i = 1; lines[i]; i++) {
+    char *colon = strchr(lines[i], ':');
+    g_hash_table_insert(r->headers, g_ascii_strdown(lines[i], colon - lines[i]),
+                        g_strstrip(g_strdup(colon + 1)));
+  }
+  r->body = g_strdup(sep + 4);
+  return r;
+}
+
+/* One request. cookie: the hw_session value or NULL; csrf and bearer likewise; body JSON or NULL. */
+static Response *http(int port, const char *method, const char *path, const char *cookie,
+                      const char *csrf, const char *bearer, const char *body)
+{
+  g_autoptr(GString) raw = g_string_new(NULL);
+  g_string_append_printf(raw, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n",
+                         method, path);
+  if (cookie)
+    g_string_append_printf(raw, "Cookie: hw_session=%s\r\n", cookie);
+  if (csrf)
+    g_string_append_printf(raw, "X-CSRF-Token: %s\r\n", csrf);
+  if (bearer)
+    g_string_append_printf(raw, "Authorization: Bearer %s\r\n", bearer);
+  if (body)
+    g_string_append_printf(raw, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                           strlen(body));
+  g_string_append(raw, "\r\n");
+  if (body)
+    g_string_append(raw, body);
+  return http_raw(port, raw->str, raw->len);
+}
+
+static const char *header(const Response *r, const char *name)
+{
+  return g_hash_table_lookup(r->headers, name);
+}
+
+/* The error object's code and message (asserting the shape). */
+static void assert_error(const Response *r, int status, const char *code, const char *message_part)
+{
+  g_assert_cmpint(r->status, ==, status);
+  g_assert_cmpstr(header(r, "content-type"), ==, "application/json; charset=utf-8");
+  json_t *o = json_loads(r->body, 0, NULL);
+  g_assert_nonnull(o);
+  json_t *e = json_object_get(o, "error");
+  g_assert_true(json_is_object(e));
+  g_assert_cmpstr(json_string_value(json_object_get(e, "code")), ==, code);
+  const char *msg = json_string_value(json_object_get(e, "message"));
+  g_assert_nonnull(msg);
+  if (message_part && !strstr(msg, message_part))
+    g_error("message \"%s\" lacks \"%s\"", msg, message_part);
+  json_decref(o);
+}
+
+/* ---- fixture: a store, one user per role, a server ------------------------------------------- */
+
+static HwCameraStatus *no_cameras(void *user, size_t *ret_n)
+{
+  *ret_n = 0;
+  return NULL;
+}
+
+typedef struct {
+  char *dir;
+  char *db;
+  HwStore *store;
+  HwHttp *http;
+  int port;
+  int64_t user_ids[HW_ROLE_COUNT];
+} Fixture;
+
+static void start_server(Fixture *f, int64_t idle_ns, int lockout_after, size_t body_max)
+{
+  HwHttpOptions o;
+  hw_http_options_init(&o);
+  o.status_fn = no_cameras;
+  o.store = f->store;
+  if (idle_ns)
+    o.session_idle_ns = idle_ns;
+  if (lockout_after)
+    o.lockout_after = lockout_after;
+  if (body_max)
+    o.body_max = body_max;
+  g_autoptr(GError) error = NULL;
+  f->http = hw_http_new(&o, &error);
+  g_assert_no_error(error);
+  f->port = hw_http_port(f->http);
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  f->dir = g_dir_make_tmp("hw-web-auth-XXXXXX", &error);
+  g_assert_no_error(error);
+  f->db = g_build_filename(f->dir, "hallwatch.db", NULL);
+  f->store = hw_store_open(f->db, &error);
+  g_assert_no_error(error);
+  g_assert_true(hw_auth_init(NULL));
+  /* One hash for every user: argon2id is slow by design. */
+  g_autofree char *hash = hw_auth_password_hash(PASSWORD, &error);
+  g_assert_no_error(error);
+  for (int r = HW_ROLE_NONE + 1; r < HW_ROLE_COUNT; r++) {
+    HwStoreScope scope = {"hall", "H1"};
+    g_assert_true(hw_store_user_add(f->store, hw_role_name((HwRole)r), hw_role_name((HwRole)r),
+                                    hash, r == HW_ROLE_SUPERVISOR ? &scope : NULL,
+                                    r == HW_ROLE_SUPERVISOR ? 1 : 0, &f->user_ids[r], &error));
+    g_assert_no_error(error);
+  }
+  const char *spec = data;
+  if (!spec || strcmp(spec, "defer") != 0)
+    start_server(f, 0, 0, 0);
+}
+
+static void remove_dir(const char *path)
+{
+  g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+  const char *n;
+  while (d && (n = g_dir_read_name(d)) != NULL) {
+    g_autofree char *p = g_build_filename(path, n, NULL);
+    g_unlink(p);
+  }
+  g_rmdir(path);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+  hw_http_free(f->http);
+  hw_store_close(f->store);
+  remove_dir(f->dir);
+  g_free(f->db);
+  g_free(f->dir);
+}
+
+/* A session made directly in the store (no argon2 per request); *ret_token and *ret_csrf g_free. */
+static void make_session(Fixture *f, int64_t user_id, hw_time_ns last_seen, char **ret_token,
+                         char **ret_csrf)
+{
+  char *token = hw_auth_token_new(NULL);
+  char *csrf = hw_auth_token_new(NULL);
+  HwStoreSession s = {.user_id = user_id, .created_ns = last_seen, .last_seen_ns = last_seen};
+  hw_auth_token_hash(token, s.token_hash);
+  g_strlcpy(s.csrf_token, csrf, sizeof s.csrf_token);
+  g_assert_true(hw_store_session_add(f->store, &s, NULL));
+  *ret_token = token;
+  *ret_csrf = csrf;
+}
+
+static char *make_token(Fixture *f, const char *department)
+{
+  char *token = hw_auth_token_new("hwt_");
+  char hash[65];
+  hw_auth_token_hash(token, hash);
+  g_assert_true(hw_store_token_add(f->store, department, "test system", hash, hw_time_now(), NULL,
+                                   NULL));
+  return token;
+}
+
+/* Signs in over HTTP; returns the response (cookie in *ret_cookie, csrf in *ret_csrf). */
+static Response *login(Fixture *f, const char *user, const char *password, char **ret_cookie,
+                       char **ret_csrf)
+{
+  g_autofree char *body =
+    g_strdup_printf("{\"username\":\"%s\",\"password\":\"%s\"}", user, password);
+  Response *r = http(f->port, "POST", "/api/v1/auth/login", NULL, NULL, NULL, body);
+  if (r->status == 200 && ret_cookie) {
+    const char *sc = header(r, "set-cookie");
+    g_assert_true(g_str_has_prefix(sc, "hw_session="));
+    *ret_cookie = g_strndup(sc + 11, strcspn(sc + 11, ";"));
+    json_t *o = json_loads(r->body, 0, NULL);
+    *ret_csrf = g_strdup(json_string_value(json_object_get(o, "csrf_token")));
+    json_decref(o);
+  }
+  return r;
+}
+
+/* ---- the route × role walk --------------------------------------------------------------------- */
+
+typedef enum {
+  CRED_NONE,
+  CRED_EXPIRED,
+  CRED_DEPARTMENT,
+  CRED_OTHER_DEPARTMENT,
+  CRED_REVOKED,
+  CRED_ROLE, /* + role */
+} CredKind;
+
+/* What the table says the answer must be: 401, 403 or 0 (allowed: anything but 401/403). */
+static int expected(const HwRoute *r, CredKind kind, HwRole role)
+{
+  const HwPermission *p = &r->permission;
+  if (p->access & HW_ACCESS_PUBLIC)
+    return 0;
+  switch (kind) {
+  case CRED_NONE:
+    return (p->access & HW_ACCESS_LOOPBACK) ? 0 : 401; /* the test runs on loopback */
+  case CRED_EXPIRED:
+  case CRED_REVOKED:
+    return 401;
+  case CRED_DEPARTMENT:
+  case CRED_OTHER_DEPARTMENT:
+    return (p->access & HW_ACCESS_DEPARTMENT) ? 0 : 403;
+  case CRED_ROLE:
+    return (p->roles & HW_ROLE_BIT(role)) ? 0 : 403;
+  }
+  return -1;
+}
+
+static char *concrete_path(const char *pattern)
+{
+  g_auto(GStrv) segs = g_strsplit(pattern, "/", -1);
+  for (size_t i = 0; segs[i]; i++) {
+    if (segs[i][0] == '{') {
+      g_free(segs[i]);
+      segs[i] = g_strdup("999999"); /* an id that exists nowhere: a handler answers 404 */
+    }
+  }
+  return g_strjoinv("/", segs);
+}
+
+static void test_route_role(Fixture *f, gconstpointer data)
+{
+  size_t n;
+  const HwRoute *routes = hw_routes_table(&n);
+  g_assert_true(hw_routes_check(routes, n, NULL));
+  g_autofree char *dept = make_token(f, "D1");
+  g_autofree char *other = make_token(f, "D2");
+  g_autofree char *revoked = make_token(f, "D3");
+  HwStoreToken t;
+  char hash[65];
+  hw_auth_token_hash(revoked, hash);
+  g_assert_true(hw_store_token_get(f->store, hash, &t, NULL));
+  g_assert_true(hw_store_token_revoke(f->store, t.id, hw_time_now(), NULL));
+
+  int checked = 0;
+  for (size_t i = 0; i < n; i++) {
+    const HwRoute *r = &routes[i];
+    g_autofree char *path = concrete_path(r->pattern);
+    gboolean with_body = strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+                         strcmp(r->method, "PATCH") == 0;
+    for (int k = CRED_NONE; k <= CRED_ROLE + HW_ROLE_COUNT - 2; k++) {
+      CredKind kind = k < CRED_ROLE ? (CredKind)k : CRED_ROLE;
+      HwRole role = k < CRED_ROLE ? HW_ROLE_NONE : (HwRole)(k - CRED_ROLE + 1);
+      g_autofree char *cookie = NULL, *csrf = NULL;
+      const char *bearer = NULL;
+      if (kind == CRED_EXPIRED)
+        make_session(f, f->user_ids[HW_ROLE_ADMIN], hw_time_now() - INT64_C(3) * 3600 * HW_NS_PER_S,
+                     &cookie, &csrf);
+      else if (kind == CRED_ROLE) /* a fresh session each time: logout ends it */
+        make_session(f, f->user_ids[role], hw_time_now(), &cookie, &csrf);
+      else if (kind == CRED_DEPARTMENT)
+        bearer = dept;
+      else if (kind == CRED_OTHER_DEPARTMENT)
+        bearer = other;
+      else if (kind == CRED_REVOKED)
+        bearer = revoked;
+      g_autoptr(Response) resp =
+        http(f->port, r->method, path, cookie, csrf, bearer, with_body ? "{}" : NULL);
+      int want = expected(r, kind, role);
+      const char *who = kind == CRED_ROLE ? hw_role_name(role)
+                        : (const char *[]){"no credential", "expired session", "department token",
+                                           "other department's token", "revoked token"}[kind];
+      if (want == 0) {
+        if (resp->status == 401 || resp->status == 403)
+          g_error("%s %s as %s: got %d, the table allows it (%s)", r->method, path, who,
+                  resp->status, resp->body);
+      } else if (resp->status != want) {
+        g_error("%s %s as %s: got %d, the table says %d (%s)", r->method, path, who, resp->status,
+                want, resp->body);
+      }
+      checked++;
+    }
+  }
+  g_assert_cmpint(checked, ==, (int)n * (CRED_ROLE + HW_ROLE_COUNT - 1));
+}
+
+/* The table as text, one line per route: "METHOD pattern: who". */
+static char *render_table(void)
+{
+  size_t n;
+  const HwRoute *routes = hw_routes_table(&n);
+  GString *out = g_string_new(NULL);
+  for (size_t i = 0; i < n; i++) {
+    const HwPermission *p = &routes[i].permission;
+    g_string_append_printf(out, "%s %s:", routes[i].method, routes[i].pattern);
+    if (p->access & HW_ACCESS_PUBLIC)
+      g_string_append(out, " public");
+    if (p->access & HW_ACCESS_LOOPBACK)
+      g_string_append(out, " loopback-without-credential");
+    if (p->access & HW_ACCESS_DEPARTMENT)
+      g_string_append(out, " department-token");
+    for (int r = HW_ROLE_NONE + 1; r < HW_ROLE_COUNT; r++)
+      if (p->roles & HW_ROLE_BIT(r))
+        g_string_append_printf(out, " %s", hw_role_name((HwRole)r));
+    g_string_append_c(out, '\n');
+  }
+  return g_string_free(out, FALSE);
+}
+
+/* The walk above follows the table, so a permission widened in the table would pass it; this
+ * snapshot makes every change of who-may-do-what a visible, reviewed edit of
+ * tests/web/permissions.txt. */
+static void test_permission_snapshot(void)
+{
+  g_autofree char *got = render_table();
+  g_autofree char *want = NULL;
+  g_autoptr(GError) error = NULL;
+  g_file_get_contents(HW_PERMISSIONS_TXT, &want, NULL, &error);
+  g_assert_no_error(error);
+  if (strcmp(got, want) != 0)
+    g_error("the permission table differs from %s; if the change is meant, put this there:\n%s",
+            HW_PERMISSIONS_TXT, got);
+}
+
+static void dummy_handler(HwRequest *req, HwReply *reply)
+{
+}
+
+static void test_route_without_permission(void)
+{
+  const HwRoute bad[] = {{"GET", "/api/v1/forgotten", dummy_handler, {0}}};
+  g_autoptr(GError) error = NULL;
+  g_assert_false(hw_routes_check(bad, 1, &error));
+  g_assert_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ROUTE);
+  g_assert_nonnull(strstr(error->message, "GET /api/v1/forgotten has no permission"));
+
+  const HwRoute dup[] = {{"GET", "/x", dummy_handler, {.access = HW_ACCESS_PUBLIC}},
+                         {"GET", "/x", dummy_handler, {.access = HW_ACCESS_PUBLIC}}};
+  g_assert_false(hw_routes_check(dup, 2, NULL));
+
+  const char *names[HW_ROUTE_PARAMS_MAX], *values[HW_ROUTE_PARAMS_MAX];
+  size_t np;
+  g_autofree char *storage = NULL;
+  g_assert_true(hw_route_match("/api/v1/cameras/{id}/test", "/api/v1/cameras/w-01/test", names,
+                               values, &np, &storage));
+  g_assert_cmpuint(np, ==, 1);
+  g_assert_cmpstr(names[0], ==, "id");
+  g_assert_cmpstr(values[0], ==, "w-01");
+  g_autofree char *s2 = NULL;
+  g_assert_false(hw_route_match("/api/v1/cameras/{id}", "/api/v1/cameras/", names, values, &np, &s2));
+  g_assert_false(hw_route_match("/api/v1/cameras/{id}", "/api/v1/cameras/a/b", names, values, &np, &s2));
+}
+
+/* ---- sign-in ----------------------------------------------------------------------------------- */
+
+static void test_login(Fixture *f, gconstpointer data)
+{
+  g_autoptr(Response) wrong = login(f, "supervisor", "not the password", NULL, NULL);
+  assert_error(wrong, 401, "bad_credentials", "wrong user name or password");
+  g_assert_null(header(wrong, "set-cookie"));
+  g_autoptr(Response) unknown = login(f, "nobody", PASSWORD, NULL, NULL);
+  assert_error(unknown, 401, "bad_credentials", "wrong user name or password");
+
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) ok = login(f, "supervisor", PASSWORD, &cookie, &csrf);
+  g_assert_cmpint(ok->status, ==, 200);
+  json_t *o = json_loads(ok->body, 0, NULL);
+  g_assert_cmpstr(json_string_value(json_object_get(o, "user")), ==, "supervisor");
+  g_assert_cmpstr(json_string_value(json_object_get(o, "role")), ==, "supervisor");
+  g_assert_cmpuint(strlen(csrf), >=, 43);
+  json_decref(o);
+  /* Cookie flags: no Secure on loopback plain HTTP (browsers would drop the cookie). */
+  const char *sc = header(ok, "set-cookie");
+  g_assert_nonnull(strstr(sc, "; HttpOnly;"));
+  g_assert_nonnull(strstr(sc, "SameSite=Strict"));
+  g_assert_nonnull(strstr(sc, "Path=/"));
+  g_assert_null(strstr(sc, "Secure"));
+  g_assert_cmpuint(strlen(cookie), ==, 43); /* 32 bytes, base64url */
+
+  /* Only the hash is stored. */
+  HwStoreSession s;
+  g_assert_false(hw_store_session_get(f->store, cookie, &s, NULL));
+
+  g_autoptr(Response) me = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  g_assert_cmpint(me->status, ==, 200);
+  o = json_loads(me->body, 0, NULL);
+  g_assert_cmpstr(json_string_value(json_object_get(o, "role")), ==, "supervisor");
+  g_assert_cmpstr(json_string_value(json_array_get(json_object_get(o, "halls"), 0)), ==, "H1");
+  g_assert_true(json_is_null(json_object_get(o, "departments")));
+  g_assert_cmpstr(json_string_value(json_object_get(o, "csrf_token")), ==, csrf);
+  json_decref(o);
+
+  g_autoptr(Response) cams = http(f->port, "GET", "/api/v1/cameras", cookie, NULL, NULL, NULL);
+  g_assert_cmpint(cams->status, ==, 200);
+  g_assert_cmpstr(cams->body, ==, "[]");
+}
+
+static void test_lockout(Fixture *f, gconstpointer data)
+{
+  start_server(f, 0, 3, 0);
+  for (int i = 0; i < 2; i++) {
+    g_autoptr(Response) r = login(f, "investigator", "wrong password!", NULL, NULL);
+    assert_error(r, 401, "bad_credentials", NULL);
+  }
+  g_autoptr(Response) third = login(f, "investigator", "wrong password!", NULL, NULL);
+  assert_error(third, 423, "account_locked", "account locked until ");
+  g_assert_nonnull(header(third, "retry-after"));
+  /* The right password does not open a locked account. */
+  g_autoptr(Response) right = login(f, "investigator", PASSWORD, NULL, NULL);
+  assert_error(right, 423, "account_locked", "after too many failed sign-ins");
+  /* Other users are not affected. */
+  g_autoptr(Response) other = login(f, "admin", PASSWORD, NULL, NULL);
+  g_assert_cmpint(other->status, ==, 200);
+  /* A new password (hallwatchd user passwd) lifts the lock. */
+  g_autofree char *hash = hw_auth_password_hash(PASSWORD, NULL);
+  g_assert_true(hw_store_user_set_password(f->store, "investigator", hash, NULL));
+  g_autoptr(Response) again = login(f, "investigator", PASSWORD, NULL, NULL);
+  g_assert_cmpint(again->status, ==, 200);
+}
+
+static void test_address_limit(Fixture *f, gconstpointer data)
+{
+  start_server(f, 0, 2, 0);
+  /* Unknown names lock no account, but the address is throttled after 4 × lockout_after. */
+  for (int i = 0; i < 8; i++) {
+    g_autofree char *name = g_strdup_printf("ghost%d", i);
+    g_autoptr(Response) r = login(f, name, "whatever password", NULL, NULL);
+    assert_error(r, 401, "bad_credentials", NULL);
+  }
+  g_autoptr(Response) r = login(f, "admin", PASSWORD, NULL, NULL);
+  assert_error(r, 429, "rate_limited", "too many failed sign-ins from this address");
+  g_assert_nonnull(header(r, "retry-after"));
+}
+
+static void test_idle_expiry(Fixture *f, gconstpointer data)
+{
+  start_server(f, 1 * HW_NS_PER_S, 0, 0);
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) ok = login(f, "admin", PASSWORD, &cookie, &csrf);
+  g_assert_cmpint(ok->status, ==, 200);
+  g_autoptr(Response) me = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  g_assert_cmpint(me->status, ==, 200);
+  g_usleep(1500 * 1000);
+  g_autoptr(Response) late = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  assert_error(late, 401, "session_expired", "expired");
+}
+
+static void test_logout(Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) ok = login(f, "viewer", PASSWORD, &cookie, &csrf);
+  g_assert_cmpint(ok->status, ==, 200);
+  g_autoptr(Response) out = http(f->port, "POST", "/api/v1/auth/logout", cookie, csrf, NULL, NULL);
+  g_assert_cmpint(out->status, ==, 200);
+  g_assert_nonnull(strstr(header(out, "set-cookie"), "Max-Age=0"));
+  g_autoptr(Response) me = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  assert_error(me, 401, "session_expired", NULL);
+}
+
+static void test_csrf(Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) ok = login(f, "admin", PASSWORD, &cookie, &csrf);
+  g_autoptr(Response) none = http(f->port, "POST", "/api/v1/auth/logout", cookie, NULL, NULL, NULL);
+  assert_error(none, 403, "csrf_required", "X-CSRF-Token");
+  g_autoptr(Response) wrong =
+    http(f->port, "POST", "/api/v1/tokens", cookie, "not-the-token", NULL, "{\"department\":\"D1\",\"name\":\"x\"}");
+  assert_error(wrong, 403, "csrf_required", NULL);
+  g_autoptr(Response) del = http(f->port, "DELETE", "/api/v1/tokens/1", cookie, NULL, NULL, NULL);
+  assert_error(del, 403, "csrf_required", NULL);
+  /* Still signed in: the refused requests did nothing. */
+  g_autoptr(Response) me = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  g_assert_cmpint(me->status, ==, 200);
+}
+
+static void test_tokens(Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) ok = login(f, "admin", PASSWORD, &cookie, &csrf);
+  g_autoptr(Response) made = http(f->port, "POST", "/api/v1/tokens", cookie, csrf, NULL,
+                                  "{\"department\":\"civil-affairs\",\"name\":\"approval system\"}");
+  g_assert_cmpint(made->status, ==, 201);
+  json_t *o = json_loads(made->body, 0, NULL);
+  g_autofree char *token = g_strdup(json_string_value(json_object_get(o, "token")));
+  json_int_t id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  g_assert_true(g_str_has_prefix(token, "hwt_"));
+
+  g_autoptr(Response) list = http(f->port, "GET", "/api/v1/tokens", cookie, NULL, NULL, NULL);
+  g_assert_cmpint(list->status, ==, 200);
+  g_assert_null(strstr(list->body, token + 4)); /* shown once only */
+  char hash[65];
+  hw_auth_token_hash(token, hash);
+  g_assert_null(strstr(list->body, hash));
+  g_assert_nonnull(strstr(list->body, "civil-affairs"));
+
+  g_autoptr(Response) ping = http(f->port, "GET", "/api/v1/exchange/ping", NULL, NULL, token, NULL);
+  g_assert_cmpint(ping->status, ==, 200);
+  g_assert_nonnull(strstr(ping->body, "\"department\":\"civil-affairs\""));
+  g_autoptr(Response) cams = http(f->port, "GET", "/api/v1/cameras", NULL, NULL, token, NULL);
+  assert_error(cams, 403, "forbidden", "exchange API");
+
+  g_autoptr(Response) bad = http(f->port, "POST", "/api/v1/tokens", cookie, csrf, NULL,
+                                 "{\"department\":\"no spaces\",\"name\":\"x\"}");
+  assert_error(bad, 400, "invalid_field", "department");
+  g_assert_nonnull(strstr(bad->body, "\"field\":\"department\""));
+
+  g_autofree char *del_path = g_strdup_printf("/api/v1/tokens/%" JSON_INTEGER_FORMAT, id);
+  g_autoptr(Response) del = http(f->port, "DELETE", del_path, cookie, csrf, NULL, NULL);
+  g_assert_cmpint(del->status, ==, 200);
+  g_autoptr(Response) again = http(f->port, "DELETE", del_path, cookie, csrf, NULL, NULL);
+  assert_error(again, 404, "not_found", NULL);
+  g_autoptr(Response) after = http(f->port, "GET", "/api/v1/exchange/ping", NULL, NULL, token, NULL);
+  assert_error(after, 401, "invalid_token", "revoked");
+}
+
+static void test_body_limits(Fixture *f, gconstpointer data)
+{
+  start_server(f, 0, 0, 1024);
+  g_autoptr(GString) big = g_string_new("{\"username\":\"");
+  for (int i = 0; i < 2000; i++)
+    g_string_append_c(big, 'a');
+  g_string_append(big, "\",\"password\":\"x\"}");
+  g_autoptr(Response) r = http(f->port, "POST", "/api/v1/auth/login", NULL, NULL, NULL, big->str);
+  assert_error(r, 413, "body_too_large", "1024");
+
+  /* Chunked: no length announced, cut while reading. */
+  g_autoptr(GString) raw = g_string_new("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
+                                        "Connection: close\r\nContent-Type: application/json\r\n"
+                                        "Transfer-Encoding: chunked\r\n\r\n");
+  for (int i = 0; i < 4; i++) {
+    g_string_append(raw, "200\r\n");
+    for (int j = 0; j < 0x200; j++)
+      g_string_append_c(raw, ' ');
+    g_string_append(raw, "\r\n");
+  }
+  g_string_append(raw, "0\r\n\r\n");
+  g_autoptr(Response) c = http_raw(f->port, raw->str, raw->len);
+  assert_error(c, 413, "body_too_large", NULL);
+
+  g_autoptr(Response) j = http(f->port, "POST", "/api/v1/auth/login", NULL, NULL, NULL, "{\"username\":");
+  assert_error(j, 400, "invalid_json", "not valid JSON");
+  g_autoptr(Response) dupkey = http(f->port, "POST", "/api/v1/auth/login", NULL, NULL, NULL,
+                                    "{\"username\":\"a\",\"username\":\"b\",\"password\":\"c\"}");
+  assert_error(dupkey, 400, "invalid_json", NULL);
+  g_autoptr(Response) missing = http(f->port, "POST", "/api/v1/auth/login", NULL, NULL, NULL, "{}");
+  assert_error(missing, 400, "invalid_field", "username");
+  g_assert_nonnull(strstr(missing->body, "\"field\":\"username\""));
+}
+
+/* ---- the command line ------------------------------------------------------------------------- */
+
+static int run_cli(const char *const *args, const char *stdin_text, char **ret_out)
+{
+  g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
+    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) p = g_subprocess_launcher_spawnv(l, args, &error);
+  g_assert_no_error(error);
+  g_autofree char *out = NULL;
+  g_subprocess_communicate_utf8(p, stdin_text, NULL, &out, NULL, &error);
+  g_assert_no_error(error);
+  if (ret_out)
+    *ret_out = g_steal_pointer(&out);
+  return g_subprocess_get_exit_status(p);
+}
+
+static void test_cli_user(Fixture *f, gconstpointer data)
+{
+  g_autofree char *conf = g_build_filename(f->dir, "hallwatch.conf", NULL);
+  g_autofree char *text = g_strdup_printf("[storage]\nfootage = %s\ndatabase = %s\n", f->dir, f->db);
+  g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+
+  const char *add[] = {HW_HALLWATCHD, "user", "add", "clerk", "--role", "hall_manager", "--hall",
+                       "H2", "--config", conf, NULL};
+  g_autofree char *out = NULL;
+  g_assert_cmpint(run_cli(add, "a fine long password\n", &out), ==, 0);
+  g_assert_null(strstr(out, "a fine long password")); /* never echoed */
+
+  g_autofree char *out2 = NULL;
+  g_assert_cmpint(run_cli(add, "a fine long password\n", &out2), ==, 1);
+  g_assert_nonnull(strstr(out2, "exists already"));
+
+  const char *weak[] = {HW_HALLWATCHD, "user", "add", "weak", "--role", "viewer", "--config", conf, NULL};
+  g_autofree char *out3 = NULL;
+  g_assert_cmpint(run_cli(weak, "short\n", &out3), ==, 1);
+  g_assert_nonnull(strstr(out3, "at least 10 characters"));
+
+  const char *badrole[] = {HW_HALLWATCHD, "user", "add", "x", "--role", "root", "--config", conf, NULL};
+  g_assert_cmpint(run_cli(badrole, "", NULL), ==, 2);
+
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) ok = login(f, "clerk", "a fine long password", &cookie, &csrf);
+  g_assert_cmpint(ok->status, ==, 200);
+  g_assert_nonnull(strstr(ok->body, "\"role\":\"hall_manager\""));
+
+  const char *random[] = {HW_HALLWATCHD, "user", "passwd", "clerk", "--random-password", "--config", conf, NULL};
+  g_autofree char *out4 = NULL;
+  g_assert_cmpint(run_cli(random, NULL, &out4), ==, 0);
+  const char *p = strstr(out4, "password for clerk: ");
+  g_assert_nonnull(p);
+  g_autofree char *pw = g_strndup(p + 20, 20);
+  /* A new password ends the sessions. */
+  g_autoptr(Response) me = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  assert_error(me, 401, "session_expired", NULL);
+  g_autoptr(Response) ok2 = login(f, "clerk", pw, NULL, NULL);
+  g_assert_cmpint(ok2->status, ==, 200);
+
+  const char *disable[] = {HW_HALLWATCHD, "user", "disable", "clerk", "--config", conf, NULL};
+  g_assert_cmpint(run_cli(disable, NULL, NULL), ==, 0);
+  g_autoptr(Response) no = login(f, "clerk", pw, NULL, NULL);
+  assert_error(no, 401, "bad_credentials", NULL);
+
+  const char *list[] = {HW_HALLWATCHD, "user", "list", "--config", conf, NULL};
+  g_autofree char *out5 = NULL;
+  g_assert_cmpint(run_cli(list, NULL, &out5), ==, 0);
+  g_assert_nonnull(strstr(out5, "clerk"));
+  g_assert_nonnull(strstr(out5, "disabled"));
+  g_assert_nonnull(strstr(out5, "hall:H2"));
+  g_assert_null(strstr(out5, "$argon2"));
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+#define FT(name, fn, spec)                                                                         \
+  g_test_add("/web/" name, Fixture, spec, fixture_setup, fn, fixture_teardown)
+  FT("route_role", test_route_role, NULL);
+  g_test_add_func("/web/route_without_permission", test_route_without_permission);
+  g_test_add_func("/web/permission_snapshot", test_permission_snapshot);
+  FT("login", test_login, NULL);
+  FT("lockout", test_lockout, "defer");
+  FT("address_limit", test_address_limit, "defer");
+  FT("idle_expiry", test_idle_expiry, "defer");
+  FT("logout", test_logout, NULL);
+  FT("csrf", test_csrf, NULL);
+  FT("tokens", test_tokens, NULL);
+  FT("body_limits", test_body_limits, "defer");
+  FT("cli_user", test_cli_user, NULL);
+  return g_test_run();
+}

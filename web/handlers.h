@@ -1,0 +1,27 @@
+/* The route handlers of web/ files, declared for the route table (web/routes.c). Each route file
+ * adds its block here; handler contract: web/hw_route.h. */
+#pragma once
+
+#include "web/hw_route.h"
+
+G_BEGIN_DECLS
+
+/* web/status.c: health, metrics, camera status */
+void hw_route_healthz(HwRequest *req, HwReply *reply);
+void hw_route_metrics(HwRequest *req, HwReply *reply);
+void hw_route_cameras_list(HwRequest *req, HwReply *reply);
+
+/* web/auth.c: sign-in, sessions, API tokens */
+void hw_route_auth_login(HwRequest *req, HwReply *reply);
+void hw_route_auth_logout(HwRequest *req, HwReply *reply);
+void hw_route_auth_me(HwRequest *req, HwReply *reply);
+void hw_route_tokens_create(HwRequest *req, HwReply *reply);
+void hw_route_tokens_list(HwRequest *req, HwReply *reply);
+void hw_route_tokens_revoke(HwRequest *req, HwReply *reply);
+void hw_route_exchange_ping(HwRequest *req, HwReply *reply);
+
+/* web/audit.c: the audit log (auditors only) */
+void hw_route_audit_list(HwRequest *req, HwReply *reply);
+void hw_route_audit_verify(HwRequest *req, HwReply *reply);
+
+G_END_DECLS

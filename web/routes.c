@@ -1,0 +1,148 @@
+/* Who may do what: the one table of every route, its handler and its permission. Add a route
+ * here and nowhere else; a row without a permission stops the server at start-up, and the
+ * route × role test (tests/web/test_routes.c) walks this table, so the new row is tested at once.
+ * Also the pattern matcher ("/api/v1/cameras/{id}"). */
+#include "web/routes.h"
+
+#include <string.h>
+
+#include "web/handlers.h"
+#include "web/hw_http.h"
+
+#define R(role) HW_ROLE_BIT(HW_ROLE_##role)
+
+/* ---- the permission table ------------------------------------------------------------------- */
+
+/* /metrics: Prometheus scrapers run on the appliance itself (or tunnel to it), so an
+ * unauthenticated scrape is allowed from loopback only; from elsewhere an admin or a hall
+ * manager session is needed. Camera status names cameras and their errors (credentials masked),
+ * which is hall operations data: the roles that watch halls see it, auditors and viewers do not.
+ * Departments' tokens reach only routes marked HW_ACCESS_DEPARTMENT. */
+static const HwRoute routes[] = {
+  {"GET", "/healthz", hw_route_healthz, {.access = HW_ACCESS_PUBLIC}},
+  {"GET", "/metrics", hw_route_metrics,
+   {.roles = R(ADMIN) | R(HALL_MANAGER), .access = HW_ACCESS_LOOPBACK}},
+
+  {"POST", "/api/v1/auth/login", hw_route_auth_login, {.access = HW_ACCESS_PUBLIC}},
+  {"POST", "/api/v1/auth/logout", hw_route_auth_logout, {.roles = HW_ROLES_ALL}},
+  {"GET", "/api/v1/auth/me", hw_route_auth_me, {.roles = HW_ROLES_ALL}},
+
+  {"GET", "/api/v1/cameras", hw_route_cameras_list,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
+
+  {"POST", "/api/v1/tokens", hw_route_tokens_create, {.roles = R(ADMIN)}},
+  {"GET", "/api/v1/tokens", hw_route_tokens_list, {.roles = R(ADMIN)}},
+  {"DELETE", "/api/v1/tokens/{id}", hw_route_tokens_revoke, {.roles = R(ADMIN)}},
+
+  {"GET", "/api/v1/exchange/ping", hw_route_exchange_ping, {.access = HW_ACCESS_DEPARTMENT}},
+
+  /* The audit log: auditors only, not even admins (separation of duties). */
+  {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},
+  {"GET", "/api/v1/audit/verify", hw_route_audit_verify, {.roles = R(AUDITOR)}},
+};
+
+const HwRoute *hw_routes_table(size_t *ret_n)
+{
+  *ret_n = G_N_ELEMENTS(routes);
+  return routes;
+}
+
+/* ---- checks and matching -------------------------------------------------------------------- */
+
+static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+
+gboolean hw_routes_check(const HwRoute *rs, size_t n, GError **error)
+{
+  for (size_t i = 0; i < n; i++) {
+    const HwRoute *r = &rs[i];
+    const char *what = r->pattern ? r->pattern : "(null)";
+    gboolean known = FALSE;
+    for (size_t m = 0; r->method && m < G_N_ELEMENTS(methods); m++)
+      known |= strcmp(r->method, methods[m]) == 0;
+    if (!known || !r->pattern || r->pattern[0] != '/' || !r->handler) {
+      g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ROUTE,
+                  "route %zu (%s %s): needs a method, a pattern starting with / and a handler", i,
+                  r->method ? r->method : "(null)", what);
+      return FALSE;
+    }
+    if (r->permission.roles == 0 && r->permission.access == 0) {
+      g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ROUTE,
+                  "route %s %s has no permission; say who may call it in web/routes.c", r->method,
+                  what);
+      return FALSE;
+    }
+    if ((r->permission.roles & ~HW_ROLES_ALL) != 0 ||
+        (r->permission.access & ~(HW_ACCESS_PUBLIC | HW_ACCESS_LOOPBACK | HW_ACCESS_DEPARTMENT))) {
+      g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ROUTE,
+                  "route %s %s: unknown role or access bits", r->method, what);
+      return FALSE;
+    }
+    if ((r->permission.access & HW_ACCESS_PUBLIC) && r->permission.access != HW_ACCESS_PUBLIC) {
+      g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ROUTE,
+                  "route %s %s: public already includes every caller", r->method, what);
+      return FALSE;
+    }
+    size_t params = 0;
+    for (const char *p = r->pattern; (p = strchr(p, '{')) != NULL; p++)
+      params++;
+    if (params > HW_ROUTE_PARAMS_MAX) {
+      g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ROUTE, "route %s %s: more than %d parameters",
+                  r->method, what, HW_ROUTE_PARAMS_MAX);
+      return FALSE;
+    }
+    for (size_t j = 0; j < i; j++) {
+      if (strcmp(rs[j].method, r->method) == 0 && strcmp(rs[j].pattern, r->pattern) == 0) {
+        g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ROUTE, "route %s %s given twice",
+                    r->method, what);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+gboolean hw_route_match(const char *pattern, const char *path, const char **names,
+                        const char **values, size_t *ret_n_params, char **ret_storage)
+{
+  *ret_n_params = 0;
+  *ret_storage = NULL;
+  if (!strchr(pattern, '{'))
+    return strcmp(pattern, path) == 0;
+
+  g_auto(GStrv) pat = g_strsplit(pattern, "/", -1);
+  g_auto(GStrv) segs = g_strsplit(path, "/", -1);
+  if (g_strv_length(pat) != g_strv_length(segs))
+    return FALSE;
+  /* One buffer holds every name and value so the caller frees one pointer. */
+  GString *store = g_string_new(NULL);
+  size_t offsets[HW_ROUTE_PARAMS_MAX * 2];
+  size_t n = 0;
+  for (size_t i = 0; pat[i]; i++) {
+    size_t len = strlen(pat[i]);
+    if (len >= 2 && pat[i][0] == '{' && pat[i][len - 1] == '}') {
+      if (segs[i][0] == '\0' || n >= HW_ROUTE_PARAMS_MAX)
+        goto nomatch;
+      offsets[2 * n] = store->len;
+      g_string_append_len(store, pat[i] + 1, (gssize)len - 2);
+      g_string_append_c(store, '\0');
+      offsets[2 * n + 1] = store->len;
+      g_string_append(store, segs[i]);
+      g_string_append_c(store, '\0');
+      n++;
+    } else if (strcmp(pat[i], segs[i]) != 0) {
+      goto nomatch;
+    }
+  }
+  char *buf = g_string_free(store, FALSE);
+  for (size_t i = 0; i < n; i++) {
+    names[i] = buf + offsets[2 * i];
+    values[i] = buf + offsets[2 * i + 1];
+  }
+  *ret_n_params = n;
+  *ret_storage = buf;
+  return TRUE;
+
+nomatch:
+  g_string_free(store, TRUE);
+  return FALSE;
+}
