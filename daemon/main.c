@@ -23,6 +23,8 @@
 #include "sql/hw_store_auth.h" /* sign-in: demo users */
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
+#include "common/hw_secret.h" /* cameras: sealed credentials */
+#include "web/hw_cameras.h"    /* cameras: the API's hooks */
 
 #define DEMO_CAMERAS 4
 
@@ -38,6 +40,12 @@ typedef struct {
   bool stopping;
   HwKey *key;     /* audit: the appliance key, <database>.key */
   HwAudit *audit; /* audit: daemon.start/stop and config.change rows */
+  /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
+   * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
+  HwSecret *secret;
+  GMutex cam_lock;
+  HwCameraHooks cam_hooks;
+  gint apply_pending;
 } Daemon;
 
 /* ---- audit: rows the daemon itself writes, and the head-signing timer --------------------- */
@@ -105,6 +113,89 @@ static char *audit_config_change(const HwConfig *old, const HwConfig *fresh)
 }
 /* ---- end audit ------------------------------------------------------------------------------ */
 
+/* ---- cameras: the merged camera list (config file + store) --------------------------------- */
+
+static HwCameraConfig *camera_from_store(Daemon *d, const HwStoreCamera *c)
+{
+  HwCameraConfig *r = g_new0(HwCameraConfig, 1);
+  r->id = g_strdup(c->id);
+  r->name = g_strdup(c->name);
+  r->url = g_strdup(c->url);
+  r->substream_url = c->substream_url[0] ? g_strdup(c->substream_url) : NULL;
+  r->transport = strcmp(c->transport, "udp") == 0 ? HW_TRANSPORT_UDP : HW_TRANSPORT_TCP;
+  r->clock = strcmp(c->clock, "camera") == 0 ? HW_CLOCK_CAMERA : HW_CLOCK_LOCAL;
+  r->enabled = c->enabled;
+  r->source = g_strdup("api");
+  r->retain_days = c->retain_days;
+  r->retain_bytes = c->retain_bytes;
+  g_autoptr(GBytes) box = NULL;
+  g_autoptr(GError) error = NULL;
+  if (c->has_credentials && hw_store_camera_credentials(d->store, c->id, &box, &error) && box) {
+    gsize len;
+    const void *p = g_bytes_get_data(box, &len);
+    if (!hw_secret_open_credentials(d->secret, p, len, &r->username, &r->password, &error))
+      g_warning("camera %s: %s", c->id, error->message);
+  } else if (error != NULL) {
+    g_warning("camera %s: %s", c->id, error->message);
+  }
+  return r;
+}
+
+/* Applies config cameras + store cameras; the config file wins on an id clash. Main thread. */
+static void apply_cameras(Daemon *d)
+{
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify)hw_camera_config_free);
+  for (size_t i = 0; i < d->config->n_cameras; i++)
+    g_ptr_array_add(all, hw_camera_config_copy(d->config->cameras[i]));
+  g_autofree HwStoreCamera *api = NULL;
+  size_t n_api = 0;
+  g_autoptr(GError) error = NULL;
+  if (!hw_store_cameras_list(d->store, NULL, &api, &n_api, &error)) {
+    g_warning("cameras: cannot read the API's cameras: %s", error->message);
+    n_api = 0;
+  }
+  for (size_t i = 0; i < n_api; i++) {
+    bool clash = false;
+    for (size_t k = 0; k < d->config->n_cameras && !clash; k++)
+      clash = strcmp(d->config->cameras[k]->id, api[i].id) == 0;
+    if (clash)
+      g_warning("camera %s is in the configuration file and in the API's cameras: the file wins",
+                api[i].id);
+    else
+      g_ptr_array_add(all, camera_from_store(d, &api[i]));
+  }
+  hw_recorder_apply(d->recorder, (HwCameraConfig *const *)all->pdata, all->len);
+}
+
+static gboolean apply_idle(gpointer user)
+{
+  Daemon *d = user;
+  g_atomic_int_set(&d->apply_pending, 0);
+  if (d->recorder != NULL && !d->stopping)
+    apply_cameras(d);
+  return G_SOURCE_REMOVE;
+}
+
+/* HTTP threads: a camera changed in the store. Coalesced into one apply on the main loop. */
+static void cameras_changed(void *user)
+{
+  Daemon *d = user;
+  if (g_atomic_int_compare_and_exchange(&d->apply_pending, 0, 1))
+    g_idle_add(apply_idle, d);
+}
+
+static HwCameraConfig **config_cameras(void *user)
+{
+  Daemon *d = user;
+  g_mutex_lock(&d->cam_lock);
+  HwCameraConfig **r = g_new0(HwCameraConfig *, d->config->n_cameras + 1);
+  for (size_t i = 0; i < d->config->n_cameras; i++)
+    r[i] = hw_camera_config_copy(d->config->cameras[i]);
+  g_mutex_unlock(&d->cam_lock);
+  return r;
+}
+/* ---- end cameras ---------------------------------------------------------------------------- */
+
 static HwCameraStatus *status_fn(void *user, size_t *ret_n)
 {
   Daemon *d = user;
@@ -167,12 +258,15 @@ static gboolean on_hup(gpointer user)
       g_strcmp0(fresh->http_host, d->config->http_host) != 0 ||
       fresh->http_port != d->config->http_port)
     g_warning("SIGHUP: [storage] and [http] changes take effect at the next restart");
-  hw_recorder_apply(d->recorder, fresh->cameras, fresh->n_cameras);
   g_autofree char *change = audit_config_change(d->config, fresh); /* audit */
   if (change != NULL)
     audit_system(d, "config.change", change);
-  hw_config_free(d->config);
+  g_mutex_lock(&d->cam_lock); /* cameras: the HTTP threads read the list */
+  HwConfig *old = d->config;
   d->config = fresh;
+  g_mutex_unlock(&d->cam_lock);
+  hw_config_free(old);
+  apply_cameras(d); /* cameras: config + store, only changed ones restart */
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
@@ -315,12 +409,26 @@ static int run(Daemon *d)
   http_opt.session_max_ns = cfg->auth_session_max_ns;
   http_opt.lockout_after = cfg->auth_lockout_after;
   http_opt.lockout_for_ns = cfg->auth_lockout_for_ns;
+  /* cameras: credentials of API cameras are sealed with <database>.secret */
+  g_autofree char *secret_path = hw_secret_path_for_database(cfg->database_path);
+  d->secret = hw_secret_load_or_create(secret_path, &error);
+  if (d->secret == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  d->cam_hooks = (HwCameraHooks){.config_cameras = config_cameras,
+                                 .changed = cameras_changed,
+                                 .user = d,
+                                 .audit = d->audit,
+                                 .secret = d->secret,
+                                 .footage_dir = cfg->footage_dir};
+  http_opt.cameras = &d->cam_hooks;
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }
-  hw_recorder_apply(d->recorder, cfg->cameras, cfg->n_cameras);
+  apply_cameras(d); /* cameras: config file + store */
 
   if (d->demo_server != NULL) {
     printf("http://127.0.0.1:%d/\n", hw_http_port(d->http));
@@ -401,6 +509,7 @@ int main(int argc, char **argv)
   }
 
   Daemon d = {0};
+  g_mutex_init(&d.cam_lock); /* cameras */
   if (demo) {
     gst_init(NULL, NULL);
     d.config = demo_setup(&d, port, &error);
@@ -430,6 +539,7 @@ int main(int argc, char **argv)
   g_clear_pointer(&d.recorder, hw_recorder_free);
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
   g_clear_pointer(&d.key, hw_key_free);
+  g_clear_pointer(&d.secret, hw_secret_free); /* cameras */
   g_clear_pointer(&d.store, hw_store_close);
   g_clear_pointer(&d.demo_server, hw_rtsp_server_free);
   if (d.demo_dir != NULL) {

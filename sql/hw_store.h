@@ -208,6 +208,88 @@ bool hw_store_usage(HwStore *store, const char *camera, int64_t *ret_bytes,
 bool hw_store_camera_upsert(HwStore *store, const char *camera, const char *source,
                             GError **error);
 
+/* ---- camera management (sql/store_cameras.c) ---------------------------------------------------
+ * Cameras provisioned through the API (camera_settings), halls, windows and the window→camera
+ * mapping with validity intervals. Credentials arrive already sealed (common/hw_secret.h): the
+ * store keeps the box and never sees them in clear. `halls` arguments are a caller's scope: a
+ * NULL-terminated list of hall codes, or NULL for "every hall"; filtering happens in SQL. */
+
+typedef struct {
+  char id[64];
+  char name[128];
+  char url[1024];
+  char substream_url[1024]; /* "" if none */
+  char transport[4];        /* "tcp" / "udp" */
+  char clock[8];            /* "local" / "camera" */
+  bool enabled;
+  int64_t retain_days, retain_bytes;
+  char hall[64];            /* "" if in no hall */
+  bool has_credentials;     /* a sealed box is stored (the box itself: hw_store_camera_credentials) */
+  hw_time_ns created_ns, updated_ns;
+} HwStoreCamera;
+
+/* Adds a camera (HW_STORE_ERROR_EXISTS if the id is taken by another API camera) and marks its
+ * id in `cameras` as source "api", in one transaction. credentials (nullable) is the sealed box. */
+bool hw_store_camera_add(HwStore *store, const HwStoreCamera *cam, GBytes *credentials,
+                         GError **error);
+/* Replaces every setting of camera cam->id (NOT_FOUND if none); the credentials box only when
+ * set_credentials (then credentials NULL removes them). */
+bool hw_store_camera_update(HwStore *store, const HwStoreCamera *cam, bool set_credentials,
+                            GBytes *credentials, GError **error);
+/* Deletes an API camera's settings and closes its open window intervals at now, in one
+ * transaction. The `cameras` row and the footage stay. NOT_FOUND if there is no such camera. */
+bool hw_store_camera_delete(HwStore *store, const char *id, hw_time_ns now, GError **error);
+/* One API camera (NOT_FOUND if none or outside halls). */
+bool hw_store_camera_get(HwStore *store, const char *id, const char *const *halls,
+                         HwStoreCamera *ret, GError **error);
+/* API cameras within halls, by id (g_free the array). */
+bool hw_store_cameras_list(HwStore *store, const char *const *halls, HwStoreCamera **ret,
+                           size_t *ret_n, GError **error);
+/* The sealed credentials box of a camera (transfer full), *ret NULL if it has none. */
+bool hw_store_camera_credentials(HwStore *store, const char *id, GBytes **ret, GError **error);
+
+typedef struct {
+  char code[64];
+  char name[128];
+} HwStoreHall;
+
+bool hw_store_hall_add(HwStore *store, const HwStoreHall *hall, GError **error);
+bool hw_store_halls_list(HwStore *store, const char *const *halls, HwStoreHall **ret,
+                         size_t *ret_n, GError **error);
+
+typedef struct {
+  int64_t id;
+  char hall[64];
+  char code[64];
+  char name[128];
+  char departments[2048]; /* JSON array of department codes */
+} HwStoreWindow;
+
+/* Adds a window (id ignored, set in *ret_id); EXISTS if the hall already has this code,
+ * INVALID if the hall is unknown. */
+bool hw_store_window_add(HwStore *store, const HwStoreWindow *w, int64_t *ret_id, GError **error);
+/* Replaces code, name and departments of window w->id (its hall never changes). */
+bool hw_store_window_update(HwStore *store, const HwStoreWindow *w, GError **error);
+bool hw_store_window_get(HwStore *store, int64_t id, const char *const *halls, HwStoreWindow *ret,
+                         GError **error);
+bool hw_store_windows_list(HwStore *store, const char *const *halls, HwStoreWindow **ret,
+                           size_t *ret_n, GError **error);
+
+/* Makes cameras[0..n) the window's cameras from `from` on, in one transaction: open intervals of
+ * cameras no longer listed are closed at from, listed cameras without an open interval get one;
+ * cameras kept stay on their interval. INVALID if from precedes the start of an interval it would
+ * close (history is never rewritten). */
+bool hw_store_window_set_cameras(HwStore *store, int64_t window_id, const char *const *cameras,
+                                 size_t n, hw_time_ns from, GError **error);
+/* The cameras that covered window_id at t, by id (NULL-terminated, g_strfreev; empty if none). */
+bool hw_store_cameras_for_window_at(HwStore *store, int64_t window_id, hw_time_ns t,
+                                    char ***ret, GError **error);
+/* The windows a camera covers now (open intervals), by hall and code (g_free the array). */
+bool hw_store_camera_windows(HwStore *store, const char *camera, HwStoreWindow **ret,
+                             size_t *ret_n, GError **error);
+
+/* ---- end camera management --------------------------------------------------------------- */
+
 /* ---- audit log (sql/store_audit.c) -------------------------------------------------------------
  * An append-only hash chain: row n carries the SHA-256 of row n-1's canonical form (prev_hash)
  * and of its own (hash). The canonical form of a row is the concatenation of netstrings

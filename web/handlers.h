@@ -9,7 +9,6 @@ G_BEGIN_DECLS
 /* web/status.c: health, metrics, camera status */
 void hw_route_healthz(HwRequest *req, HwReply *reply);
 void hw_route_metrics(HwRequest *req, HwReply *reply);
-void hw_route_cameras_list(HwRequest *req, HwReply *reply);
 
 /* web/auth.c: sign-in, sessions, API tokens */
 void hw_route_auth_login(HwRequest *req, HwReply *reply);
@@ -23,5 +22,21 @@ void hw_route_exchange_ping(HwRequest *req, HwReply *reply);
 /* web/audit.c: the audit log (auditors only) */
 void hw_route_audit_list(HwRequest *req, HwReply *reply);
 void hw_route_audit_verify(HwRequest *req, HwReply *reply);
+
+/* web/cameras.c: camera management (cameras, halls, windows, test, snapshot) */
+void hw_route_cameras_index(HwRequest *req, HwReply *reply);
+void hw_route_camera_get(HwRequest *req, HwReply *reply);
+void hw_route_camera_create(HwRequest *req, HwReply *reply);
+void hw_route_camera_update(HwRequest *req, HwReply *reply);
+void hw_route_camera_delete(HwRequest *req, HwReply *reply);
+void hw_route_camera_test(HwRequest *req, HwReply *reply);
+void hw_route_camera_snapshot(HwRequest *req, HwReply *reply);
+void hw_route_halls_list(HwRequest *req, HwReply *reply);
+void hw_route_halls_create(HwRequest *req, HwReply *reply);
+void hw_route_windows_list(HwRequest *req, HwReply *reply);
+void hw_route_windows_create(HwRequest *req, HwReply *reply);
+void hw_route_window_update(HwRequest *req, HwReply *reply);
+void hw_route_window_cameras_put(HwRequest *req, HwReply *reply);
+void hw_route_window_cameras_get(HwRequest *req, HwReply *reply);
 
 G_END_DECLS

@@ -27,7 +27,29 @@ static const HwRoute routes[] = {
   {"POST", "/api/v1/auth/logout", hw_route_auth_logout, {.roles = HW_ROLES_ALL}},
   {"GET", "/api/v1/auth/me", hw_route_auth_me, {.roles = HW_ROLES_ALL}},
 
-  {"GET", "/api/v1/cameras", hw_route_cameras_list,
+  /* Camera management: status and settings are read by the roles that watch halls; only hall
+   * managers and admins change them (web/cameras.c). Halls/windows alike. */
+  {"GET", "/api/v1/cameras", hw_route_cameras_index,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
+  {"GET", "/api/v1/cameras/{id}", hw_route_camera_get,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
+  {"POST", "/api/v1/cameras", hw_route_camera_create, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  {"PATCH", "/api/v1/cameras/{id}", hw_route_camera_update, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  {"DELETE", "/api/v1/cameras/{id}", hw_route_camera_delete, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  {"POST", "/api/v1/cameras/{id}/test", hw_route_camera_test, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  /* A snapshot is footage: the roles that see footage, not admins (separation of duties). */
+  {"GET", "/api/v1/cameras/{id}/snapshot", hw_route_camera_snapshot,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/halls", hw_route_halls_list,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
+  {"POST", "/api/v1/halls", hw_route_halls_create, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  {"GET", "/api/v1/windows", hw_route_windows_list,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
+  {"POST", "/api/v1/windows", hw_route_windows_create, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  {"PATCH", "/api/v1/windows/{id}", hw_route_window_update, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  {"PUT", "/api/v1/windows/{id}/cameras", hw_route_window_cameras_put,
+   {.roles = R(HALL_MANAGER) | R(ADMIN)}},
+  {"GET", "/api/v1/windows/{id}/cameras", hw_route_window_cameras_get,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
 
   {"POST", "/api/v1/tokens", hw_route_tokens_create, {.roles = R(ADMIN)}},

@@ -277,11 +277,3 @@ void hw_route_metrics(HwRequest *req, HwReply *reply)
   char *body = hw_web_render_metrics(st, n, hw_time_now());
   hw_reply_take(reply, 200, CT_PROMETHEUS, body, strlen(body));
 }
-
-void hw_route_cameras_list(HwRequest *req, HwReply *reply)
-{
-  size_t n;
-  g_autofree HwCameraStatus *st = hw_request_camera_status(req, &n);
-  char *body = hw_web_render_cameras(st, n);
-  hw_reply_take(reply, 200, "application/json; charset=utf-8", body, strlen(body));
-}

@@ -434,13 +434,13 @@ static void test_not_found(Fixture *f, gconstpointer data)
 
 static void test_method_not_allowed(Fixture *f, gconstpointer data)
 {
-  g_autoptr(Response) r = http_raw(f->port, "POST /api/v1/cameras HTTP/1.1\r\nHost: localhost\r\n"
+  g_autoptr(Response) r = http_raw(f->port, "POST /metrics HTTP/1.1\r\nHost: localhost\r\n"
                                             "Content-Length: 0\r\nConnection: close\r\n\r\n");
   g_assert_cmpint(r->status, ==, 405);
   g_assert_cmpstr(header(r, "allow"), ==, "GET, HEAD");
   g_assert_cmpstr(header(r, "content-type"), ==, "application/json; charset=utf-8");
   g_assert_cmpstr(r->body, ==, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":"
-                               "\"POST is not allowed on /api/v1/cameras\"}}");
+                               "\"POST is not allowed on /metrics\"}}");
 
   g_autoptr(Response) d = http_raw(f->port, "DELETE /healthz HTTP/1.1\r\nHost: localhost\r\n"
                                             "Connection: close\r\n\r\n");
