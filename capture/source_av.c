@@ -27,20 +27,23 @@ struct HwAvSource {
 
 /* ---- Annex B → MP4 ------------------------------------------------------------------------- */
 
-/* Finds the next start code at or after p; returns its position (end if none), and its length. */
+/* Finds the next start code at or after p; returns its position (end if none), and its length.
+ * memchr finds the 0x01 candidates, so a 20 KB access unit costs a few vector scans. */
 static const uint8_t *next_start(const uint8_t *p, const uint8_t *end, int *ret_len)
 {
-  for (; p + 3 <= end; p++) {
-    if (p[0] == 0 && p[1] == 0) {
-      if (p[2] == 1) {
-        *ret_len = 3;
-        return p;
-      }
-      if (p + 4 <= end && p[2] == 0 && p[3] == 1) {
+  while (p + 3 <= end) {
+    const uint8_t *one = memchr(p + 2, 1, (size_t)(end - (p + 2)));
+    if (one == NULL)
+      break;
+    if (one[-1] == 0 && one[-2] == 0) {
+      if (one - 3 >= p && one[-3] == 0) {
         *ret_len = 4;
-        return p;
+        return one - 3;
       }
+      *ret_len = 3;
+      return one - 2;
     }
+    p = one - 1;
   }
   *ret_len = 0;
   return end;
@@ -83,17 +86,60 @@ static bool is_param_set(const uint8_t *nal, bool h265)
   return t == 7 || t == 8; /* SPS, PPS */
 }
 
-static void convert_nal(const uint8_t *nal, size_t len, void *user)
+static void collect_params(const uint8_t *nal, size_t len, void *user)
 {
   Convert *c = user;
-  uint8_t l[4] = {len >> 24, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff};
-  g_byte_array_append(c->out, l, 4);
-  g_byte_array_append(c->out, nal, (guint)len);
   if (is_param_set(nal, c->h265)) {
     static const uint8_t sc[4] = {0, 0, 0, 1};
     g_byte_array_append(c->params, sc, 4);
     g_byte_array_append(c->params, nal, (guint)len);
   }
+}
+
+static void append_sample_nal(const uint8_t *nal, size_t len, void *user)
+{
+  Convert *c = user;
+  uint8_t l[4] = {len >> 24, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff};
+  g_byte_array_append(c->out, l, 4);
+  g_byte_array_append(c->out, nal, (guint)len);
+}
+
+/* libavformat's RTP depacketizers start every NAL with a 4-byte start code, exactly the room a
+ * 4-byte NAL length needs: such an access unit becomes an MP4 sample where it lies, no copy.
+ * Returns false (data untouched) when it cannot be done in place (3-byte start codes, padding
+ * zeros between NALs). */
+static bool annexb_to_lengths_in_place(uint8_t *data, size_t size)
+{
+  const uint8_t *end = data + size;
+  int sc;
+  const uint8_t *p = next_start(data, end, &sc);
+  if (p != data || sc != 4)
+    return false;
+  while (p < end) { /* check first: all or nothing */
+    int sc2;
+    const uint8_t *q = next_start(p + 4, end, &sc2);
+    if ((q < end && sc2 != 4) || q == p + 4 || q[-1] == 0)
+      return false;
+    p = q;
+  }
+  uint8_t *w = data;
+  while (w < end) {
+    int sc2;
+    uint8_t *q = (uint8_t *)next_start(w + 4, end, &sc2);
+    size_t len = (size_t)(q - w - 4);
+    w[0] = (uint8_t)(len >> 24);
+    w[1] = (uint8_t)(len >> 16);
+    w[2] = (uint8_t)(len >> 8);
+    w[3] = (uint8_t)len;
+    w = q;
+  }
+  return true;
+}
+
+static void unref_av_buffer(gpointer p)
+{
+  AVBufferRef *ref = p;
+  av_buffer_unref(&ref);
 }
 
 /* Builds avcC/hvcC for Annex B parameter sets with libavformat's own MP4 muxer (the well-kept
@@ -240,22 +286,16 @@ static void handle_video(HwAvSource *s, AVStream *st, AVPacket *pkt, Convert *cv
 {
   hw_time_ns arrival = hw_time_now();
   int64_t arrival_mono = hw_time_monotonic();
-  g_byte_array_set_size(cv->out, 0);
-  g_byte_array_set_size(cv->params, 0);
-  for_each_nal(pkt->data, (size_t)pkt->size, convert_nal, cv);
-  if (cv->out->len == 0)
+  if (pkt->size <= 4)
     return;
+  g_byte_array_set_size(cv->params, 0);
+  for_each_nal(pkt->data, (size_t)pkt->size, collect_params, cv);
 
   /* Parameter sets only out of band: take the SDP's, once. */
   if (cv->params->len == 0 && s->extradata == NULL && s->sdp_params != NULL) {
     gsize n;
     const uint8_t *p = g_bytes_get_data(s->sdp_params, &n);
-    GByteArray *scratch = g_byte_array_new();
-    GByteArray *keep = cv->out;
-    cv->out = scratch; /* only the parameter sets are wanted from this pass */
-    for_each_nal(p, n, convert_nal, cv);
-    cv->out = keep;
-    g_byte_array_free(scratch, TRUE);
+    for_each_nal(p, n, collect_params, cv);
   }
 
   /* New parameter sets (at start, or a resolution or codec change): a new codec record and
@@ -299,8 +339,20 @@ static void handle_video(HwAvSource *s, AVStream *st, AVPacket *pkt, Convert *cv
     arrival_mono -= interval;
   }
 
-  guint len = cv->out->len;
-  GstBuffer *buf = gst_buffer_new_memdup(cv->out->data, len);
+  GstBuffer *buf;
+  size_t len;
+  if (av_packet_make_writable(pkt) == 0 && annexb_to_lengths_in_place(pkt->data, (size_t)pkt->size)) {
+    len = (size_t)pkt->size;
+    buf = gst_buffer_new_wrapped_full(0, pkt->data, len, 0, len, av_buffer_ref(pkt->buf),
+                                      unref_av_buffer);
+  } else {
+    g_byte_array_set_size(cv->out, 0);
+    for_each_nal(pkt->data, (size_t)pkt->size, append_sample_nal, cv);
+    len = cv->out->len;
+    if (len == 0)
+      return;
+    buf = gst_buffer_new_memdup(cv->out->data, len);
+  }
   hw_segwriter_video(s->writer, buf, dts_ns, pts_ns, (pkt->flags & AV_PKT_FLAG_KEY) != 0, arrival,
                      arrival_mono);
   gst_buffer_unref(buf);
