@@ -388,6 +388,8 @@ static gboolean parse_listen(const Scan *s, HwConfig *c, GError **error)
     return TRUE;
 
   g_autofree char *host = NULL;
+  /* Declared before the first goto: its cleanup runs at bad_syntax too. */
+  g_autoptr(GInetAddress) addr = NULL;
   const char *port;
   if (v[0] == '[') {
     const char *close = strchr(v, ']');
@@ -414,7 +416,7 @@ static gboolean parse_listen(const Scan *s, HwConfig *c, GError **error)
     g_free(host);
     host = g_strdup("127.0.0.1");
   }
-  g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host);
+  addr = g_inet_address_new_from_string(host);
   if (!addr)
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
                 "host must be an IP address (or localhost), got '%s'", host);
