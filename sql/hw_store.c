@@ -540,6 +540,8 @@ void hw_store_close(HwStore *store)
     return;
   for (int i = 0; i < ST_COUNT; i++)
     sqlite3_finalize(store->stmts[i]);
+  /* The other sql/ files' statements go too, or the connection could not really close. */
+  g_clear_pointer(&store->module_stmts, g_hash_table_destroy);
   if (store->db != NULL) {
     /* Keeps the query planner's statistics fresh, as SQLite recommends at close. */
     if (store->stmts[ST_COUNT - 1] != NULL) /* only after a complete open */
