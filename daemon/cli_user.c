@@ -1,14 +1,18 @@
 /* `hallwatchd user add|passwd|disable|enable|list`: user accounts from the shell, so the first
  * administrator exists before anyone can sign in. Passwords come from stdin (no echo on a
  * terminal) or are generated and printed once; they are never put on the command line, where
- * `ps` and shell history would keep them. */
+ * `ps` and shell history would keep them. Every change appends a user.change row to the audit
+ * log (actor "cli:<unix user>") and signs the log's head before the command exits. */
 #include <glib.h>
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "audit/hw_audit.h"
+#include "common/hw_keys.h"
 #include "daemon/hw_cli.h"
 #include "daemon/hw_config.h"
 #include "sql/hw_store.h"
@@ -116,7 +120,8 @@ static gboolean valid_code(const char *s)
   return TRUE;
 }
 
-static HwStore *open_store(const char *config_path)
+/* The database path of the configuration (g_free), NULL after a message. */
+static char *database_path(const char *config_path)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(HwConfig) cfg = hw_config_load(config_path ? config_path : DEFAULT_CONFIG, &error);
@@ -124,10 +129,67 @@ static HwStore *open_store(const char *config_path)
     g_printerr("hallwatchd user: %s\n", error->message);
     return NULL;
   }
-  HwStore *store = hw_store_open(cfg->database_path, &error);
-  if (!store)
-    g_printerr("hallwatchd user: %s\n", error->message);
-  return store;
+  return g_strdup(cfg->database_path);
+}
+
+/* ---- audit ----------------------------------------------------------------------------------- */
+
+/* One user.change row: op is add, passwd, disable or enable; detail (taken) adds to it. The
+ * actor is the Unix account that ran the command; under sudo the invoking account is noted too
+ * (from SUDO_USER: informative, since whoever runs as root could set it). Never the password. */
+static bool audit_user_change(HwStore *store, const char *op, const char *name, json_t *detail)
+{
+  g_autofree char *actor = g_strdup_printf("cli:%s", g_get_user_name());
+  if (!detail)
+    detail = json_object();
+  json_object_set_new(detail, "op", json_string(op));
+  const char *sudo_user = g_getenv("SUDO_USER");
+  if (sudo_user && *sudo_user && g_utf8_validate(sudo_user, -1, NULL))
+    json_object_set_new(detail, "sudo_user", json_string(sudo_user));
+  char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(detail);
+  g_autoptr(HwAudit) audit = hw_audit_new(store);
+  g_autoptr(GError) error = NULL;
+  bool ok = hw_audit_record(audit, actor, "", "", "user.change", "user", name, text, &error);
+  free(text);
+  if (!ok)
+    g_printerr("hallwatchd user: the change was made, but the audit log could not record it: %s\n",
+               error->message);
+  return ok;
+}
+
+/* Signs the log's head with the appliance key so the rows just written are covered. The key is
+ * not made here: made by root, it would not be readable by the daemon's account. Before the
+ * daemon's first start (the usual case for the first administrator) there is none yet, and the
+ * daemon signs the rows at its start. FALSE after a message if signing failed otherwise. */
+static bool audit_sign(HwStore *store, const char *database)
+{
+  g_autofree char *key_path = hw_key_path_for_database(database);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwKey) key = hw_key_load(key_path, &error);
+  if (!key) {
+    if (g_error_matches(error, HW_KEY_ERROR, HW_KEY_ERROR_MISSING)) {
+      g_printerr("hallwatchd user: no appliance key yet (%s): the audit row is signed when "
+                 "hallwatchd first starts\n",
+                 key_path);
+      return true;
+    }
+    g_printerr("hallwatchd user: the audit log's head cannot be signed: %s\n", error->message);
+    return false;
+  }
+  if (!hw_audit_sign_head(store, key, &error)) {
+    g_printerr("hallwatchd user: the audit log's head cannot be signed: %s\n", error->message);
+    return false;
+  }
+  return true;
+}
+
+static json_t *json_strv_or_empty(char **v)
+{
+  json_t *a = json_array();
+  for (size_t i = 0; v && v[i]; i++)
+    json_array_append_new(a, json_string(v[i]));
+  return a;
 }
 
 static int cmd_add(HwStore *store, const char *name, const char *role, char **halls,
@@ -178,7 +240,9 @@ static int cmd_add(HwStore *store, const char *name, const char *role, char **ha
     return 1;
   }
   g_printerr("added user %s (%s)\n", name, role);
-  return 0;
+  json_t *detail = json_pack("{s:s, s:o, s:o}", "role", role, "halls", json_strv_or_empty(halls),
+                             "departments", json_strv_or_empty(departments));
+  return audit_user_change(store, "add", name, detail) ? 0 : 1;
 }
 
 static int cmd_passwd(HwStore *store, const char *name, gboolean random)
@@ -198,7 +262,8 @@ static int cmd_passwd(HwStore *store, const char *name, gboolean random)
     return 1;
   }
   g_printerr("password of %s changed; its sessions are ended and any lock-out lifted\n", name);
-  return 0;
+  json_t *detail = json_pack("{s:b}", "random", random);
+  return audit_user_change(store, "passwd", name, detail) ? 0 : 1;
 }
 
 static int cmd_disable(HwStore *store, const char *name, bool disabled)
@@ -213,7 +278,7 @@ static int cmd_disable(HwStore *store, const char *name, bool disabled)
   }
   g_printerr("%s user %s%s\n", disabled ? "disabled" : "enabled", name,
              disabled ? "; its sessions are ended" : "");
-  return 0;
+  return audit_user_change(store, disabled ? "disable" : "enable", name, NULL) ? 0 : 1;
 }
 
 static int cmd_list(HwStore *store)
@@ -292,17 +357,27 @@ int hw_cli_user(int argc, char **argv)
     g_printerr("hallwatchd user: %s\n", error->message);
     return 1;
   }
-  g_autoptr(HwStore) store = open_store(config);
-  if (!store)
+  g_autofree char *database = database_path(config);
+  if (!database)
     return 1;
+  g_autoptr(HwStore) store = hw_store_open(database, &error);
+  if (!store) {
+    g_printerr("hallwatchd user: %s\n", error->message);
+    return 1;
+  }
   const char *name = needs_name ? argv[2] : NULL;
+  if (strcmp(cmd, "list") == 0)
+    return cmd_list(store);
+  int rc;
   if (strcmp(cmd, "add") == 0)
-    return cmd_add(store, name, role, halls, departments, random);
-  if (strcmp(cmd, "passwd") == 0)
-    return cmd_passwd(store, name, random);
-  if (strcmp(cmd, "disable") == 0)
-    return cmd_disable(store, name, true);
-  if (strcmp(cmd, "enable") == 0)
-    return cmd_disable(store, name, false);
-  return cmd_list(store);
+    rc = cmd_add(store, name, role, halls, departments, random);
+  else if (strcmp(cmd, "passwd") == 0)
+    rc = cmd_passwd(store, name, random);
+  else
+    rc = cmd_disable(store, name, strcmp(cmd, "disable") == 0);
+  /* Also when the change failed: a row may have been written before (e.g. the change made, its
+   * row too, then nothing else); signing an unchanged head stores nothing. */
+  if (!audit_sign(store, database) && rc == 0)
+    rc = 1;
+  return rc;
 }

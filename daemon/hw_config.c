@@ -3,11 +3,13 @@
  * key against the fixed schema below. Unknown sections and keys are errors, never ignored. */
 #include "daemon/hw_config.h"
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(hw-config-error-quark, hw_config_error)
 
@@ -17,7 +19,7 @@ G_DEFINE_QUARK(hw-config-error-quark, hw_config_error)
 
 /* The schema: every section and the keys it accepts. Camera sections are "camera.<id>". */
 static const char *const storage_keys[] = {"footage", "database", NULL};
-static const char *const http_keys[] = {"listen", NULL};
+static const char *const http_keys[] = {"listen", "tls_cert", "tls_key", NULL};
 static const char *const log_keys[] = {"level", NULL};
 static const char *const auth_keys[] = {"session_idle", "session_max", "lockout_after", "lockout_for",
                                         NULL};
@@ -377,8 +379,32 @@ static gboolean get_path(const Scan *s, const char *section, const char *key, ch
   return TRUE;
 }
 
-/* "host:port" or "[v6]:port". Only loopback hosts for now: beyond loopback the session cookie
- * needs HTTPS (browsers drop Secure cookies over plain HTTP), and TLS is not built yet. */
+/* [http] tls_cert and tls_key: both or neither, absolute, readable by this process. Whether they
+ * hold PEM is checked by the HTTP server, which parses them (its message names the file). */
+static gboolean parse_tls(const Scan *s, HwConfig *c, GError **error)
+{
+  if (!get_path(s, "http", "tls_cert", &c->http_tls_cert, error) ||
+      !get_path(s, "http", "tls_key", &c->http_tls_key, error))
+    return FALSE;
+  if (!c->http_tls_cert != !c->http_tls_key)
+    return fail(s, error, HW_CONFIG_ERROR_MISSING, "http",
+                c->http_tls_cert ? "tls_key" : "tls_cert",
+                "tls_cert and tls_key go together: give both or neither");
+  const char *keys[] = {"tls_cert", "tls_key"};
+  const char *paths[] = {c->http_tls_cert, c->http_tls_key};
+  for (size_t i = 0; i < 2 && c->http_tls_cert; i++) {
+    if (!g_file_test(paths[i], G_FILE_TEST_IS_REGULAR))
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", keys[i], "%s: no such file", paths[i]);
+    if (g_access(paths[i], R_OK) != 0)
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", keys[i], "%s: cannot be read: %s",
+                  paths[i], g_strerror(errno));
+  }
+  return TRUE;
+}
+
+/* "host:port" or "[v6]:port". Beyond loopback only with TLS: the session cookie is Secure there,
+ * and browsers drop Secure cookies over plain HTTP, so sign-in would silently fail. Call after
+ * parse_tls. */
 static gboolean parse_listen(const Scan *s, HwConfig *c, GError **error)
 {
   g_autofree char *v = NULL;
@@ -420,10 +446,10 @@ static gboolean parse_listen(const Scan *s, HwConfig *c, GError **error)
   if (!addr)
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
                 "host must be an IP address (or localhost), got '%s'", host);
-  if (!g_inet_address_get_is_loopback(addr))
+  if (!g_inet_address_get_is_loopback(addr) && !c->http_tls_cert)
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "http", "listen",
-                "listen must be on 127.0.0.1/::1 until TLS is supported (sign-in cookies need HTTPS "
-                "beyond loopback), got '%s'", v);
+                "listen beyond loopback needs tls_cert and tls_key (browsers drop Secure cookies "
+                "on plain HTTP), got '%s'", v);
 
   g_free(c->http_host);
   c->http_host = g_steal_pointer(&host);
@@ -636,6 +662,8 @@ void hw_config_free(HwConfig *config)
   g_free(config->footage_dir);
   g_free(config->database_path);
   g_free(config->http_host);
+  g_free(config->http_tls_cert);
+  g_free(config->http_tls_key);
   g_free(config->log_level);
   for (size_t i = 0; i < config->n_cameras; i++)
     hw_camera_config_free(config->cameras[i]);
@@ -666,7 +694,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
       !get_path(s, "storage", "database", &c->database_path, error) ||
-      !parse_listen(s, c, error))
+      !parse_tls(s, c, error) || !parse_listen(s, c, error))
     return FALSE;
   c->recorder.footage_dir = c->footage_dir;
 
@@ -755,6 +783,10 @@ HwConfig *hw_config_load(const char *path, GError **error)
     g_ptr_array_add(warnings, g_strdup_printf("%s: readable by every user but holds camera "
                                               "passwords; chmod o-r it",
                                               path));
+  if (c->http_tls_key && g_stat(c->http_tls_key, &st) == 0 && (st.st_mode & S_IROTH))
+    g_ptr_array_add(warnings, g_strdup_printf("%s: the TLS private key is readable by every user; "
+                                              "chmod o-r it",
+                                              c->http_tls_key));
   g_ptr_array_add(warnings, NULL);
   c->warnings = (char **)g_ptr_array_free(g_steal_pointer(&warnings), FALSE);
 

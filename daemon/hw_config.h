@@ -36,8 +36,11 @@ typedef enum {
 typedef struct {
   char *footage_dir;   /* [storage] footage, absolute */
   char *database_path; /* [storage] database, absolute */
-  char *http_host;     /* [http] listen, the host part: an IP literal ("127.0.0.1", "::1") */
+  char *http_host;     /* [http] listen, the host part: an IP literal; beyond loopback only with
+                        * TLS */
   int http_port;       /* [http] listen, the port part: 1..65535 */
+  char *http_tls_cert; /* [http] tls_cert: PEM certificate (chain), absolute; NULL: plain HTTP */
+  char *http_tls_key;  /* [http] tls_key: its PEM private key, absolute; set iff http_tls_cert */
   char *log_level;     /* [log] level: "error", "warning", "info" or "debug" */
   int64_t auth_session_idle_ns; /* [auth] session_idle: a session unused this long ends */
   int64_t auth_session_max_ns;  /* [auth] session_max: a session ends this long after sign-in */

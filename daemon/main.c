@@ -409,6 +409,9 @@ static int run(Daemon *d)
   http_opt.session_max_ns = cfg->auth_session_max_ns;
   http_opt.lockout_after = cfg->auth_lockout_after;
   http_opt.lockout_for_ns = cfg->auth_lockout_for_ns;
+  http_opt.audit = d->audit; /* audit: sign-in, sign-out, token changes */
+  http_opt.tls_cert_path = cfg->http_tls_cert; /* tls: HTTPS only when both are set */
+  http_opt.tls_key_path = cfg->http_tls_key;
   /* cameras: credentials of API cameras are sealed with <database>.secret */
   g_autofree char *secret_path = hw_secret_path_for_database(cfg->database_path);
   d->secret = hw_secret_load_or_create(secret_path, &error);
@@ -434,7 +437,9 @@ static int run(Daemon *d)
     printf("http://127.0.0.1:%d/\n", hw_http_port(d->http));
     fflush(stdout);
   } else {
-    g_message("listening on http://%s:%d/", cfg->http_host, hw_http_port(d->http));
+    bool v6 = strchr(cfg->http_host, ':') != NULL;
+    g_message("listening on %s://%s%s%s:%d/", hw_http_is_tls(d->http) ? "https" : "http",
+              v6 ? "[" : "", cfg->http_host, v6 ? "]" : "", hw_http_port(d->http));
   }
 
   d->loop = g_main_loop_new(NULL, FALSE);

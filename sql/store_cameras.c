@@ -305,7 +305,8 @@ bool hw_store_cameras_list(HwStore *store, const char *const *halls, HwStoreCame
     return false;
   }
   *ret_n = out->len;
-  *ret = (HwStoreCamera *)(void *)g_array_free(g_steal_pointer(&out), out->len == 0);
+  /* *ret_n, not out->len: the order arguments are evaluated in is unspecified. */
+  *ret = (HwStoreCamera *)(void *)g_array_free(g_steal_pointer(&out), *ret_n == 0);
   return true;
 }
 
@@ -368,7 +369,8 @@ bool hw_store_halls_list(HwStore *store, const char *const *halls, HwStoreHall *
     return false;
   }
   *ret_n = out->len;
-  *ret = (HwStoreHall *)(void *)g_array_free(g_steal_pointer(&out), out->len == 0);
+  /* *ret_n, not out->len: the order arguments are evaluated in is unspecified. */
+  *ret = (HwStoreHall *)(void *)g_array_free(g_steal_pointer(&out), *ret_n == 0);
   return true;
 }
 
@@ -456,7 +458,8 @@ static bool windows_query(HwStore *store, sqlite3_stmt *st, HwStoreWindow **ret,
     return false;
   }
   *ret_n = out->len;
-  *ret = (HwStoreWindow *)(void *)g_array_free(g_steal_pointer(&out), out->len == 0);
+  /* *ret_n, not out->len: the order arguments are evaluated in is unspecified. */
+  *ret = (HwStoreWindow *)(void *)g_array_free(g_steal_pointer(&out), *ret_n == 0);
   return true;
 }
 

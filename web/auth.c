@@ -100,6 +100,7 @@ typedef struct {
   int failures;
   hw_time_ns window_start;
   hw_time_ns locked_until;
+  bool refusal_recorded; /* the audit row of this lock's first refused attempt is written */
 } AddressState;
 
 struct HwAuth {
@@ -159,12 +160,18 @@ static bool verify_bounded(HwAuth *a, const char *hash, const char *password)
   return ok;
 }
 
-/* The end of the address's throttle, or 0 if it may try. */
-static hw_time_ns address_locked_until(HwAuth *a, const char *addr, hw_time_ns now)
+/* The end of the address's throttle, or 0 if it may try. *ret_first says whether this is the
+ * first refusal of the current lock: only that one is audited, because refused attempts cost the
+ * client no argon2 hash and a spray would otherwise turn into one audit commit per request. */
+static hw_time_ns address_locked_until(HwAuth *a, const char *addr, hw_time_ns now,
+                                       bool *ret_first)
 {
   g_mutex_lock(&a->lock);
   AddressState *s = g_hash_table_lookup(a->addresses, addr);
   hw_time_ns until = s && s->locked_until > now ? s->locked_until : 0;
+  *ret_first = until && !s->refusal_recorded;
+  if (*ret_first)
+    s->refusal_recorded = true;
   g_mutex_unlock(&a->lock);
   return until;
 }
@@ -186,6 +193,7 @@ static void address_failed(HwAuth *a, const char *addr, hw_time_ns now)
   }
   if (++s->failures >= o->lockout_after * ADDRESS_FACTOR) {
     s->locked_until = now + o->lockout_for_ns;
+    s->refusal_recorded = false;
     s->failures = 0;
     s->window_start = now;
   }
@@ -351,6 +359,57 @@ gboolean hw_auth_check(HwAuth *a, HwRequest *req, HwReply *reply)
   return FALSE;
 }
 
+/* ---- audit rows of sign-in and tokens --------------------------------------------------------- */
+
+/* One row from this request's address; detail (nullable) is taken. TRUE if written, or if the
+ * server has no audit log (fuzzing, benchmarks: the daemon always gives one). */
+static bool audit_row(HwRequest *req, const char *actor, const char *role, const char *action,
+                      const char *object_type, const char *object_id, json_t *detail)
+{
+  HwAudit *audit = hw_request_audit(req);
+  char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+  if (detail)
+    json_decref(detail);
+  bool ok = audit == NULL || hw_audit_record(audit, actor, role ? role : "", req->addr, action,
+                                             object_type, object_id, text, NULL);
+  free(text);
+  return ok;
+}
+
+/* The reply when a row could not be written; done says what happened regardless. */
+static void reply_audit_failed(HwReply *reply, const char *done)
+{
+  hw_reply_error(reply, 500, "audit_failed", NULL, "%sthe audit log could not record it", done);
+}
+
+/* A refused sign-in: the name tried (never the password) and why: "wrong_password", "locked",
+ * "unknown_user", "address_limited" or "disabled" (the client hears only "wrong user name or
+ * password" for the last three of those it must not tell apart). The refusal stands either
+ * way; if the row cannot be written the answer becomes 500 like a successful sign-in's would
+ * (below), so sign-in as a whole is unavailable while the log is, and no attempt goes unseen
+ * behind a normal-looking answer. FALSE (reply replaced) if the row was not written. */
+/* The actor of a refused sign-in whose name matches no user. */
+#define UNKNOWN_USER "(unknown user)"
+
+static bool audit_login_failed(HwRequest *req, HwReply *reply, const char *username,
+                               const char *role, const char *reason, hw_time_ns locked_until)
+{
+  json_t *detail = json_pack("{s:s}", "reason", reason);
+  if (locked_until) {
+    char when[40];
+    json_object_set_new(detail, "locked_until",
+                        json_string(hw_time_format(locked_until, when, sizeof when)));
+  }
+  if (audit_row(req, username, role, "auth.login_failed", "user", username, detail))
+    return true;
+  g_free(reply->body);
+  reply->body = NULL;
+  if (reply->headers)
+    g_ptr_array_set_size(reply->headers, 0);
+  reply_audit_failed(reply, "sign-in refused, and ");
+  return false;
+}
+
 /* ---- routes: sign-in -------------------------------------------------------------------------- */
 
 static const char *json_field_string(HwReply *reply, json_t *body, const char *field, size_t max)
@@ -401,7 +460,8 @@ void hw_route_auth_login(HwRequest *req, HwReply *reply)
     return;
 
   hw_time_ns now = hw_time_now();
-  hw_time_ns addr_until = address_locked_until(a, req->addr, now);
+  bool first_refusal = false;
+  hw_time_ns addr_until = address_locked_until(a, req->addr, now, &first_refusal);
   if (addr_until) {
     char when[40];
     hw_time_format(addr_until, when, sizeof when);
@@ -410,6 +470,13 @@ void hw_route_auth_login(HwRequest *req, HwReply *reply)
     hw_reply_header(reply, "Retry-After", retry);
     hw_reply_error(reply, 429, "rate_limited", NULL,
                    "too many failed sign-ins from this address; try again after %s", when);
+    if (first_refusal) {
+      /* Only names of real users go in the log: people type passwords into the name box. */
+      HwStoreUser known;
+      bool exists = hw_store_user_get(o->store, username, &known, NULL);
+      audit_login_failed(req, reply, exists ? known.name : UNKNOWN_USER, exists ? known.role : NULL,
+                         "address_limited", addr_until);
+    }
     return;
   }
 
@@ -423,10 +490,13 @@ void hw_route_auth_login(HwRequest *req, HwReply *reply)
     verify_bounded(a, a->dummy_hash, password);
     address_failed(a, req->addr, now);
     hw_reply_error(reply, 401, "bad_credentials", NULL, "wrong user name or password");
+    /* The name tried is not recorded: it is often a password typed into the wrong box. */
+    audit_login_failed(req, reply, UNKNOWN_USER, NULL, "unknown_user", 0);
     return;
   }
   if (u.locked_until_ns > now) {
     reply_locked(reply, u.locked_until_ns);
+    audit_login_failed(req, reply, u.name, u.role, "locked", u.locked_until_ns);
     return;
   }
   bool ok = verify_bounded(a, u.password_hash, password);
@@ -442,6 +512,7 @@ void hw_route_auth_login(HwRequest *req, HwReply *reply)
       reply_locked(reply, until);
     else
       hw_reply_error(reply, 401, "bad_credentials", NULL, "wrong user name or password");
+    audit_login_failed(req, reply, u.name, u.role, ok ? "disabled" : "wrong_password", until);
     return;
   }
 
@@ -460,6 +531,17 @@ void hw_route_auth_login(HwRequest *req, HwReply *reply)
   g_strlcpy(s.csrf_token, csrf, sizeof s.csrf_token);
   if (!hw_store_session_add(o->store, &s, &error)) {
     internal_error(reply, error);
+    return;
+  }
+  /* A sign-in that cannot be recorded is refused (500), not let through with a warning: the log
+   * is the account of who could see footage, and a session without its auth.login row would be
+   * exactly the untraceable access it exists to rule out. The row is written after the session
+   * so that it never records a sign-in that then failed; on failure the session is deleted
+   * again, and even if that fails its token was never sent, so nobody can use it. */
+  if (!audit_row(req, u.name, u.role, "auth.login", "user", u.name,
+                 json_pack("{s:I}", "user_id", (json_int_t)u.id))) {
+    hw_store_session_delete(o->store, s.token_hash, NULL);
+    reply_audit_failed(reply, "sign-in refused: ");
     return;
   }
   set_session_cookie(req, reply, token, o->session_max_ns / HW_NS_PER_S);
@@ -482,6 +564,13 @@ void hw_route_auth_logout(HwRequest *req, HwReply *reply)
     }
   }
   set_session_cookie(req, reply, "", 0);
+  /* Signing out only narrows access, so it is done even when the row fails; the 500 then tells
+   * the client (and whoever watches the server's answers) that the log is not writable. */
+  if (!audit_row(req, req->caller.name, hw_role_name(req->caller.role), "auth.logout", "user",
+                 req->caller.name, NULL)) {
+    reply_audit_failed(reply, "signed out, but ");
+    return;
+  }
   json_t *out = json_object();
   json_object_set_new(out, "signed_out", json_true());
   hw_reply_json(reply, 200, out);
@@ -576,6 +665,18 @@ void hw_route_tokens_create(HwRequest *req, HwReply *reply)
     internal_error(reply, error);
     return;
   }
+  /* Never the token itself, nor its hash: department, name and id identify it. A token whose
+   * creation cannot be recorded is revoked at once and never shown, so no usable credential
+   * exists without its row. */
+  g_autofree char *id_text = g_strdup_printf("%" G_GINT64_FORMAT, t.id);
+  if (!audit_row(req, req->caller.name, hw_role_name(req->caller.role), "token.change",
+                 "api_token", id_text,
+                 json_pack("{s:s, s:s, s:s}", "op", "create", "department", t.department, "name",
+                           t.name))) {
+    hw_store_token_revoke(req->http->opt.store, t.id, hw_time_now(), NULL);
+    reply_audit_failed(reply, "the token was not created: ");
+    return;
+  }
   json_t *out = token_json(&t);
   /* The only time the token is shown: the store keeps its hash. */
   json_object_set_new(out, "token", json_string(token));
@@ -605,11 +706,31 @@ void hw_route_tokens_revoke(HwRequest *req, HwReply *reply)
     return;
   }
   g_autoptr(GError) error = NULL;
+  /* The row names the token's department and name; only the list has them by id (a few dozen
+   * tokens at most). */
+  g_autofree HwStoreToken *ts = NULL;
+  size_t n = 0;
+  if (!hw_store_tokens_list(req->http->opt.store, &ts, &n, &error)) {
+    internal_error(reply, error);
+    return;
+  }
+  const HwStoreToken *t = NULL;
+  for (size_t i = 0; i < n && !t; i++)
+    if (ts[i].id == (int64_t)id)
+      t = &ts[i];
   if (!hw_store_token_revoke(req->http->opt.store, (int64_t)id, hw_time_now(), &error)) {
     if (g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND))
       hw_reply_error(reply, 404, "not_found", "id", "no valid API token %" G_GUINT64_FORMAT, id);
     else
       internal_error(reply, error);
+    return;
+  }
+  g_autofree char *id_text = g_strdup_printf("%" G_GUINT64_FORMAT, id);
+  if (!audit_row(req, req->caller.name, hw_role_name(req->caller.role), "token.change",
+                 "api_token", id_text,
+                 json_pack("{s:s, s:s?, s:s?}", "op", "revoke", "department",
+                           t ? t->department : NULL, "name", t ? t->name : NULL))) {
+    reply_audit_failed(reply, "the token was revoked, but ");
     return;
   }
   json_t *out = json_object();

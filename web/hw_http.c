@@ -7,9 +7,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gio/gio.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -179,6 +182,11 @@ HwStore *hw_request_store(const HwRequest *req)
 void *hw_request_app(const HwRequest *req)
 {
   return req->http->opt.app;
+}
+
+HwAudit *hw_request_audit(const HwRequest *req)
+{
+  return req->http->opt.audit;
 }
 
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n)
@@ -491,12 +499,120 @@ void hw_http_options_init(HwHttpOptions *o)
   o->lockout_for_ns = HW_HTTP_LOCKOUT_FOR_DEFAULT;
 }
 
-static gboolean host_is_loopback(const char *host)
+/* An IP literal beyond loopback ("0.0.0.0", a LAN address); names are refused by listen_socket. */
+static gboolean host_beyond_loopback(const char *host)
 {
   if (g_ascii_strcasecmp(host, "localhost") == 0)
-    return TRUE;
+    return FALSE;
   g_autoptr(GInetAddress) a = g_inet_address_new_from_string(host);
-  return a && g_inet_address_get_is_loopback(a);
+  return a && !g_inet_address_get_is_loopback(a);
+}
+
+/* ---- TLS ------------------------------------------------------------------------------------- */
+
+/* GnuTLS 1.2 and 1.3 only: nothing older is needed by the browsers of a hall's workstations. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define TLS_FILE_MAX (1024 * 1024) /* a PEM chain is a few KiB */
+
+/* The contents of a PEM file, NUL-terminated (g_free; the key's with tls_secret_free). */
+static char *tls_read(const char *path, const char *key, GError **error)
+{
+  g_autoptr(GError) e = NULL;
+  char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, &e)) {
+    /* GLib's message names the file and the reason (missing, permission denied). */
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS, "%s: %s", key, e->message);
+    return NULL;
+  }
+  if (len > TLS_FILE_MAX || strlen(data) != len) {
+    sodium_memzero(data, len);
+    g_free(data);
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS, "%s: %s is not a PEM file", key, path);
+    return NULL;
+  }
+  return data;
+}
+
+static void tls_secret_free(char *s)
+{
+  if (s) {
+    sodium_memzero(s, strlen(s));
+    g_free(s);
+  }
+}
+
+/* libmicrohttpd only says "cannot start" when GnuTLS refuses a file, so each is checked here
+ * first and the message names the file that is wrong and why. */
+static gboolean tls_check(const char *cert_path, const char *cert, const char *key_path,
+                          const char *key, GError **error)
+{
+  gnutls_datum_t cd = {(unsigned char *)cert, (unsigned)strlen(cert)};
+  gnutls_datum_t kd = {(unsigned char *)key, (unsigned)strlen(key)};
+  gnutls_x509_crt_t *crts = NULL;
+  unsigned n = 0;
+  int r = gnutls_x509_crt_list_import2(&crts, &n, &cd, GNUTLS_X509_FMT_PEM, 0);
+  if (r < 0 || n == 0) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS,
+                "tls_cert: %s holds no PEM certificate (%s)", cert_path,
+                r < 0 ? gnutls_strerror(r) : "empty");
+    return FALSE;
+  }
+  for (unsigned i = 0; i < n; i++)
+    gnutls_x509_crt_deinit(crts[i]);
+  gnutls_free(crts);
+
+  gnutls_x509_privkey_t pk;
+  if (gnutls_x509_privkey_init(&pk) < 0) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS, "tls_key: out of memory");
+    return FALSE;
+  }
+  r = gnutls_x509_privkey_import2(pk, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
+  gnutls_x509_privkey_deinit(pk);
+  if (r < 0) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS,
+                "tls_key: %s holds no unencrypted PEM private key (%s)", key_path,
+                gnutls_strerror(r));
+    return FALSE;
+  }
+
+  gnutls_certificate_credentials_t cred;
+  if (gnutls_certificate_allocate_credentials(&cred) < 0) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS, "tls_key: out of memory");
+    return FALSE;
+  }
+  r = gnutls_certificate_set_x509_key_mem2(cred, &cd, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
+  gnutls_certificate_free_credentials(cred);
+  if (r < 0) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS, "tls_key: %s does not go with %s (%s)",
+                key_path, cert_path, gnutls_strerror(r));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Reads and checks the TLS files of o into h. TRUE when there are none, too. */
+static gboolean tls_load(HwHttp *h, const HwHttpOptions *o, GError **error)
+{
+  if (!o->tls_cert_path && !o->tls_key_path)
+    return TRUE;
+  if (!o->tls_cert_path || !o->tls_key_path) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS,
+                "tls_cert and tls_key go together: give both or neither");
+    return FALSE;
+  }
+  if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_TLS,
+                "this libmicrohttpd is built without TLS (GnuTLS)");
+    return FALSE;
+  }
+  h->tls_cert = tls_read(o->tls_cert_path, "tls_cert", error);
+  if (!h->tls_cert)
+    return FALSE;
+  h->tls_key = tls_read(o->tls_key_path, "tls_key", error);
+  if (!h->tls_key)
+    return FALSE;
+  return tls_check(o->tls_cert_path, h->tls_cert, o->tls_key_path, h->tls_key, error);
 }
 
 HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
@@ -508,12 +624,23 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   g_autoptr(HwHttp) h = g_new0(HwHttp, 1);
   h->opt = *o;
   h->opt.host = NULL;
+  h->opt.tls_cert_path = h->opt.tls_key_path = NULL; /* not kept: the contents are */
   if (h->opt.body_max == 0)
     h->opt.body_max = HW_HTTP_BODY_MAX_DEFAULT;
   if (h->opt.lockout_after <= 0)
     h->opt.lockout_after = HW_HTTP_LOCKOUT_AFTER_DEFAULT;
-  /* Browsers drop Secure cookies over plain HTTP; plain HTTP is allowed on loopback only. */
-  h->secure_cookies = !host_is_loopback(o->host);
+  if (!tls_load(h, o, error))
+    return NULL;
+  /* Browsers drop Secure cookies over plain HTTP, so sign-in would silently fail beyond
+   * loopback: there it is HTTPS or nothing. Plain HTTP on loopback is the demo's. */
+  if (!h->tls_cert && host_beyond_loopback(o->host)) {
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_ADDRESS,
+                "cannot listen on %s: listen beyond loopback needs tls_cert and tls_key "
+                "(browsers drop Secure cookies on plain HTTP)",
+                o->host);
+    return NULL;
+  }
+  h->secure_cookies = h->tls_cert != NULL;
   h->routes = hw_routes_table(&h->n_routes);
   if (!hw_routes_check(h->routes, h->n_routes, error))
     return NULL;
@@ -528,8 +655,20 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
 
   unsigned threads = CLAMP(g_get_num_processors(), HTTP_THREADS_MIN, HTTP_THREADS_MAX);
   /* No MHD_USE_ERROR_LOG: library code does not write to stderr. */
+  /* Under TLS libmicrohttpd cannot use sendfile: file responses are copied through GnuTLS. */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+  if (h->tls_cert)
+    flags |= MHD_USE_TLS;
+  /* MHD copies neither string: both live in h until hw_http_free. */
+  struct MHD_OptionItem tls_options[] = {
+    {MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert},
+    {MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key},
+    {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+    {MHD_OPTION_END, 0, NULL},
+  };
+  struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
   h->daemon = MHD_start_daemon(
-    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
+    flags, 0, NULL, NULL, on_request, h,
     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
     MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -538,11 +677,12 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
     MHD_OPTION_STRICT_FOR_CLIENT, 1,
+    MHD_OPTION_ARRAY, h->tls_cert ? tls_options : no_options,
     MHD_OPTION_END);
   if (!h->daemon) {
     close(fd);
-    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_START,
-                "cannot start the HTTP server on %s:%d", host, h->port);
+    g_set_error(error, HW_HTTP_ERROR, HW_HTTP_ERROR_START, "cannot start the HTTP%s server on %s:%d",
+                h->tls_cert ? "S" : "", host, h->port);
     return NULL;
   }
   return g_steal_pointer(&h);
@@ -554,6 +694,12 @@ int hw_http_port(HwHttp *h)
   return h->port;
 }
 
+bool hw_http_is_tls(HwHttp *h)
+{
+  g_return_val_if_fail(h != NULL, false);
+  return h->tls_cert != NULL;
+}
+
 void hw_http_free(HwHttp *h)
 {
   if (!h)
@@ -561,5 +707,7 @@ void hw_http_free(HwHttp *h)
   if (h->daemon)
     MHD_stop_daemon(h->daemon); /* closes the listening socket too */
   hw_auth_free(h->auth);
+  g_free(h->tls_cert);
+  tls_secret_free(h->tls_key);
   g_free(h);
 }

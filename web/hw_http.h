@@ -1,13 +1,14 @@
 /* The HTTP server: libmicrohttpd on its own threads (epoll, thread pool), dispatch through the
  * route table of web/routes.c, sign-in and permission checks before any handler runs, bodies
  * capped and parsed as JSON, every error as JSON. Route files see only web/hw_route.h.
- * Without TLS (not built yet) the caller must bind it to loopback only (hw_config does). */
+ * HTTPS-only when given a certificate and key; without them it listens on loopback only. */
 #pragma once
 
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit/hw_audit.h"
 #include "capture/hw_recorder.h"
 #include "common/hw_time.h"
 #include "sql/hw_store.h"
@@ -22,6 +23,7 @@ typedef enum {
   HW_HTTP_ERROR_LISTEN,  /* socket, bind or listen failed (message carries the reason) */
   HW_HTTP_ERROR_START,   /* libmicrohttpd or libsodium refused to start */
   HW_HTTP_ERROR_ROUTE,   /* a row of the route table is incomplete (e.g. no permission) */
+  HW_HTTP_ERROR_TLS,     /* certificate or key unreadable or not PEM, or no TLS in libmicrohttpd */
 } HwHttpError;
 
 typedef struct HwHttp HwHttp;
@@ -51,18 +53,29 @@ typedef struct {
   int64_t lockout_for_ns;  /* how long the lock lasts */
   /* camera management (web/cameras.c): the daemon's hooks; NULL answers those routes 503. */
   const struct HwCameraHooks *cameras;
+  /* The audit log: sign-ins (and failed attempts), sign-outs, API token changes. The daemon
+   * always gives one; NULL (fuzzing, benchmarks) records nothing. Must outlive the server. */
+  HwAudit *audit;
+  /* TLS: both PEM files or neither. With them the server speaks HTTPS only and may listen on any
+   * address; without them it refuses any host but loopback. Read once by hw_http_new. */
+  const char *tls_cert_path;
+  const char *tls_key_path;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */
 void hw_http_options_init(HwHttpOptions *o);
 
-/* Starts serving. status_fn/status_user and store must stay valid until hw_http_free returns.
- * Returns NULL with error set (domain HW_HTTP_ERROR) if the address cannot be bound or the route
- * table is incomplete; no handler is then ever called. */
+/* Starts serving. status_fn/status_user, store and audit must stay valid until hw_http_free
+ * returns. Returns NULL with error set (domain HW_HTTP_ERROR) if the address cannot be bound or
+ * is beyond loopback without TLS, the certificate or key cannot be used (the message names the
+ * file), or the route table is incomplete; no handler is then ever called. */
 HwHttp *hw_http_new(const HwHttpOptions *options, GError **error);
 
 /* The port actually bound. */
 int hw_http_port(HwHttp *h);
+
+/* Whether the server speaks HTTPS (TLS files were given). */
+bool hw_http_is_tls(HwHttp *h);
 
 /* Stops the server: waits for requests in flight, closes the socket, frees h. NULL is a no-op. */
 void hw_http_free(HwHttp *h);

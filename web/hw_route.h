@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit/hw_audit.h"
 #include "capture/hw_recorder.h"
 #include "sql/hw_store.h"
 
@@ -114,6 +115,8 @@ const char *const *hw_request_scope_codes(const HwRequest *req, HwScopeKind kind
 HwStore *hw_request_store(const HwRequest *req);
 /* The `app` pointer of HwHttpOptions (the daemon's wiring, e.g. for the recorder). */
 void *hw_request_app(const HwRequest *req);
+/* The audit log (HwHttpOptions.audit), borrowed; NULL if the server was started without one. */
+HwAudit *hw_request_audit(const HwRequest *req);
 /* A camera status snapshot (transfer full: g_free), length in *ret_n. */
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n);
 

@@ -32,7 +32,9 @@ struct HwHttp {
   struct MHD_Daemon *daemon;
   int port;
   HwHttpOptions opt; /* host is not kept */
-  bool secure_cookies; /* FALSE on loopback plain HTTP, where browsers would drop them */
+  bool secure_cookies; /* TRUE with TLS; FALSE on loopback plain HTTP, where browsers drop them */
+  char *tls_cert;      /* PEM, NULL without TLS */
+  char *tls_key;       /* PEM, NULL without TLS; zeroed when freed */
   HwAuth *auth;
   const HwRoute *routes;
   size_t n_routes;

@@ -313,11 +313,11 @@ static void test_error_size(Fixture *f, gconstpointer data)
 static void test_error_listen(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[http]\nlisten = 0.0.0.0:8080\n", HW_CONFIG_ERROR_INVALID,
-               "2: [http] listen: listen must be on 127.0.0.1/::1 until TLS is supported (sign-in "
-               "cookies need HTTPS beyond loopback), got '0.0.0.0:8080'");
+               "2: [http] listen: listen beyond loopback needs tls_cert and tls_key (browsers drop "
+               "Secure cookies on plain HTTP), got '0.0.0.0:8080'");
   assert_error(f, "[http]\nlisten = [2001:db8::1]:8080\n", HW_CONFIG_ERROR_INVALID,
-               "2: [http] listen: listen must be on 127.0.0.1/::1 until TLS is supported (sign-in "
-               "cookies need HTTPS beyond loopback), got '[2001:db8::1]:8080'");
+               "2: [http] listen: listen beyond loopback needs tls_cert and tls_key (browsers drop "
+               "Secure cookies on plain HTTP), got '[2001:db8::1]:8080'");
   assert_error(f, "[http]\nlisten = 127.0.0.1:70000\n", HW_CONFIG_ERROR_INVALID,
                "2: [http] listen: port must be a number from 1 to 65535, got '70000'");
   assert_error(f, "[http]\nlisten = 127.0.0.1:0\n", HW_CONFIG_ERROR_INVALID,
@@ -431,6 +431,61 @@ static void test_audit_sign_interval(Fixture *f, gconstpointer data)
                "2: [audit] signing: unknown key (known: sign_interval)");
 }
 
+/* [http] tls_cert/tls_key: both or neither, absolute, readable; with them any listen address.
+ * Whether the files hold PEM is the server's check (tests/web/test_tls.c). */
+static void test_tls(Fixture *f, gconstpointer data)
+{
+  g_autofree char *cert = g_build_filename(f->dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename(f->dir, "key.pem", NULL);
+  g_assert_true(g_file_set_contents(cert, "cert", -1, NULL));
+  g_assert_true(g_file_set_contents(key, "key", -1, NULL));
+  g_chmod(key, 0600);
+
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  g_assert_null(def->http_tls_cert);
+  g_assert_null(def->http_tls_key);
+  g_autoptr(HwConfig) ex = hw_config_load(HW_CONFIG_EXAMPLE, NULL);
+  g_assert_null(ex->http_tls_cert); /* the example shows the keys commented out */
+
+  g_autofree char *both = g_strdup_printf("[http]\nlisten = 0.0.0.0:8443\ntls_cert = %s\n"
+                                          "tls_key = %s\n", cert, key);
+  g_autoptr(HwConfig) c = load_text(f, both, NULL);
+  g_assert_nonnull(c);
+  g_assert_cmpstr(c->http_tls_cert, ==, cert);
+  g_assert_cmpstr(c->http_tls_key, ==, key);
+  g_assert_cmpstr(c->http_host, ==, "0.0.0.0");
+  g_assert_cmpint(c->http_port, ==, 8443);
+  g_assert_null(c->warnings[0]);
+
+  g_autofree char *v6 = g_strdup_printf("[http]\nlisten = [2001:db8::1]:443\ntls_cert = %s\n"
+                                        "tls_key = %s\n", cert, key);
+  g_autoptr(HwConfig) c6 = load_text(f, v6, NULL);
+  g_assert_nonnull(c6);
+  g_assert_cmpstr(c6->http_host, ==, "2001:db8::1");
+
+  g_autofree char *only_cert = g_strdup_printf("[http]\ntls_cert = %s\n", cert);
+  assert_error(f, only_cert, HW_CONFIG_ERROR_MISSING,
+               "1: [http] tls_key: tls_cert and tls_key go together: give both or neither");
+  g_autofree char *only_key = g_strdup_printf("[http]\ntls_key = %s\n", key);
+  assert_error(f, only_key, HW_CONFIG_ERROR_MISSING,
+               "1: [http] tls_cert: tls_cert and tls_key go together: give both or neither");
+  assert_error(f, "[http]\ntls_cert = cert.pem\ntls_key = key.pem\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] tls_cert: expected an absolute path, got 'cert.pem'");
+  g_autofree char *gone = g_strdup_printf("[http]\ntls_cert = %s\ntls_key = %s/nokey.pem\n", cert,
+                                          f->dir);
+  g_autofree char *gone_msg = g_strdup_printf("3: [http] tls_key: %s/nokey.pem: no such file", f->dir);
+  assert_error(f, gone, HW_CONFIG_ERROR_INVALID, gone_msg);
+
+  /* A key every user may read still loads, with a warning. */
+  g_chmod(key, 0644);
+  g_autoptr(HwConfig) loose = load_text(f, both, NULL);
+  g_assert_nonnull(loose);
+  g_assert_nonnull(loose->warnings[0]);
+  g_assert_nonnull(strstr(loose->warnings[0], "TLS private key is readable by every user"));
+  g_unlink(cert);
+  g_unlink(key);
+}
+
 static void test_auth(Fixture *f, gconstpointer data)
 {
   g_autoptr(HwConfig) def = hw_config_new_default();
@@ -501,5 +556,6 @@ int main(int argc, char **argv)
   FT("world_readable_password_warns", test_world_readable_password_warns);
   FT("audit_sign_interval", test_audit_sign_interval);
   FT("auth", test_auth);
+  FT("tls", test_tls);
   return g_test_run();
 }

@@ -1,11 +1,14 @@
 /* Tests of sign-in and permissions over real HTTP on loopback: the route × role walk generated
  * from web/routes.c's table, login, lock-out, cookies, expiry, sign-out, CSRF, API tokens, body
- * limits, and the `hallwatchd user` command against the same database. */
+ * limits, the `hallwatchd user` command against the same database, and the audit rows of all of
+ * these (who, from where, why; never a password or a token). */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <jansson.h>
 #include <string.h>
 
+#include "audit/hw_audit.h"
+#include "common/hw_keys.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "web/hw_auth.h"
@@ -121,6 +124,7 @@ typedef struct {
   char *dir;
   char *db;
   HwStore *store;
+  HwAudit *audit;
   HwHttp *http;
   int port;
   int64_t user_ids[HW_ROLE_COUNT];
@@ -132,6 +136,7 @@ static void start_server(Fixture *f, int64_t idle_ns, int lockout_after, size_t 
   hw_http_options_init(&o);
   o.status_fn = no_cameras;
   o.store = f->store;
+  o.audit = f->audit;
   if (idle_ns)
     o.session_idle_ns = idle_ns;
   if (lockout_after)
@@ -152,6 +157,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
   f->db = g_build_filename(f->dir, "hallwatch.db", NULL);
   f->store = hw_store_open(f->db, &error);
   g_assert_no_error(error);
+  f->audit = hw_audit_new(f->store);
   g_assert_true(hw_auth_init(NULL));
   /* One hash for every user: argon2id is slow by design. */
   g_autofree char *hash = hw_auth_password_hash(PASSWORD, &error);
@@ -182,6 +188,7 @@ static void remove_dir(const char *path)
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
   hw_http_free(f->http);
+  hw_audit_free(f->audit);
   hw_store_close(f->store);
   remove_dir(f->dir);
   g_free(f->db);
@@ -666,6 +673,215 @@ static void test_cli_user(Fixture *f, gconstpointer data)
   g_assert_null(strstr(out5, "$argon2"));
 }
 
+/* ---- the audit rows of sign-in, tokens and the command line ----------------------------------- */
+
+/* The rows with this action, in order (g_free the array). */
+static HwAuditRow *audit_rows(Fixture *f, const char *action, size_t *ret_n)
+{
+  HwAuditFilter filter = {.action = action};
+  HwAuditRow *rows = NULL;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_audit_query(f->store, &filter, &rows, ret_n, &error));
+  g_assert_no_error(error);
+  return rows;
+}
+
+/* The one row of action whose actor is actor and whose detail holds detail_part (NULL: any). */
+static const HwAuditRow *find_row(const HwAuditRow *rows, size_t n, const char *actor,
+                                  const char *detail_part)
+{
+  const HwAuditRow *found = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(rows[i].actor, actor) != 0)
+      continue;
+    if (detail_part && !strstr(rows[i].detail, detail_part))
+      continue;
+    if (found)
+      g_error("two rows by %s with %s", actor, detail_part ? detail_part : "any detail");
+    found = &rows[i];
+  }
+  if (!found)
+    g_error("no row by %s with %s", actor, detail_part ? detail_part : "any detail");
+  return found;
+}
+
+/* needle must be nowhere in the file (the database and its WAL, byte for byte). */
+static void assert_not_in_file(const char *path, const char *needle)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents(path, &data, &len, NULL))
+    return; /* no WAL */
+  if (memmem(data, len, needle, strlen(needle)))
+    g_error("%s holds the secret \"%s\"", path, needle);
+}
+
+static void test_audit_sign_in(Fixture *f, gconstpointer data)
+{
+  start_server(f, 0, 2, 0);
+  /* The appliance key, so that the CLI signs the log's head at its end and verify passes. */
+  g_autofree char *key_path = hw_key_path_for_database(f->db);
+  g_autoptr(HwKey) key = hw_key_load_or_create(key_path, NULL, NULL);
+  g_assert_nonnull(key);
+
+  /* Success first: a successful sign-in clears the address's failures. */
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) ok = login(f, "admin", PASSWORD, &cookie, &csrf);
+  g_assert_cmpint(ok->status, ==, 200);
+  g_autoptr(Response) made = http(f->port, "POST", "/api/v1/tokens", cookie, csrf, NULL,
+                                  "{\"department\":\"civil-affairs\",\"name\":\"approvals\"}");
+  g_assert_cmpint(made->status, ==, 201);
+  json_t *o = json_loads(made->body, 0, NULL);
+  g_autofree char *token = g_strdup(json_string_value(json_object_get(o, "token")));
+  json_int_t token_id = json_integer_value(json_object_get(o, "id"));
+  json_decref(o);
+  g_autofree char *del_path = g_strdup_printf("/api/v1/tokens/%" JSON_INTEGER_FORMAT, token_id);
+  g_autoptr(Response) del = http(f->port, "DELETE", del_path, cookie, csrf, NULL, NULL);
+  g_assert_cmpint(del->status, ==, 200);
+  g_autoptr(Response) out = http(f->port, "POST", "/api/v1/auth/logout", cookie, csrf, NULL, NULL);
+  g_assert_cmpint(out->status, ==, 200);
+
+  /* Then every kind of refusal; lockout_after is 2, so the address is limited after 8. */
+  g_autoptr(Response) wrong = login(f, "supervisor", "wrong horse battery", NULL, NULL);
+  g_assert_cmpint(wrong->status, ==, 401);
+  g_autoptr(Response) unknown = login(f, "nobody", "nobody's password", NULL, NULL);
+  g_assert_cmpint(unknown->status, ==, 401);
+  g_autoptr(Response) w1 = login(f, "investigator", "investigator typo 1", NULL, NULL);
+  g_assert_cmpint(w1->status, ==, 401);
+  g_autoptr(Response) w2 = login(f, "investigator", "investigator typo 2", NULL, NULL);
+  g_assert_cmpint(w2->status, ==, 423);
+  g_autoptr(Response) locked = login(f, "investigator", PASSWORD, NULL, NULL);
+  g_assert_cmpint(locked->status, ==, 423);
+  int status = 0, ghosts = 0;
+  g_autofree char *limited_name = NULL;
+  for (int i = 0; i < 8 && status != 429; i++) {
+    g_free(limited_name);
+    limited_name = g_strdup_printf("ghost%d", i);
+    g_autoptr(Response) r = login(f, limited_name, "ghost password", NULL, NULL);
+    status = r->status;
+    ghosts += status == 401;
+  }
+  g_assert_cmpint(status, ==, 429);
+  for (int i = 0; i < 3; i++) { /* only the first refusal of a lock is recorded */
+    g_autoptr(Response) r = login(f, "admin", PASSWORD, NULL, NULL);
+    g_assert_cmpint(r->status, ==, 429);
+  }
+
+  /* A user added from the shell. */
+  g_autofree char *conf = g_build_filename(f->dir, "hallwatch.conf", NULL);
+  g_autofree char *text = g_strdup_printf("[storage]\nfootage = %s\ndatabase = %s\n", f->dir, f->db);
+  g_assert_true(g_file_set_contents(conf, text, -1, NULL));
+  const char *add[] = {HW_HALLWATCHD, "user", "add", "clerk", "--role", "hall_manager", "--hall",
+                       "H2", "--config", conf, NULL};
+  g_assert_cmpint(run_cli(add, "a fine long password\n", NULL), ==, 0);
+  const char *disable[] = {HW_HALLWATCHD, "user", "disable", "clerk", "--config", conf, NULL};
+  g_assert_cmpint(run_cli(disable, NULL, NULL), ==, 0);
+
+  size_t n;
+  g_autofree HwAuditRow *logins = audit_rows(f, "auth.login", &n);
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpstr(logins[0].actor, ==, "admin");
+  g_assert_cmpstr(logins[0].role, ==, "admin");
+  g_assert_cmpstr(logins[0].address, ==, "127.0.0.1");
+  g_assert_cmpstr(logins[0].object_type, ==, "user");
+  g_assert_cmpstr(logins[0].object_id, ==, "admin");
+
+  g_autofree HwAuditRow *failed = audit_rows(f, "auth.login_failed", &n);
+  const HwAuditRow *r = find_row(failed, n, "supervisor", "\"wrong_password\"");
+  g_assert_cmpstr(r->role, ==, "supervisor");
+  g_assert_cmpstr(r->address, ==, "127.0.0.1");
+  /* Unknown names are not kept (they are often passwords typed into the wrong box): "nobody" and
+   * the ghosts all show as the unknown user. */
+  size_t n_unknown = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(failed[i].actor, "(unknown user)") != 0 || !strstr(failed[i].detail, "\"unknown_user\""))
+      continue;
+    n_unknown++;
+    g_assert_cmpstr(failed[i].role, ==, "");
+    g_assert_cmpstr(failed[i].address, ==, "127.0.0.1");
+    g_assert_cmpstr(failed[i].object_id, ==, "(unknown user)");
+  }
+  g_assert_cmpuint(n_unknown, ==, 1 + (size_t)ghosts);
+  for (size_t i = 0; i < n; i++) /* no name that is not a user's is recorded */
+    g_assert_true(strcmp(failed[i].actor, "nobody") != 0 && !g_str_has_prefix(failed[i].actor, "ghost"));
+  find_row(failed, n, "investigator", "\"reason\":\"locked\",\"locked_until\"");
+  /* the attempt that locked it */
+  find_row(failed, n, "investigator", "\"reason\":\"wrong_password\",\"locked_until\"");
+  r = find_row(failed, n, "(unknown user)", "\"address_limited\""); /* ghosts are no users */
+  g_assert_cmpstr(r->address, ==, "127.0.0.1");
+  size_t limited = 0;
+  for (size_t i = 0; i < n; i++)
+    limited += strstr(failed[i].detail, "address_limited") != NULL;
+  g_assert_cmpuint(limited, ==, 1); /* the admin's three refusals after it are not rows */
+  g_assert_cmpuint(n, ==, 5 + (size_t)ghosts + 1);
+
+  g_autofree HwAuditRow *logouts = audit_rows(f, "auth.logout", &n);
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpstr(logouts[0].actor, ==, "admin");
+  g_assert_cmpstr(logouts[0].address, ==, "127.0.0.1");
+
+  g_autofree HwAuditRow *tokens = audit_rows(f, "token.change", &n);
+  g_assert_cmpuint(n, ==, 2);
+  g_autofree char *id_text = g_strdup_printf("%" JSON_INTEGER_FORMAT, token_id);
+  for (size_t i = 0; i < n; i++) {
+    g_assert_cmpstr(tokens[i].actor, ==, "admin");
+    g_assert_cmpstr(tokens[i].role, ==, "admin");
+    g_assert_cmpstr(tokens[i].object_type, ==, "api_token");
+    g_assert_cmpstr(tokens[i].object_id, ==, id_text);
+    g_assert_nonnull(strstr(tokens[i].detail, "\"department\":\"civil-affairs\""));
+    g_assert_nonnull(strstr(tokens[i].detail, "\"name\":\"approvals\""));
+  }
+  g_assert_nonnull(strstr(tokens[0].detail, "\"op\":\"create\""));
+  g_assert_nonnull(strstr(tokens[1].detail, "\"op\":\"revoke\""));
+
+  g_autofree HwAuditRow *users = audit_rows(f, "user.change", &n);
+  g_assert_cmpuint(n, ==, 2);
+  g_autofree char *cli_actor = g_strdup_printf("cli:%s", g_get_user_name());
+  g_assert_cmpstr(users[0].actor, ==, cli_actor);
+  g_assert_cmpstr(users[0].object_id, ==, "clerk");
+  g_assert_nonnull(strstr(users[0].detail, "\"op\":\"add\""));
+  g_assert_nonnull(strstr(users[0].detail, "\"role\":\"hall_manager\""));
+  g_assert_nonnull(strstr(users[0].detail, "\"halls\":[\"H2\"]"));
+  g_assert_nonnull(strstr(users[1].detail, "\"op\":\"disable\""));
+
+  /* No password, token, token hash or session cookie in any row, nor anywhere in the file. */
+  char token_hash[65], cookie_hash[65];
+  hw_auth_token_hash(token, token_hash);
+  hw_auth_token_hash(cookie, cookie_hash);
+  const char *secrets[] = {PASSWORD, "wrong horse battery", "nobody's password",
+                           "investigator typo", "ghost password", "a fine long password",
+                           token, token + 4, token_hash, cookie, csrf};
+  g_autofree HwAuditRow *all = audit_rows(f, NULL, &n);
+  g_assert_cmpuint(n, >=, 16);
+  for (size_t i = 0; i < n; i++) {
+    g_autofree char *row = hw_audit_row_to_json(&all[i]);
+    for (size_t j = 0; j < G_N_ELEMENTS(secrets); j++)
+      if (strstr(row, secrets[j]))
+        g_error("audit row %s holds a secret", row);
+    g_assert_null(strstr(row, cookie_hash)); /* the session's key in the store, not for the log */
+  }
+  g_autofree char *wal = g_strconcat(f->db, "-wal", NULL);
+  for (size_t j = 0; j < G_N_ELEMENTS(secrets); j++) {
+    if (secrets[j] == token_hash || secrets[j] == csrf)
+      continue; /* api_tokens and sessions keep these: that is how they are checked */
+    assert_not_in_file(f->db, secrets[j]);
+    assert_not_in_file(wal, secrets[j]);
+  }
+
+  /* The chain holds and the CLI signed its head over every row above. */
+  const char *verify[] = {HW_HALLWATCHD, "audit", "verify", "--json", "--config", conf, NULL};
+  g_autofree char *vout = NULL;
+  int rc = run_cli(verify, NULL, &vout);
+  if (rc != 0)
+    g_error("hallwatchd audit verify exited %d: %s", rc, vout);
+  json_t *v = json_loads(vout, 0, NULL);
+  g_assert_nonnull(v);
+  g_assert_true(json_is_true(json_object_get(v, "ok")));
+  g_assert_cmpint(json_integer_value(json_object_get(v, "unsigned_rows")), ==, 0);
+  g_assert_cmpint(json_integer_value(json_object_get(v, "rows")), ==, (json_int_t)n);
+  json_decref(v);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -683,5 +899,6 @@ int main(int argc, char **argv)
   FT("tokens", test_tokens, NULL);
   FT("body_limits", test_body_limits, "defer");
   FT("cli_user", test_cli_user, NULL);
+  FT("audit_sign_in", test_audit_sign_in, "defer");
   return g_test_run();
 }
