@@ -129,8 +129,9 @@ static GstFlowReturn on_video_sample(GstAppSink *sink, gpointer user)
     return GST_FLOW_EOS;
   /* Arrival is read first: depay and parse add microseconds, the jitter buffer (mode none, no
    * latency wait for in-order packets) adds none. */
-  hw_time_ns arrival = hw_time_now();
-  int64_t arrival_mono = hw_time_monotonic();
+  hw_time_ns arrival;
+  int64_t arrival_mono;
+  hw_time_now_pair(&arrival, &arrival_mono);
   GstBuffer *buf = gst_sample_get_buffer(sample);
   GstCaps *caps = gst_sample_get_caps(sample);
   if (buf == NULL || caps == NULL)

@@ -8,6 +8,8 @@
 #define MAX_SLEW_PPM 500
 /* A jump of realtime against monotonic larger than this between frames is a clock step. */
 #define STEP_NS (100 * HW_NS_PER_MS)
+/* This many fragments in a row beyond the bound, all late, end the run. */
+#define LATE_FRAGMENTS_MAX 3
 
 void hw_wallclock_init(HwWallClock *c, int64_t bound_ns)
 {
@@ -51,8 +53,17 @@ bool hw_wallclock_fragment(HwWallClock *c, const HwArrival *f, size_t n, hw_time
       err = e;
   }
   c->last_error_ns = err;
-  if (llabs(err) > c->bound_ns)
+  /* Frames earlier than the mapping allows are impossible unless a clock is wrong: end the run.
+   * Frames later than it may be only delayed (a starved machine, a congested link); only
+   * lateness that persists is a clock running off. */
+  if (err < -c->bound_ns)
     return false;
+  if (err > c->bound_ns) {
+    if (++c->late_fragments >= LATE_FRAGMENTS_MAX)
+      return false;
+  } else {
+    c->late_fragments = 0;
+  }
   int64_t cap = elapsed / (1000000 / MAX_SLEW_PPM);
   int64_t adj = err > cap ? cap : err < -cap ? -cap : err;
   c->anchor_wall = predicted + adj;

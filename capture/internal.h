@@ -26,6 +26,7 @@ typedef struct {
   hw_time_ns anchor_wall;  /* its wall time */
   int64_t real_minus_mono; /* local realtime - monotonic at the last frame: detects steps */
   int64_t last_error_ns;   /* last measured (arrival - predicted) minimum */
+  int late_fragments;      /* fragments in a row that came later than the bound */
 } HwWallClock;
 
 typedef struct {

@@ -284,8 +284,9 @@ static void fail(HwAvSource *s, int err)
 
 static void handle_video(HwAvSource *s, AVStream *st, AVPacket *pkt, Convert *cv)
 {
-  hw_time_ns arrival = hw_time_now();
-  int64_t arrival_mono = hw_time_monotonic();
+  hw_time_ns arrival;
+  int64_t arrival_mono;
+  hw_time_now_pair(&arrival, &arrival_mono);
   if (pkt->size <= 4)
     return;
   g_byte_array_set_size(cv->params, 0);

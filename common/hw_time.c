@@ -21,6 +21,22 @@ int64_t hw_time_monotonic(void)
   return (int64_t)ts.tv_sec * HW_NS_PER_S + ts.tv_nsec;
 }
 
+void hw_time_now_pair(hw_time_ns *ret_real, int64_t *ret_mono)
+{
+  int64_t m1 = 0, m2 = 0;
+  hw_time_ns r = 0;
+  /* Bracket the realtime read by two monotonic reads; retry if the thread was descheduled. */
+  for (int i = 0; i < 8; i++) {
+    m1 = hw_time_monotonic();
+    r = hw_time_now();
+    m2 = hw_time_monotonic();
+    if (m2 - m1 < 200 * HW_NS_PER_US)
+      break;
+  }
+  *ret_real = r;
+  *ret_mono = m1 + (m2 - m1) / 2;
+}
+
 uint64_t hw_time_to_ntp64(hw_time_ns t)
 {
   int64_t sec = t / HW_NS_PER_S;

@@ -21,6 +21,10 @@ hw_time_ns hw_time_now(void);
 /* CLOCK_MONOTONIC now, in ns; only for measuring intervals. */
 int64_t hw_time_monotonic(void);
 
+/* CLOCK_REALTIME and CLOCK_MONOTONIC read as one instant: a thread preempted between two reads
+ * would otherwise see the pair drift apart, which looks like a step of the wall clock. */
+void hw_time_now_pair(hw_time_ns *ret_real, int64_t *ret_mono);
+
 /* 64-bit NTP timestamp (32.32 fixed point since 1900) <-> hw_time_ns. */
 uint64_t hw_time_to_ntp64(hw_time_ns t);
 hw_time_ns hw_time_from_ntp64(uint64_t ntp);

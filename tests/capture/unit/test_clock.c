@@ -258,13 +258,35 @@ static void test_disagreement_beyond_bound_ends_run(void)
     }
     g_assert_true(hw_wallclock_fragment(&c, a, FRAGMENT_FRAMES, &wall));
   }
-  /* Media time jumps back 3 s (the predicted time is 3 s early) with no realtime step. */
-  for (int i = 0; i < FRAGMENT_FRAMES; i++) {
-    int64_t t = (2 * FRAGMENT_FRAMES + i) * FRAME_NS;
-    a[i] = (HwArrival){t - 3 * HW_NS_PER_S, T0 + t, MONO0 + t};
+  /* Media time jumps back 3 s (the predicted time is 3 s early) with no realtime step. Frames
+   * that come late may only be delayed (a starved machine): the run goes on for two fragments,
+   * and ends at the third in a row. */
+  for (int k = 2; k < 5; k++) {
+    for (int i = 0; i < FRAGMENT_FRAMES; i++) {
+      int64_t t = (k * FRAGMENT_FRAMES + i) * FRAME_NS;
+      a[i] = (HwArrival){t - 3 * HW_NS_PER_S, T0 + t, MONO0 + t};
+    }
+    bool kept = hw_wallclock_fragment(&c, a, FRAGMENT_FRAMES, &wall);
+    g_assert_true(kept == (k < 4));
+    g_assert_cmpint(c.last_error_ns, >, BOUND);
   }
-  g_assert_false(hw_wallclock_fragment(&c, a, FRAGMENT_FRAMES, &wall));
-  g_assert_cmpint(c.last_error_ns, >, BOUND);
+}
+
+static void test_early_frames_beyond_bound_end_run_at_once(void)
+{
+  /* Frames 3 s earlier than the mapping allows cannot be delay: the run ends at once. */
+  HwWallClock c;
+  hw_wallclock_init(&c, BOUND);
+  HwArrival a[FRAGMENT_FRAMES];
+  hw_time_ns wall;
+  for (int k = 0; k < 3; k++) {
+    for (int i = 0; i < FRAGMENT_FRAMES; i++) {
+      int64_t t = (k * FRAGMENT_FRAMES + i) * FRAME_NS;
+      a[i] = (HwArrival){k == 2 ? t + 3 * HW_NS_PER_S : t, T0 + t, MONO0 + t};
+    }
+    g_assert_true(hw_wallclock_fragment(&c, a, FRAGMENT_FRAMES, &wall) == (k < 2));
+  }
+  g_assert_cmpint(c.last_error_ns, <, -BOUND);
 }
 
 static void test_disagreement_within_bound_is_kept(void)
@@ -308,6 +330,8 @@ int main(int argc, char **argv)
                   test_small_drift_of_realtime_is_not_a_step);
   g_test_add_func("/capture/unit/clock/disagreement-beyond-bound",
                   test_disagreement_beyond_bound_ends_run);
+  g_test_add_func("/capture/unit/clock/early-frames-end-run-at-once",
+                  test_early_frames_beyond_bound_end_run_at_once);
   g_test_add_func("/capture/unit/clock/disagreement-within-bound",
                   test_disagreement_within_bound_is_kept);
   return g_test_run();
