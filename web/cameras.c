@@ -728,6 +728,16 @@ void hw_route_camera_snapshot(HwRequest *req, HwReply *reply)
                    NULL, "%s", error->message);
     return;
   }
+  /* A snapshot is footage: it is shown only once the audit log holds who looked at it. */
+  const HwCaller *c = hw_request_caller(req);
+  g_autoptr(GError) audit_error = NULL;
+  if (!hw_audit_record(hooks(req)->audit, c->name, hw_role_name(c->role),
+                       hw_request_client_address(req), "footage.view", "camera", id,
+                       "{\"what\":\"snapshot\"}", &audit_error)) {
+    hw_reply_error(reply, 500, "audit_failed", NULL,
+                   "the audit log could not record this view, so the picture is not shown");
+    return;
+  }
   gsize len;
   const void *d = g_bytes_get_data(jpeg, &len);
   hw_reply_take(reply, 200, "image/jpeg", g_memdup2(d, len), len);

@@ -302,6 +302,9 @@ int main(void)
   g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM audit_log WHERE detail LIKE '%%%s%%'", SECRET);
   HX_CHECK(hx_db_int(db, sql) == 0, "the password is in the audit log");
   HX_CHECK(hx_db_int(db, "SELECT count(*) FROM audit_log WHERE action = 'camera.change'") >= 3, "camera changes not audited");
+  HX_CHECK(hx_db_int(db, "SELECT count(*) FROM audit_log WHERE action = 'footage.view' AND "
+                         "object_type = 'camera' AND object_id = 'cam-b'") == 1,
+           "the snapshot (footage) was shown without one footage.view row in the audit log");
   HX_CHECK(hx_db_int(db, "SELECT count(*) FROM camera_settings WHERE CAST(credentials AS TEXT) LIKE '%" SECRET "%'") == 0, "the password is stored in clear");
   sqlite3_close(db);
 
