@@ -31,6 +31,12 @@ typedef struct {
   char *cookie, *csrf;
 } Session;
 
+static void session_clear(Session *s)
+{
+  g_clear_pointer(&s->cookie, g_free);
+  g_clear_pointer(&s->csrf, g_free);
+}
+
 static Resp *http(int port, const char *method, const char *path, const Session *s,
                   const char *body)
 {
@@ -310,6 +316,8 @@ int main(void)
 
   hx_signal(hx, SIGTERM);
   hx_wait_exit(hx, 20000);
+  session_clear(&m);
+  session_clear(&mb);
   int failures = hx_failures;
   hx_free(hx);
   if (failures)
