@@ -88,6 +88,11 @@ int hw_time_parse(const char *s, hw_time_ns *ret)
   size_t n = strlen(s);
   if (n < 1 || !(s[n - 1] == 'Z' || s[n - 1] == 'z' || (n > 6 && (s[n - 6] == '+' || s[n - 6] == '-'))))
     return -EINVAL;
-  *ret = g_date_time_to_unix(dt) * HW_NS_PER_S + (hw_time_ns)g_date_time_get_microsecond(dt) * HW_NS_PER_US;
+  /* int64 ns reach from 1677 to 2262: anything outside cannot be an instant HallWatch holds
+   * (found by the request fuzzer: a year 2426 overflowed). */
+  gint64 sec = g_date_time_to_unix(dt);
+  if (sec <= INT64_MIN / HW_NS_PER_S + 1 || sec >= INT64_MAX / HW_NS_PER_S - 1)
+    return -ERANGE;
+  *ret = sec * HW_NS_PER_S + (hw_time_ns)g_date_time_get_microsecond(dt) * HW_NS_PER_US;
   return 0;
 }

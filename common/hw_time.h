@@ -34,5 +34,6 @@ hw_time_ns hw_time_from_ntp64(uint64_t ntp);
 char *hw_time_format(hw_time_ns t, char *buf, size_t len);
 
 /* Parses an RFC 3339 timestamp with offset (or 'Z'); returns 0 and sets *ret on success,
- * -EINVAL (and leaves *ret untouched) otherwise. */
+ * -EINVAL for a malformed one and -ERANGE for one outside 1677..2262 (both leave *ret
+ * untouched). */
 int hw_time_parse(const char *s, hw_time_ns *ret);
