@@ -235,7 +235,7 @@ int main(void)
   /* PATCH cam-a's URL: only it restarts; cam-b keeps growing, no reconnect */
   j = jget(port, &m, "/api/v1/cameras", &st);
   json_int_t b_reconnects = json_integer_value(json_object_get(hx_camera_entry(j, "cam-b"), "reconnects"));
-  const char *b_since = g_strdup(json_string_value(json_object_get(hx_camera_entry(j, "cam-b"), "state_since")));
+  g_autofree char *b_since = g_strdup(json_string_value(json_object_get(hx_camera_entry(j, "cam-b"), "state_since")));
   json_decref(j);
   int64_t b_before = file_bytes(hx, "cam-b");
   g_autofree char *patch = g_strdup_printf("{\"url\":\"%s\"}", url_b);
