@@ -51,48 +51,6 @@ static const char SQL_TOKENS_ALL[] = "SELECT " TOKEN_COLS " FROM api_tokens ORDE
 static const char SQL_TOKEN_REVOKE[] =
   "UPDATE api_tokens SET revoked = ?2 WHERE id = ?1 AND revoked = 0";
 
-/* Statements are reset and their bindings dropped when the variable goes out of scope. */
-static void stmt_cleanup(sqlite3_stmt **st)
-{
-  if (*st != NULL) {
-    sqlite3_reset(*st);
-    sqlite3_clear_bindings(*st);
-  }
-}
-#define AUTO_STMT __attribute__((cleanup(stmt_cleanup))) sqlite3_stmt *
-#define LOCKED(store) g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(hw_store__lock(store))
-
-static void set_sql_error(GError **error, HwStore *store, const char *what)
-{
-  sqlite3 *db = hw_store__db(store);
-  int ext = sqlite3_extended_errcode(db);
-  int code = ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY
-               ? HW_STORE_ERROR_EXISTS
-             : (ext & 0xff) == SQLITE_CONSTRAINT ? HW_STORE_ERROR_INVALID
-                                                  : HW_STORE_ERROR_SQL;
-  g_set_error(error, HW_STORE_ERROR, code, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-static void copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
-{
-  const unsigned char *s = sqlite3_column_text(st, col);
-  g_strlcpy(dst, s != NULL ? (const char *)s : "", len);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-  sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-/* Steps a write; false with error on failure. */
-static bool step_write(HwStore *store, sqlite3_stmt *st, GError **error, const char *what)
-{
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-    return true;
-  set_sql_error(error, store, what);
-  return false;
-}
 
 static bool changed_one(HwStore *store, GError **error, const char *what)
 {
@@ -108,9 +66,9 @@ static void row_to_user(sqlite3_stmt *st, HwStoreUser *u)
 {
   memset(u, 0, sizeof *u);
   u->id = sqlite3_column_int64(st, 0);
-  copy_text(u->name, sizeof u->name, st, 1);
-  copy_text(u->role, sizeof u->role, st, 2);
-  copy_text(u->password_hash, sizeof u->password_hash, st, 3);
+  hw_store__copy_text(u->name, sizeof u->name, st, 1);
+  hw_store__copy_text(u->role, sizeof u->role, st, 2);
+  hw_store__copy_text(u->password_hash, sizeof u->password_hash, st, 3);
   u->disabled = sqlite3_column_int(st, 4) != 0;
   u->failed_logins = sqlite3_column_int(st, 5);
   u->locked_until_ns = sqlite3_column_int64(st, 6);
@@ -122,30 +80,30 @@ bool hw_store_user_add(HwStore *store, const char *name, const char *role,
                        int64_t *ret_id, GError **error)
 {
   g_return_val_if_fail(store && name && role && password_hash, false);
-  LOCKED(store);
+  HW_STORE_LOCKED(store);
   bool own;
   if (!hw_store__op_begin(store, &own, error))
     return false;
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_USER_ADD, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_USER_ADD, error);
     if (!st)
       goto fail;
-    bind_text(st, 1, name);
-    bind_text(st, 2, role);
-    bind_text(st, 3, password_hash);
+    hw_store__bind_text(st, 1, name);
+    hw_store__bind_text(st, 2, role);
+    hw_store__bind_text(st, 3, password_hash);
     sqlite3_bind_int64(st, 4, hw_time_now());
-    if (!step_write(store, st, error, "adding the user"))
+    if (!hw_store__step_write(store, st, error, "adding the user"))
       goto fail;
   }
   int64_t id = sqlite3_last_insert_rowid(hw_store__db(store));
   for (size_t i = 0; i < n_scopes; i++) {
-    AUTO_STMT st = hw_store__stmt(store, SQL_SCOPE_ADD, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_SCOPE_ADD, error);
     if (!st)
       goto fail;
     sqlite3_bind_int64(st, 1, id);
-    bind_text(st, 2, scopes[i].kind);
-    bind_text(st, 3, scopes[i].code);
-    if (!step_write(store, st, error, "adding the user's scope"))
+    hw_store__bind_text(st, 2, scopes[i].kind);
+    hw_store__bind_text(st, 3, scopes[i].code);
+    if (!hw_store__step_write(store, st, error, "adding the user's scope"))
       goto fail;
   }
   if (!hw_store__op_commit(store, own, error))
@@ -162,12 +120,12 @@ fail:
 static bool user_get(HwStore *store, const char *sql, const char *name, int64_t id,
                      HwStoreUser *ret, GError **error)
 {
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, sql, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
   if (name)
-    bind_text(st, 1, name);
+    hw_store__bind_text(st, 1, name);
   else
     sqlite3_bind_int64(st, 1, id);
   int rc = sqlite3_step(st);
@@ -178,7 +136,7 @@ static bool user_get(HwStore *store, const char *sql, const char *name, int64_t 
   if (rc == SQLITE_DONE)
     g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "no user %s", name ? name : "with this id");
   else
-    set_sql_error(error, store, "reading a user");
+    hw_store__set_error(error, store, "reading a user");
   return false;
 }
 
@@ -197,8 +155,8 @@ bool hw_store_user_get_by_id(HwStore *store, int64_t id, HwStoreUser *ret, GErro
 bool hw_store_users_list(HwStore *store, HwStoreUser **ret, size_t *ret_n, GError **error)
 {
   g_return_val_if_fail(store && ret && ret_n, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_USERS_ALL, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_USERS_ALL, error);
   if (!st)
     return false;
   g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(HwStoreUser));
@@ -209,7 +167,7 @@ bool hw_store_users_list(HwStore *store, HwStoreUser **ret, size_t *ret_n, GErro
     g_array_append_val(out, u);
   }
   if (rc != SQLITE_DONE) {
-    set_sql_error(error, store, "listing users");
+    hw_store__set_error(error, store, "listing users");
     return false;
   }
   *ret_n = out->len;
@@ -221,18 +179,18 @@ bool hw_store_user_scopes(HwStore *store, int64_t user_id, const char *kind, cha
                           GError **error)
 {
   g_return_val_if_fail(store && kind && ret, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_SCOPES, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_SCOPES, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, user_id);
-  bind_text(st, 2, kind);
+  hw_store__bind_text(st, 2, kind);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new();
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
     g_strv_builder_add(b, (const char *)sqlite3_column_text(st, 0));
   if (rc != SQLITE_DONE) {
-    set_sql_error(error, store, "reading a user's scopes");
+    hw_store__set_error(error, store, "reading a user's scopes");
     return false;
   }
   *ret = g_strv_builder_end(b);
@@ -246,15 +204,15 @@ static bool user_update_end_sessions(HwStore *store, sqlite3_stmt *update, const
   bool own;
   if (!hw_store__op_begin(store, &own, error))
     return false;
-  if (!step_write(store, update, error, "updating the user") ||
+  if (!hw_store__step_write(store, update, error, "updating the user") ||
       !changed_one(store, error, name))
     goto fail;
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_SESSIONS_OF_NAME, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_SESSIONS_OF_NAME, error);
     if (!st)
       goto fail;
-    bind_text(st, 1, name);
-    if (!step_write(store, st, error, "ending the user's sessions"))
+    hw_store__bind_text(st, 1, name);
+    if (!hw_store__step_write(store, st, error, "ending the user's sessions"))
       goto fail;
   }
   return hw_store__op_commit(store, own, error);
@@ -268,23 +226,23 @@ bool hw_store_user_set_password(HwStore *store, const char *name, const char *pa
                                 GError **error)
 {
   g_return_val_if_fail(store && name && password_hash, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_USER_PASSWORD, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_USER_PASSWORD, error);
   if (!st)
     return false;
-  bind_text(st, 1, name);
-  bind_text(st, 2, password_hash);
+  hw_store__bind_text(st, 1, name);
+  hw_store__bind_text(st, 2, password_hash);
   return user_update_end_sessions(store, st, name, error);
 }
 
 bool hw_store_user_set_disabled(HwStore *store, const char *name, bool disabled, GError **error)
 {
   g_return_val_if_fail(store && name, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_USER_DISABLE, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_USER_DISABLE, error);
   if (!st)
     return false;
-  bind_text(st, 1, name);
+  hw_store__bind_text(st, 1, name);
   sqlite3_bind_int(st, 2, disabled ? 1 : 0);
   return user_update_end_sessions(store, st, name, error);
 }
@@ -294,8 +252,8 @@ bool hw_store_user_login_failed(HwStore *store, int64_t id, hw_time_ns now, int 
                                 GError **error)
 {
   g_return_val_if_fail(store && ret_locked_until, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_LOGIN_FAILED, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_LOGIN_FAILED, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, id);
@@ -311,19 +269,19 @@ bool hw_store_user_login_failed(HwStore *store, int64_t id, hw_time_ns now, int 
     g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "no user with this id");
     return false;
   }
-  set_sql_error(error, store, "counting a failed sign-in");
+  hw_store__set_error(error, store, "counting a failed sign-in");
   return false;
 }
 
 bool hw_store_user_login_ok(HwStore *store, int64_t id, GError **error)
 {
   g_return_val_if_fail(store, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_LOGIN_OK, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_LOGIN_OK, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, id);
-  return step_write(store, st, error, "clearing failed sign-ins");
+  return hw_store__step_write(store, st, error, "clearing failed sign-ins");
 }
 
 /* ---- sessions -------------------------------------------------------------------------------- */
@@ -331,33 +289,33 @@ bool hw_store_user_login_ok(HwStore *store, int64_t id, GError **error)
 bool hw_store_session_add(HwStore *store, const HwStoreSession *s, GError **error)
 {
   g_return_val_if_fail(store && s, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_SESSION_ADD, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_SESSION_ADD, error);
   if (!st)
     return false;
-  bind_text(st, 1, s->token_hash);
+  hw_store__bind_text(st, 1, s->token_hash);
   sqlite3_bind_int64(st, 2, s->user_id);
-  bind_text(st, 3, s->csrf_token);
+  hw_store__bind_text(st, 3, s->csrf_token);
   sqlite3_bind_int64(st, 4, s->created_ns);
   sqlite3_bind_int64(st, 5, s->last_seen_ns);
-  return step_write(store, st, error, "adding a session");
+  return hw_store__step_write(store, st, error, "adding a session");
 }
 
 bool hw_store_session_get(HwStore *store, const char *token_hash, HwStoreSession *ret,
                           GError **error)
 {
   g_return_val_if_fail(store && token_hash && ret, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_SESSION_GET, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_SESSION_GET, error);
   if (!st)
     return false;
-  bind_text(st, 1, token_hash);
+  hw_store__bind_text(st, 1, token_hash);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     memset(ret, 0, sizeof *ret);
-    copy_text(ret->token_hash, sizeof ret->token_hash, st, 0);
+    hw_store__copy_text(ret->token_hash, sizeof ret->token_hash, st, 0);
     ret->user_id = sqlite3_column_int64(st, 1);
-    copy_text(ret->csrf_token, sizeof ret->csrf_token, st, 2);
+    hw_store__copy_text(ret->csrf_token, sizeof ret->csrf_token, st, 2);
     ret->created_ns = sqlite3_column_int64(st, 3);
     ret->last_seen_ns = sqlite3_column_int64(st, 4);
     return true;
@@ -365,21 +323,21 @@ bool hw_store_session_get(HwStore *store, const char *token_hash, HwStoreSession
   if (rc == SQLITE_DONE)
     g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "no such session");
   else
-    set_sql_error(error, store, "reading a session");
+    hw_store__set_error(error, store, "reading a session");
   return false;
 }
 
 static bool session_write(HwStore *store, const char *sql, const char *hash, hw_time_ns now,
                           GError **error, const char *what)
 {
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, sql, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
-  bind_text(st, 1, hash);
+  hw_store__bind_text(st, 1, hash);
   if (now)
     sqlite3_bind_int64(st, 2, now);
-  return step_write(store, st, error, what);
+  return hw_store__step_write(store, st, error, what);
 }
 
 bool hw_store_session_touch(HwStore *store, const char *token_hash, hw_time_ns now, GError **error)
@@ -398,13 +356,13 @@ bool hw_store_sessions_expire(HwStore *store, hw_time_ns idle_before, hw_time_ns
                               GError **error)
 {
   g_return_val_if_fail(store, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_SESSIONS_EXPIRE, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_SESSIONS_EXPIRE, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, idle_before);
   sqlite3_bind_int64(st, 2, created_before);
-  return step_write(store, st, error, "expiring sessions");
+  return hw_store__step_write(store, st, error, "expiring sessions");
 }
 
 /* ---- API tokens ------------------------------------------------------------------------------ */
@@ -413,9 +371,9 @@ static void row_to_token(sqlite3_stmt *st, HwStoreToken *t)
 {
   memset(t, 0, sizeof *t);
   t->id = sqlite3_column_int64(st, 0);
-  copy_text(t->department, sizeof t->department, st, 1);
-  copy_text(t->name, sizeof t->name, st, 2);
-  copy_text(t->hash, sizeof t->hash, st, 3);
+  hw_store__copy_text(t->department, sizeof t->department, st, 1);
+  hw_store__copy_text(t->name, sizeof t->name, st, 2);
+  hw_store__copy_text(t->hash, sizeof t->hash, st, 3);
   t->created_ns = sqlite3_column_int64(st, 4);
   t->revoked_ns = sqlite3_column_int64(st, 5);
 }
@@ -424,15 +382,15 @@ bool hw_store_token_add(HwStore *store, const char *department, const char *name
                         const char *hash, hw_time_ns now, int64_t *ret_id, GError **error)
 {
   g_return_val_if_fail(store && department && name && hash, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_TOKEN_ADD, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_TOKEN_ADD, error);
   if (!st)
     return false;
-  bind_text(st, 1, department);
-  bind_text(st, 2, name);
-  bind_text(st, 3, hash);
+  hw_store__bind_text(st, 1, department);
+  hw_store__bind_text(st, 2, name);
+  hw_store__bind_text(st, 3, hash);
   sqlite3_bind_int64(st, 4, now);
-  if (!step_write(store, st, error, "adding an API token"))
+  if (!hw_store__step_write(store, st, error, "adding an API token"))
     return false;
   if (ret_id)
     *ret_id = sqlite3_last_insert_rowid(hw_store__db(store));
@@ -442,11 +400,11 @@ bool hw_store_token_add(HwStore *store, const char *department, const char *name
 bool hw_store_token_get(HwStore *store, const char *hash, HwStoreToken *ret, GError **error)
 {
   g_return_val_if_fail(store && hash && ret, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_TOKEN_GET, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_TOKEN_GET, error);
   if (!st)
     return false;
-  bind_text(st, 1, hash);
+  hw_store__bind_text(st, 1, hash);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     row_to_token(st, ret);
@@ -455,15 +413,15 @@ bool hw_store_token_get(HwStore *store, const char *hash, HwStoreToken *ret, GEr
   if (rc == SQLITE_DONE)
     g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "no such API token");
   else
-    set_sql_error(error, store, "reading an API token");
+    hw_store__set_error(error, store, "reading an API token");
   return false;
 }
 
 bool hw_store_tokens_list(HwStore *store, HwStoreToken **ret, size_t *ret_n, GError **error)
 {
   g_return_val_if_fail(store && ret && ret_n, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_TOKENS_ALL, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_TOKENS_ALL, error);
   if (!st)
     return false;
   g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(HwStoreToken));
@@ -474,7 +432,7 @@ bool hw_store_tokens_list(HwStore *store, HwStoreToken **ret, size_t *ret_n, GEr
     g_array_append_val(out, t);
   }
   if (rc != SQLITE_DONE) {
-    set_sql_error(error, store, "listing API tokens");
+    hw_store__set_error(error, store, "listing API tokens");
     return false;
   }
   *ret_n = out->len;
@@ -485,13 +443,13 @@ bool hw_store_tokens_list(HwStore *store, HwStoreToken **ret, size_t *ret_n, GEr
 bool hw_store_token_revoke(HwStore *store, int64_t id, hw_time_ns now, GError **error)
 {
   g_return_val_if_fail(store, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_TOKEN_REVOKE, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_TOKEN_REVOKE, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, id);
   sqlite3_bind_int64(st, 2, now);
-  if (!step_write(store, st, error, "revoking an API token"))
+  if (!hw_store__step_write(store, st, error, "revoking an API token"))
     return false;
   return changed_one(store, error, "API token");
 }

@@ -65,47 +65,6 @@ static const char SQL_CAMERA_WINDOWS[] =
   " JOIN windows w ON w.id = m.window_id WHERE m.camera = ?1 AND m.to_ns IS NULL"
   " ORDER BY w.hall, w.code";
 
-static void stmt_cleanup(sqlite3_stmt **st)
-{
-  if (*st != NULL) {
-    sqlite3_reset(*st);
-    sqlite3_clear_bindings(*st);
-  }
-}
-#define AUTO_STMT __attribute__((cleanup(stmt_cleanup))) sqlite3_stmt *
-#define LOCKED(store)                                                                              \
-  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(hw_store__lock(store))
-
-static void set_sql_error(GError **error, HwStore *store, const char *what)
-{
-  sqlite3 *db = hw_store__db(store);
-  int ext = sqlite3_extended_errcode(db);
-  int code = ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY
-               ? HW_STORE_ERROR_EXISTS
-             : (ext & 0xff) == SQLITE_CONSTRAINT ? HW_STORE_ERROR_INVALID
-                                                 : HW_STORE_ERROR_SQL;
-  g_set_error(error, HW_STORE_ERROR, code, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-static void copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
-{
-  const unsigned char *s = sqlite3_column_text(st, col);
-  g_strlcpy(dst, s != NULL ? (const char *)s : "", len);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-  sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-}
-
-static bool step_write(HwStore *store, sqlite3_stmt *st, GError **error, const char *what)
-{
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-    return true;
-  set_sql_error(error, store, what);
-  return false;
-}
 
 static bool not_found(GError **error, const char *what)
 {
@@ -128,7 +87,7 @@ static char *scope_text(const char *const *halls)
 static void bind_scope(sqlite3_stmt *st, const char *scope)
 {
   if (scope)
-    bind_text(st, 9, scope);
+    hw_store__bind_text(st, 9, scope);
   else
     sqlite3_bind_null(st, 9);
 }
@@ -138,10 +97,10 @@ static void bind_scope(sqlite3_stmt *st, const char *scope)
 static void bind_camera(sqlite3_stmt *st, const HwStoreCamera *c, GBytes *credentials,
                         hw_time_ns now)
 {
-  bind_text(st, 1, c->id);
-  bind_text(st, 2, c->name);
-  bind_text(st, 3, c->url);
-  bind_text(st, 4, c->substream_url);
+  hw_store__bind_text(st, 1, c->id);
+  hw_store__bind_text(st, 2, c->name);
+  hw_store__bind_text(st, 3, c->url);
+  hw_store__bind_text(st, 4, c->substream_url);
   if (credentials != NULL) {
     gsize len;
     const void *p = g_bytes_get_data(credentials, &len);
@@ -149,28 +108,28 @@ static void bind_camera(sqlite3_stmt *st, const HwStoreCamera *c, GBytes *creden
   } else {
     sqlite3_bind_null(st, 5);
   }
-  bind_text(st, 6, c->transport);
-  bind_text(st, 7, c->clock);
+  hw_store__bind_text(st, 6, c->transport);
+  hw_store__bind_text(st, 7, c->clock);
   sqlite3_bind_int(st, 8, c->enabled ? 1 : 0);
   sqlite3_bind_int64(st, 10, c->retain_days);
   sqlite3_bind_int64(st, 11, c->retain_bytes);
-  bind_text(st, 12, c->hall);
+  hw_store__bind_text(st, 12, c->hall);
   sqlite3_bind_int64(st, 13, now);
 }
 
 static void row_to_camera(sqlite3_stmt *st, HwStoreCamera *c)
 {
   memset(c, 0, sizeof *c);
-  copy_text(c->id, sizeof c->id, st, 0);
-  copy_text(c->name, sizeof c->name, st, 1);
-  copy_text(c->url, sizeof c->url, st, 2);
-  copy_text(c->substream_url, sizeof c->substream_url, st, 3);
-  copy_text(c->transport, sizeof c->transport, st, 4);
-  copy_text(c->clock, sizeof c->clock, st, 5);
+  hw_store__copy_text(c->id, sizeof c->id, st, 0);
+  hw_store__copy_text(c->name, sizeof c->name, st, 1);
+  hw_store__copy_text(c->url, sizeof c->url, st, 2);
+  hw_store__copy_text(c->substream_url, sizeof c->substream_url, st, 3);
+  hw_store__copy_text(c->transport, sizeof c->transport, st, 4);
+  hw_store__copy_text(c->clock, sizeof c->clock, st, 5);
   c->enabled = sqlite3_column_int(st, 6) != 0;
   c->retain_days = sqlite3_column_int64(st, 7);
   c->retain_bytes = sqlite3_column_int64(st, 8);
-  copy_text(c->hall, sizeof c->hall, st, 9);
+  hw_store__copy_text(c->hall, sizeof c->hall, st, 9);
   c->has_credentials = sqlite3_column_int(st, 10) != 0;
   c->created_ns = sqlite3_column_int64(st, 11);
   c->updated_ns = sqlite3_column_int64(st, 12);
@@ -180,26 +139,26 @@ bool hw_store_camera_add(HwStore *store, const HwStoreCamera *cam, GBytes *crede
                          GError **error)
 {
   g_return_val_if_fail(store && cam, false);
-  LOCKED(store);
+  HW_STORE_LOCKED(store);
   hw_time_ns now = hw_time_now();
   bool own;
   if (!hw_store__op_begin(store, &own, error))
     return false;
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_MARK, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_MARK, error);
     if (!st)
       goto fail;
-    bind_text(st, 1, cam->id);
+    hw_store__bind_text(st, 1, cam->id);
     sqlite3_bind_int64(st, 2, now);
-    if (!step_write(store, st, error, "recording the camera id"))
+    if (!hw_store__step_write(store, st, error, "recording the camera id"))
       goto fail;
   }
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_ADD, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_ADD, error);
     if (!st)
       goto fail;
     bind_camera(st, cam, credentials, now);
-    if (!step_write(store, st, error, "adding the camera"))
+    if (!hw_store__step_write(store, st, error, "adding the camera"))
       goto fail;
   }
   return hw_store__op_commit(store, own, error);
@@ -213,13 +172,13 @@ bool hw_store_camera_update(HwStore *store, const HwStoreCamera *cam, bool set_c
                             GBytes *credentials, GError **error)
 {
   g_return_val_if_fail(store && cam, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_UPDATE, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_UPDATE, error);
   if (!st)
     return false;
   bind_camera(st, cam, credentials, hw_time_now());
   sqlite3_bind_int(st, 14, set_credentials ? 1 : 0);
-  if (!step_write(store, st, error, "changing the camera"))
+  if (!hw_store__step_write(store, st, error, "changing the camera"))
     return false;
   if (sqlite3_changes(hw_store__db(store)) == 0)
     return not_found(error, "changing the camera");
@@ -229,16 +188,16 @@ bool hw_store_camera_update(HwStore *store, const HwStoreCamera *cam, bool set_c
 bool hw_store_camera_delete(HwStore *store, const char *id, hw_time_ns now, GError **error)
 {
   g_return_val_if_fail(store && id, false);
-  LOCKED(store);
+  HW_STORE_LOCKED(store);
   bool own;
   if (!hw_store__op_begin(store, &own, error))
     return false;
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_DELETE, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_DELETE, error);
     if (!st)
       goto fail;
-    bind_text(st, 1, id);
-    if (!step_write(store, st, error, "deleting the camera"))
+    hw_store__bind_text(st, 1, id);
+    if (!hw_store__step_write(store, st, error, "deleting the camera"))
       goto fail;
     if (sqlite3_changes(hw_store__db(store)) == 0) {
       not_found(error, "deleting the camera");
@@ -246,12 +205,12 @@ bool hw_store_camera_delete(HwStore *store, const char *id, hw_time_ns now, GErr
     }
   }
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_UNMAP, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_UNMAP, error);
     if (!st)
       goto fail;
-    bind_text(st, 1, id);
+    hw_store__bind_text(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
-    if (!step_write(store, st, error, "closing the camera's window intervals"))
+    if (!hw_store__step_write(store, st, error, "closing the camera's window intervals"))
       goto fail;
   }
   return hw_store__op_commit(store, own, error);
@@ -266,11 +225,11 @@ bool hw_store_camera_get(HwStore *store, const char *id, const char *const *hall
 {
   g_return_val_if_fail(store && id && ret, false);
   g_autofree char *scope = scope_text(halls);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_GET, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_GET, error);
   if (!st)
     return false;
-  bind_text(st, 1, id);
+  hw_store__bind_text(st, 1, id);
   bind_scope(st, scope);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
@@ -279,7 +238,7 @@ bool hw_store_camera_get(HwStore *store, const char *id, const char *const *hall
   }
   if (rc == SQLITE_DONE)
     return not_found(error, "camera");
-  set_sql_error(error, store, "reading the camera");
+  hw_store__set_error(error, store, "reading the camera");
   return false;
 }
 
@@ -288,8 +247,8 @@ bool hw_store_cameras_list(HwStore *store, const char *const *halls, HwStoreCame
 {
   g_return_val_if_fail(store && ret && ret_n, false);
   g_autofree char *scope = scope_text(halls);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_CAMERAS_LIST, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERAS_LIST, error);
   if (!st)
     return false;
   bind_scope(st, scope);
@@ -301,7 +260,7 @@ bool hw_store_cameras_list(HwStore *store, const char *const *halls, HwStoreCame
     g_array_append_val(out, c);
   }
   if (rc != SQLITE_DONE) {
-    set_sql_error(error, store, "listing cameras");
+    hw_store__set_error(error, store, "listing cameras");
     return false;
   }
   *ret_n = out->len;
@@ -313,16 +272,16 @@ bool hw_store_cameras_list(HwStore *store, const char *const *halls, HwStoreCame
 bool hw_store_camera_credentials(HwStore *store, const char *id, GBytes **ret, GError **error)
 {
   g_return_val_if_fail(store && id && ret, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_CREDENTIALS, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_CREDENTIALS, error);
   if (!st)
     return false;
-  bind_text(st, 1, id);
+  hw_store__bind_text(st, 1, id);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE)
     return not_found(error, "camera");
   if (rc != SQLITE_ROW) {
-    set_sql_error(error, store, "reading the camera's credentials");
+    hw_store__set_error(error, store, "reading the camera's credentials");
     return false;
   }
   const void *p = sqlite3_column_blob(st, 0);
@@ -336,14 +295,14 @@ bool hw_store_camera_credentials(HwStore *store, const char *id, GBytes **ret, G
 bool hw_store_hall_add(HwStore *store, const HwStoreHall *hall, GError **error)
 {
   g_return_val_if_fail(store && hall, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_HALL_ADD, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_HALL_ADD, error);
   if (!st)
     return false;
-  bind_text(st, 1, hall->code);
-  bind_text(st, 2, hall->name);
+  hw_store__bind_text(st, 1, hall->code);
+  hw_store__bind_text(st, 2, hall->name);
   sqlite3_bind_int64(st, 3, hw_time_now());
-  return step_write(store, st, error, "adding the hall");
+  return hw_store__step_write(store, st, error, "adding the hall");
 }
 
 bool hw_store_halls_list(HwStore *store, const char *const *halls, HwStoreHall **ret,
@@ -351,8 +310,8 @@ bool hw_store_halls_list(HwStore *store, const char *const *halls, HwStoreHall *
 {
   g_return_val_if_fail(store && ret && ret_n, false);
   g_autofree char *scope = scope_text(halls);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_HALLS_LIST, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_HALLS_LIST, error);
   if (!st)
     return false;
   bind_scope(st, scope);
@@ -360,12 +319,12 @@ bool hw_store_halls_list(HwStore *store, const char *const *halls, HwStoreHall *
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     HwStoreHall h;
-    copy_text(h.code, sizeof h.code, st, 0);
-    copy_text(h.name, sizeof h.name, st, 1);
+    hw_store__copy_text(h.code, sizeof h.code, st, 0);
+    hw_store__copy_text(h.name, sizeof h.name, st, 1);
     g_array_append_val(out, h);
   }
   if (rc != SQLITE_DONE) {
-    set_sql_error(error, store, "listing halls");
+    hw_store__set_error(error, store, "listing halls");
     return false;
   }
   *ret_n = out->len;
@@ -378,25 +337,25 @@ static void row_to_window(sqlite3_stmt *st, HwStoreWindow *w)
 {
   memset(w, 0, sizeof *w);
   w->id = sqlite3_column_int64(st, 0);
-  copy_text(w->hall, sizeof w->hall, st, 1);
-  copy_text(w->code, sizeof w->code, st, 2);
-  copy_text(w->name, sizeof w->name, st, 3);
-  copy_text(w->departments, sizeof w->departments, st, 4);
+  hw_store__copy_text(w->hall, sizeof w->hall, st, 1);
+  hw_store__copy_text(w->code, sizeof w->code, st, 2);
+  hw_store__copy_text(w->name, sizeof w->name, st, 3);
+  hw_store__copy_text(w->departments, sizeof w->departments, st, 4);
 }
 
 bool hw_store_window_add(HwStore *store, const HwStoreWindow *w, int64_t *ret_id, GError **error)
 {
   g_return_val_if_fail(store && w, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_ADD, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_ADD, error);
   if (!st)
     return false;
-  bind_text(st, 1, w->hall);
-  bind_text(st, 2, w->code);
-  bind_text(st, 3, w->name);
-  bind_text(st, 4, w->departments[0] ? w->departments : "[]");
+  hw_store__bind_text(st, 1, w->hall);
+  hw_store__bind_text(st, 2, w->code);
+  hw_store__bind_text(st, 3, w->name);
+  hw_store__bind_text(st, 4, w->departments[0] ? w->departments : "[]");
   sqlite3_bind_int64(st, 5, hw_time_now());
-  if (!step_write(store, st, error, "adding the window"))
+  if (!hw_store__step_write(store, st, error, "adding the window"))
     return false;
   if (ret_id)
     *ret_id = sqlite3_last_insert_rowid(hw_store__db(store));
@@ -406,15 +365,15 @@ bool hw_store_window_add(HwStore *store, const HwStoreWindow *w, int64_t *ret_id
 bool hw_store_window_update(HwStore *store, const HwStoreWindow *w, GError **error)
 {
   g_return_val_if_fail(store && w, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_UPDATE, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_UPDATE, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, w->id);
-  bind_text(st, 2, w->code);
-  bind_text(st, 3, w->name);
-  bind_text(st, 4, w->departments[0] ? w->departments : "[]");
-  if (!step_write(store, st, error, "changing the window"))
+  hw_store__bind_text(st, 2, w->code);
+  hw_store__bind_text(st, 3, w->name);
+  hw_store__bind_text(st, 4, w->departments[0] ? w->departments : "[]");
+  if (!hw_store__step_write(store, st, error, "changing the window"))
     return false;
   if (sqlite3_changes(hw_store__db(store)) == 0)
     return not_found(error, "changing the window");
@@ -426,8 +385,8 @@ bool hw_store_window_get(HwStore *store, int64_t id, const char *const *halls, H
 {
   g_return_val_if_fail(store && ret, false);
   g_autofree char *scope = scope_text(halls);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_GET, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_GET, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, id);
@@ -439,7 +398,7 @@ bool hw_store_window_get(HwStore *store, int64_t id, const char *const *halls, H
   }
   if (rc == SQLITE_DONE)
     return not_found(error, "window");
-  set_sql_error(error, store, "reading the window");
+  hw_store__set_error(error, store, "reading the window");
   return false;
 }
 
@@ -454,7 +413,7 @@ static bool windows_query(HwStore *store, sqlite3_stmt *st, HwStoreWindow **ret,
     g_array_append_val(out, w);
   }
   if (rc != SQLITE_DONE) {
-    set_sql_error(error, store, "listing windows");
+    hw_store__set_error(error, store, "listing windows");
     return false;
   }
   *ret_n = out->len;
@@ -468,8 +427,8 @@ bool hw_store_windows_list(HwStore *store, const char *const *halls, HwStoreWind
 {
   g_return_val_if_fail(store && ret && ret_n, false);
   g_autofree char *scope = scope_text(halls);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_WINDOWS_LIST, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOWS_LIST, error);
   if (!st)
     return false;
   bind_scope(st, scope);
@@ -480,11 +439,11 @@ bool hw_store_camera_windows(HwStore *store, const char *camera, HwStoreWindow *
                              size_t *ret_n, GError **error)
 {
   g_return_val_if_fail(store && camera && ret && ret_n, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_WINDOWS, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERA_WINDOWS, error);
   if (!st)
     return false;
-  bind_text(st, 1, camera);
+  hw_store__bind_text(st, 1, camera);
   return windows_query(store, st, ret, ret_n, error);
 }
 
@@ -502,13 +461,13 @@ bool hw_store_window_set_cameras(HwStore *store, int64_t window_id, const char *
                                  size_t n, hw_time_ns from, GError **error)
 {
   g_return_val_if_fail(store && (cameras || n == 0), false);
-  LOCKED(store);
+  HW_STORE_LOCKED(store);
   g_autoptr(GPtrArray) open = g_ptr_array_new_with_free_func(g_free);
   bool own;
   if (!hw_store__op_begin(store, &own, error))
     return false;
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_OPEN_CAMERAS, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_OPEN_CAMERAS, error);
     if (!st)
       goto fail;
     sqlite3_bind_int64(st, 1, window_id);
@@ -516,17 +475,17 @@ bool hw_store_window_set_cameras(HwStore *store, int64_t window_id, const char *
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
       g_ptr_array_add(open, g_strdup((const char *)sqlite3_column_text(st, 0)));
     if (rc != SQLITE_DONE) {
-      set_sql_error(error, store, "reading the window's cameras");
+      hw_store__set_error(error, store, "reading the window's cameras");
       goto fail;
     }
   }
   {
-    AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_OPEN_FROM, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_OPEN_FROM, error);
     if (!st)
       goto fail;
     sqlite3_bind_int64(st, 1, window_id);
     if (sqlite3_step(st) != SQLITE_ROW) {
-      set_sql_error(error, store, "reading the window's cameras");
+      hw_store__set_error(error, store, "reading the window's cameras");
       goto fail;
     }
     hw_time_ns latest = sqlite3_column_int64(st, 0);
@@ -540,26 +499,26 @@ bool hw_store_window_set_cameras(HwStore *store, int64_t window_id, const char *
     const char *cam = g_ptr_array_index(open, i);
     if (listed(cameras, n, cam))
       continue;
-    AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_CLOSE, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_CLOSE, error);
     if (!st)
       goto fail;
     sqlite3_bind_int64(st, 1, window_id);
-    bind_text(st, 2, cam);
+    hw_store__bind_text(st, 2, cam);
     sqlite3_bind_int64(st, 3, from);
-    if (!step_write(store, st, error, "closing a window interval"))
+    if (!hw_store__step_write(store, st, error, "closing a window interval"))
       goto fail;
   }
   for (size_t i = 0; i < n; i++) {
     if (listed((const char *const *)open->pdata, open->len, cameras[i]) ||
         listed(cameras, i, cameras[i]))
       continue;
-    AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_OPEN, error);
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_WINDOW_OPEN, error);
     if (!st)
       goto fail;
     sqlite3_bind_int64(st, 1, window_id);
-    bind_text(st, 2, cameras[i]);
+    hw_store__bind_text(st, 2, cameras[i]);
     sqlite3_bind_int64(st, 3, from);
-    if (!step_write(store, st, error, "opening a window interval"))
+    if (!hw_store__step_write(store, st, error, "opening a window interval"))
       goto fail;
   }
   return hw_store__op_commit(store, own, error);
@@ -573,8 +532,8 @@ bool hw_store_cameras_for_window_at(HwStore *store, int64_t window_id, hw_time_n
                                     GError **error)
 {
   g_return_val_if_fail(store && ret, false);
-  LOCKED(store);
-  AUTO_STMT st = hw_store__stmt(store, SQL_CAMERAS_AT, error);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERAS_AT, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, window_id);
@@ -584,7 +543,7 @@ bool hw_store_cameras_for_window_at(HwStore *store, int64_t window_id, hw_time_n
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
     g_ptr_array_add(out, g_strdup((const char *)sqlite3_column_text(st, 0)));
   if (rc != SQLITE_DONE) {
-    set_sql_error(error, store, "reading the window's cameras");
+    hw_store__set_error(error, store, "reading the window's cameras");
     return false;
   }
   g_ptr_array_add(out, NULL);
