@@ -2,6 +2,7 @@
  * seed alone is stored (libsodium derives the pair from it), so the file is small and readable
  * by an operator. Written with temp file + fsync + link + fsync of the folder. */
 #include "common/hw_keys.h"
+#include "common/hw_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,20 +138,6 @@ HwKey *hw_key_load(const char *path, GError **error)
   return key;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
 /* Writes a fresh key into place unless one exists. Returns 1 created, 0 one appeared meanwhile,
  * -1 error. */
 static int create_key_file(const char *path, GError **error)
@@ -162,52 +149,11 @@ static int create_key_file(const char *path, GError **error)
   sodium_bin2hex(text + strlen(KEY_MAGIC), 2 * sizeof seed + 1, seed, sizeof seed);
   g_strlcat(text, "\n", sizeof text);
   sodium_memzero(seed, sizeof seed);
-
-  g_autofree char *tmp = g_strconcat(path, ".tmp-XXXXXX", NULL);
-  g_autofree char *dir = g_path_get_dirname(path);
-  int result = -1;
-  int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    g_set_error(error, HW_KEY_ERROR, HW_KEY_ERROR_IO, "creating key file %s: %s", tmp,
-                g_strerror(errno));
-    goto out;
-  }
-  bool written = write_all(fd, text, strlen(text)) && fsync(fd) == 0;
-  int e = errno;
-  close(fd);
-  if (!written) {
-    g_set_error(error, HW_KEY_ERROR, HW_KEY_ERROR_IO, "writing key file %s: %s", tmp,
-                g_strerror(e));
-    goto unlink_tmp;
-  }
-  /* link, not rename: a key that another process put in place meanwhile is never replaced. */
-  if (link(tmp, path) != 0) {
-    if (errno == EEXIST) {
-      result = 0;
-      goto unlink_tmp;
-    }
-    g_set_error(error, HW_KEY_ERROR, HW_KEY_ERROR_IO, "putting key file %s in place: %s", path,
-                g_strerror(errno));
-    goto unlink_tmp;
-  }
-  g_unlink(tmp);
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || fsync(dfd) != 0) {
-    g_set_error(error, HW_KEY_ERROR, HW_KEY_ERROR_IO, "syncing folder %s: %s", dir,
-                g_strerror(errno));
-    if (dfd >= 0)
-      close(dfd);
-    goto out;
-  }
-  close(dfd);
-  result = 1;
-  goto out;
-
-  /* ERRORS */
-unlink_tmp:
-  g_unlink(tmp);
-out:
+  g_autoptr(GError) local = NULL;
+  int result = hw_file_create_durable(path, text, strlen(text), 0600, &local);
   sodium_memzero(text, sizeof text);
+  if (result < 0)
+    g_set_error(error, HW_KEY_ERROR, HW_KEY_ERROR_IO, "key file: %s", local->message);
   return result;
 }
 

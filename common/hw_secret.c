@@ -1,6 +1,7 @@
 /* The secret box (common/hw_secret.h): the key file's life cycle (made once, crash-safely, never
  * replaced) and the sealing of camera credentials. Plain texts are wiped after use. */
 #include "common/hw_secret.h"
+#include "common/hw_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -79,21 +80,8 @@ static HwSecret *load(const char *path, bool *ret_missing, GError **error)
   return s;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return false;
-    p += w;
-    n -= (size_t)w;
-  }
-  return true;
-}
-
-/* A fresh key file put in place unless one exists (then that one is kept). */
+/* A fresh key file put in place unless one exists (then that one is kept: the credentials it
+ * sealed would no longer open with another). */
 static bool create(const char *path, GError **error)
 {
   unsigned char key[crypto_secretbox_KEYBYTES];
@@ -103,46 +91,12 @@ static bool create(const char *path, GError **error)
   sodium_bin2hex(text + strlen(SECRET_MAGIC), 2 * sizeof key + 1, key, sizeof key);
   g_strlcat(text, "\n", sizeof text);
   sodium_memzero(key, sizeof key);
-
-  g_autofree char *tmp = g_strconcat(path, ".tmp-XXXXXX", NULL);
-  g_autofree char *dir = g_path_get_dirname(path);
-  bool ok = false;
-  int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    g_set_error(error, HW_SECRET_ERROR, HW_SECRET_ERROR_IO, "creating %s: %s", tmp,
-                g_strerror(errno));
-    goto out;
-  }
-  bool written = write_all(fd, text, strlen(text)) && fsync(fd) == 0;
-  int e = errno;
-  close(fd);
-  if (!written) {
-    g_set_error(error, HW_SECRET_ERROR, HW_SECRET_ERROR_IO, "writing %s: %s", tmp, g_strerror(e));
-    goto unlink_tmp;
-  }
-  /* link, not rename: a key another process put in place meanwhile is never replaced (the
-   * credentials it sealed would no longer open). */
-  if (link(tmp, path) != 0 && errno != EEXIST) {
-    g_set_error(error, HW_SECRET_ERROR, HW_SECRET_ERROR_IO, "putting %s in place: %s", path,
-                g_strerror(errno));
-    goto unlink_tmp;
-  }
-  g_unlink(tmp);
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  ok = dfd >= 0 && fsync(dfd) == 0;
-  if (!ok)
-    g_set_error(error, HW_SECRET_ERROR, HW_SECRET_ERROR_IO, "syncing folder %s: %s", dir,
-                g_strerror(errno));
-  if (dfd >= 0)
-    close(dfd);
-  goto out;
-
-  /* ERRORS */
-unlink_tmp:
-  g_unlink(tmp);
-out:
+  g_autoptr(GError) local = NULL;
+  int result = hw_file_create_durable(path, text, strlen(text), 0600, &local);
   sodium_memzero(text, sizeof text);
-  return ok;
+  if (result < 0)
+    g_set_error(error, HW_SECRET_ERROR, HW_SECRET_ERROR_IO, "secret file: %s", local->message);
+  return result >= 0;
 }
 
 HwSecret *hw_secret_load_or_create(const char *path, GError **error)
