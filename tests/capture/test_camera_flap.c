@@ -17,7 +17,8 @@ static json_int_t reconnects(Hx *hx, const char *id, const char **ret_state)
   json_t *c = cams ? hx_camera_entry(cams, id) : NULL;
   json_int_t n = c ? json_integer_value(json_object_get(c, "reconnects")) : -1;
   static char state[32];
-  g_strlcpy(state, c ? json_string_value(json_object_get(c, "state")) : "?", sizeof state);
+  const char *st = c ? json_string_value(json_object_get(c, "state")) : NULL;
+  g_strlcpy(state, st ? st : "?", sizeof state); /* state is null until the camera has a status */
   *ret_state = state;
   json_decref(cams);
   return n;

@@ -139,7 +139,7 @@ static bool wait_recording(int port, const Session *s, const char *id, int timeo
   for (int waited = 0; waited <= timeout_ms; waited += 200) {
     g_free(state);
     state = camera_state(port, s, id);
-    if (strcmp(state, "recording") == 0)
+    if (g_strcmp0(state, "recording") == 0) /* state is null until the camera has a status */
       return true;
     hx_sleep_ms(200);
   }
