@@ -24,6 +24,7 @@ static const char *const log_keys[] = {"level", NULL};
 static const char *const auth_keys[] = {"session_idle", "session_max", "lockout_after", "lockout_for",
                                         NULL};
 static const char *const audit_keys[] = {"sign_interval", NULL};
+static const char *const hall_keys[] = {"timezone", NULL};
 static const char *const recording_keys[] = {"file_span",   "fragment_max",   "stall_timeout",
                                              "clock_bound", "index_interval", "capture", NULL};
 static const char *const reconnect_keys[] = {"backoff_min", "backoff_max", "backoff_reset", NULL};
@@ -38,7 +39,7 @@ static const struct {
 } fixed_sections[] = {
   {"storage", storage_keys},     {"http", http_keys},           {"log", log_keys},
   {"recording", recording_keys}, {"reconnect", reconnect_keys}, {"retention", retention_keys},
-  {"audit", audit_keys},         {"auth", auth_keys},
+  {"audit", audit_keys},         {"auth", auth_keys},           {"hall", hall_keys},
 };
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
@@ -643,6 +644,7 @@ static void config_init_defaults(HwConfig *c)
   c->auth_session_max_ns = HW_CONFIG_DEFAULT_SESSION_MAX;
   c->auth_lockout_after = HW_CONFIG_DEFAULT_LOCKOUT_AFTER;
   c->auth_lockout_for_ns = HW_CONFIG_DEFAULT_LOCKOUT_FOR;
+  c->hall_timezone = g_strdup(HW_CONFIG_DEFAULT_TIMEZONE);
   hw_recorder_options_init(&c->recorder);
   c->recorder.footage_dir = c->footage_dir;
 }
@@ -665,6 +667,7 @@ void hw_config_free(HwConfig *config)
   g_free(config->http_tls_cert);
   g_free(config->http_tls_key);
   g_free(config->log_level);
+  g_free(config->hall_timezone);
   for (size_t i = 0; i < config->n_cameras; i++)
     hw_camera_config_free(config->cameras[i]);
   g_free(config->cameras);
@@ -689,7 +692,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     if (!known)
       return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
                   "unknown section (known: storage, http, log, recording, reconnect, retention, audit, auth, "
-                  "camera.<id>)");
+                  "hall, camera.<id>)");
   }
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
@@ -722,6 +725,21 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
 
   if (!parse_auth(s, c, error))
     return FALSE;
+
+  /* [hall] timezone: the civil dates of deadlines (a due date ends at 24:00 there). A name this
+   * system's tzdata does not know is refused now, not when the first deadline is computed. */
+  g_autofree char *tz = NULL;
+  if (!get_string(s, "hall", "timezone", &tz, error))
+    return FALSE;
+  if (tz) {
+    GTimeZone *zone = *tz ? g_time_zone_new_identifier(tz) : NULL;
+    if (zone == NULL)
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "hall", "timezone",
+                  "expected an IANA time zone name such as Asia/Shanghai, got '%s'", tz);
+    g_time_zone_unref(zone);
+    g_free(c->hall_timezone);
+    c->hall_timezone = g_steal_pointer(&tz);
+  }
 
   for (size_t i = 0; i < s->sections->len; i++) {
     const char *name = s->sections->pdata[i];

@@ -31,6 +31,7 @@ typedef enum {
 #define HW_CONFIG_DEFAULT_SESSION_MAX (INT64_C(12) * 3600 * HW_NS_PER_S) /* [auth] session_max */
 #define HW_CONFIG_DEFAULT_LOCKOUT_AFTER 5                                /* [auth] lockout_after */
 #define HW_CONFIG_DEFAULT_LOCKOUT_FOR (INT64_C(15) * 60 * HW_NS_PER_S)   /* [auth] lockout_for */
+#define HW_CONFIG_DEFAULT_TIMEZONE "Asia/Shanghai" /* [hall] timezone */
 #define HW_CONFIG_DEFAULT_AUDIT_SIGN_INTERVAL (INT64_C(5) * 60 * 1000000000) /* [audit] 5m */
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
   int64_t auth_session_max_ns;  /* [auth] session_max: a session ends this long after sign-in */
   int auth_lockout_after;       /* [auth] lockout_after: failed sign-ins in a row that lock */
   int64_t auth_lockout_for_ns;  /* [auth] lockout_for: how long the lock lasts */
+  char *hall_timezone;          /* [hall] timezone: IANA name of the hall's zone (deadlines) */
   int64_t audit_sign_interval_ns; /* [audit] sign_interval: how often the chain's head is signed,
                                    * 10s..24h */
   /* [recording], [reconnect], [retention]. recorder.footage_dir points at footage_dir above

@@ -100,6 +100,7 @@ static void test_example_shows_defaults(void)
   g_assert_cmpstr(ex->http_host, ==, def->http_host);
   g_assert_cmpint(ex->http_port, ==, def->http_port);
   g_assert_cmpstr(ex->log_level, ==, def->log_level);
+  g_assert_cmpstr(ex->hall_timezone, ==, def->hall_timezone);
 }
 
 static void test_defaults_applied(Fixture *f, gconstpointer data)
@@ -244,7 +245,7 @@ static void test_error_unknown_section(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
-               "retention, audit, auth, camera.<id>)");
+               "retention, audit, auth, hall, camera.<id>)");
 }
 
 static void test_error_camera_id(Fixture *f, gconstpointer data)
@@ -524,6 +525,22 @@ static void test_auth(Fixture *f, gconstpointer data)
                "lockout_for)");
 }
 
+/* [hall] timezone: the default, a valid zone, and names tzdata does not know. */
+static void test_hall_timezone(Fixture *f, gconstpointer data)
+{
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  g_assert_cmpstr(def->hall_timezone, ==, "Asia/Shanghai");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(f, "[hall]\ntimezone = Asia/Urumqi\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(c->hall_timezone, ==, "Asia/Urumqi");
+  assert_error(f, "[hall]\ntimezone = Asia/Beijing\n", HW_CONFIG_ERROR_INVALID,
+               "2: [hall] timezone: expected an IANA time zone name such as Asia/Shanghai, got "
+               "'Asia/Beijing'");
+  assert_error(f, "[hall]\ncode = A\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [hall] code: unknown key (known: timezone)");
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -557,5 +574,6 @@ int main(int argc, char **argv)
   FT("audit_sign_interval", test_audit_sign_interval);
   FT("auth", test_auth);
   FT("tls", test_tls);
+  FT("hall_timezone", test_hall_timezone);
   return g_test_run();
 }
