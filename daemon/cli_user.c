@@ -20,7 +20,6 @@
 #include "web/hw_auth.h"
 #include "web/hw_route.h"
 
-#define DEFAULT_CONFIG "/etc/hallwatch/hallwatch.conf"
 #define LINE_MAX_BYTES 1100
 
 static const char usage[] =
@@ -120,18 +119,6 @@ static gboolean valid_code(const char *s)
   return TRUE;
 }
 
-/* The database path of the configuration (g_free), NULL after a message. */
-static char *database_path(const char *config_path)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HwConfig) cfg = hw_config_load(config_path ? config_path : DEFAULT_CONFIG, &error);
-  if (!cfg) {
-    g_printerr("hallwatchd user: %s\n", error->message);
-    return NULL;
-  }
-  return g_strdup(cfg->database_path);
-}
-
 /* ---- audit ----------------------------------------------------------------------------------- */
 
 /* One user.change row: op is add, passwd, disable or enable; detail (taken) adds to it. The
@@ -156,32 +143,6 @@ static bool audit_user_change(HwStore *store, const char *op, const char *name, 
     g_printerr("hallwatchd user: the change was made, but the audit log could not record it: %s\n",
                error->message);
   return ok;
-}
-
-/* Signs the log's head with the appliance key so the rows just written are covered. The key is
- * not made here: made by root, it would not be readable by the daemon's account. Before the
- * daemon's first start (the usual case for the first administrator) there is none yet, and the
- * daemon signs the rows at its start. FALSE after a message if signing failed otherwise. */
-static bool audit_sign(HwStore *store, const char *database)
-{
-  g_autofree char *key_path = hw_key_path_for_database(database);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(HwKey) key = hw_key_load(key_path, &error);
-  if (!key) {
-    if (g_error_matches(error, HW_KEY_ERROR, HW_KEY_ERROR_MISSING)) {
-      g_printerr("hallwatchd user: no appliance key yet (%s): the audit row is signed when "
-                 "hallwatchd first starts\n",
-                 key_path);
-      return true;
-    }
-    g_printerr("hallwatchd user: the audit log's head cannot be signed: %s\n", error->message);
-    return false;
-  }
-  if (!hw_audit_sign_head(store, key, &error)) {
-    g_printerr("hallwatchd user: the audit log's head cannot be signed: %s\n", error->message);
-    return false;
-  }
-  return true;
 }
 
 static json_t *json_strv_or_empty(char **v)
@@ -357,7 +318,7 @@ int hw_cli_user(int argc, char **argv)
     g_printerr("hallwatchd user: %s\n", error->message);
     return 1;
   }
-  g_autofree char *database = database_path(config);
+  g_autofree char *database = hw_cli_database_path("hallwatchd user", config);
   if (!database)
     return 1;
   g_autoptr(HwStore) store = hw_store_open(database, &error);
@@ -377,7 +338,7 @@ int hw_cli_user(int argc, char **argv)
     rc = cmd_disable(store, name, strcmp(cmd, "disable") == 0);
   /* Also when the change failed: a row may have been written before (e.g. the change made, its
    * row too, then nothing else); signing an unchanged head stores nothing. */
-  if (!audit_sign(store, database) && rc == 0)
+  if (!hw_cli_audit_sign("hallwatchd user", store, database) && rc == 0)
     rc = 1;
   return rc;
 }

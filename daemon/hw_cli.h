@@ -4,6 +4,9 @@
 #pragma once
 
 #include <glib.h>
+#include <stdbool.h>
+
+#include "sql/hw_store.h"
 
 G_BEGIN_DECLS
 
@@ -14,5 +17,20 @@ int hw_cli_audit(int argc, char **argv);
 /* daemon/cli_user.c: `user add|passwd|disable|enable|list`. 0: done; 1: failed (message on
  * stderr); 2: usage. */
 int hw_cli_user(int argc, char **argv);
+
+/* daemon/cli_calendar.c: `calendar import|list`. 0: done; 1: failed (message on stderr); 2:
+ * usage. */
+int hw_cli_calendar(int argc, char **argv);
+
+/* ---- daemon/cli_common.c: shared by the subcommands that write the store --------------------- */
+
+#define HW_CLI_DEFAULT_CONFIG "/etc/hallwatch/hallwatch.conf"
+/* The [storage] database of config_path (NULL: the default file), g_free; NULL after a message
+ * on stderr prefixed with prog. */
+char *hw_cli_database_path(const char *prog, const char *config_path);
+/* Signs the audit log's head with the appliance key next to database, so the rows a command just
+ * wrote are covered; without a key yet (before the daemon's first start) only says so. FALSE
+ * after a message if signing failed otherwise. */
+bool hw_cli_audit_sign(const char *prog, HwStore *store, const char *database);
 
 G_END_DECLS

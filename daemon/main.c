@@ -16,6 +16,7 @@
 #include "audit/hw_audit.h" /* audit: the log, head signing */
 #include "capture/hw_recorder.h"
 #include "common/hw_keys.h"   /* audit: the appliance key */
+#include "cases/hw_calendar_store.h" /* calendar: the shipped holidays */
 #include "daemon/hw_cli.h"    /* subcommands (audit, …) */
 #include "daemon/hw_config.h"
 #include "demo/hw_rtsp_server.h"
@@ -386,6 +387,20 @@ static int run(Daemon *d)
   }
   audit_sign(d); /* also covers rows a crashed run or a one-shot tool left unsigned */
   /* end audit */
+  /* calendar: the shipped holiday arrangements, imported once into a new database */
+  {
+    bool seeded = false;
+    if (!hw_calendar_seed_shipped(d->store, &seeded, &error)) {
+      g_printerr("hallwatchd: calendar: %s\n", error->message);
+      return 1;
+    }
+    if (seeded) {
+      g_autofree char *detail =
+          g_strdup_printf("{\"source\":\"%s\"}", hw_calendar_shipped_name());
+      audit_system(d, "calendar.seed", detail);
+      g_message("calendar: imported the shipped holidays %s", hw_calendar_shipped_name());
+    }
+  }
 
   cfg->recorder.footage_dir = cfg->footage_dir;
   d->recorder = hw_recorder_new(d->store, &cfg->recorder, &error);
@@ -478,6 +493,8 @@ int main(int argc, char **argv)
     return hw_cli_user(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "audit") == 0)
     return hw_cli_audit(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "calendar") == 0)
+    return hw_cli_calendar(argc - 1, argv + 1);
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;

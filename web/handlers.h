@@ -39,4 +39,10 @@ void hw_route_window_update(HwRequest *req, HwReply *reply);
 void hw_route_window_cameras_put(HwRequest *req, HwReply *reply);
 void hw_route_window_cameras_get(HwRequest *req, HwReply *reply);
 
+/* web/calendar.c: the working-day calendar (holidays, make-up working days) */
+void hw_route_calendar_list(HwRequest *req, HwReply *reply);
+void hw_route_calendar_put(HwRequest *req, HwReply *reply);
+void hw_route_calendar_delete(HwRequest *req, HwReply *reply);
+void hw_route_calendar_import(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

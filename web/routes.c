@@ -58,6 +58,13 @@ static const HwRoute routes[] = {
 
   {"GET", "/api/v1/exchange/ping", hw_route_exchange_ping, {.access = HW_ACCESS_DEPARTMENT}},
 
+  /* The working-day calendar (web/calendar.c): admins change it, supervisors read it (they judge
+   * deadlines by it). */
+  {"GET", "/api/v1/calendar", hw_route_calendar_list, {.roles = R(ADMIN) | R(SUPERVISOR)}},
+  {"PUT", "/api/v1/calendar/{date}", hw_route_calendar_put, {.roles = R(ADMIN)}},
+  {"DELETE", "/api/v1/calendar/{date}", hw_route_calendar_delete, {.roles = R(ADMIN)}},
+  {"POST", "/api/v1/calendar/import", hw_route_calendar_import, {.roles = R(ADMIN)}},
+
   /* The audit log: auditors only, not even admins (separation of duties). */
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},
   {"GET", "/api/v1/audit/verify", hw_route_audit_verify, {.roles = R(AUDITOR)}},
