@@ -9,6 +9,7 @@
 #include "cases/hw_calendar.h"
 #include "cases/hw_calendar_store.h"
 #include "sql/hw_store.h"
+#include "sql/hw_store_private.h"
 
 #define SEED 20260214
 
@@ -394,6 +395,41 @@ static void test_source_reload(void)
   fixture_close(&f);
 }
 
+/* A database made before the calendar existed gains the table, its version row and, at the next
+ * start, the shipped holidays; its other rows stay. */
+static void test_migrates_previous_version(void)
+{
+  size_t cal = 0;
+  while (cal < hw_store_n_migrations && !strstr(hw_store_migrations[cal].name, "_calendar.sql"))
+    cal++;
+  g_assert_cmpuint(cal, <, hw_store_n_migrations);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp("hw-calendar-migrate-XXXXXX", &error);
+  g_autofree char *path = g_build_filename(dir, "hallwatch.db", NULL);
+  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, cal, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(hw_store_schema_version(old), ==, (int)cal);
+  g_assert_true(hw_store_camera_upsert(old, "cam-1", "config", &error));
+  hw_store_close(old);
+
+  Fixture f = {.dir = g_steal_pointer(&dir)};
+  f.store = hw_store_open(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(hw_store_schema_version(f.store), ==, hw_store_schema_version_known());
+  int64_t version = -1;
+  g_assert_true(hw_store_calendar_version(f.store, &version, &error));
+  g_assert_cmpint(version, ==, 0);
+  bool seeded = false;
+  g_assert_true(hw_calendar_seed_shipped(f.store, &seeded, &error));
+  g_assert_true(seeded);
+  g_autoptr(HwCalendar) c = hw_calendar_load(f.store, "Asia/Shanghai", &version, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(version, ==, 1);
+  g_assert_true(hw_calendar_is_working_day(c, D("2026-02-28")));
+  g_assert_true(hw_store_camera_upsert(f.store, "cam-1", "config", &error)); /* still there */
+  fixture_close(&f);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -407,5 +443,6 @@ int main(int argc, char **argv)
   g_test_add_func("/cases/calendar/timezone", test_timezone);
   g_test_add_func("/cases/calendar/store_seed", test_store_seed);
   g_test_add_func("/cases/calendar/source_reload", test_source_reload);
+  g_test_add_func("/cases/calendar/migrates_previous_version", test_migrates_previous_version);
   return g_test_run();
 }
