@@ -194,7 +194,8 @@ bool hw_calendar_parse(const char *text, size_t len, size_t max_days, HwCalendar
     g_array_append_val(days, day);
   }
   size_t n = days->len;
-  qsort(days->data, n, sizeof(HwCalendarDay), day_cmp);
+  if (n > 1)
+    qsort(days->data, n, sizeof(HwCalendarDay), day_cmp);
   *ret_n = n;
   *ret = (HwCalendarDay *)(void *)g_array_free(g_steal_pointer(&days), FALSE);
   return true;
