@@ -296,6 +296,16 @@ fail:
   return NULL;
 }
 
+HwCalendar *hw_calendar_new_shipped(const char *timezone, GError **error)
+{
+  const char *text = hw_calendar_shipped_text();
+  g_autofree HwCalendarDay *days = NULL;
+  size_t n = 0;
+  if (!hw_calendar_parse(text, strlen(text), 10000, &days, &n, error))
+    return NULL;
+  return hw_calendar_new(timezone, days, n, error);
+}
+
 HwCalendar *hw_calendar_ref(HwCalendar *cal)
 {
   g_atomic_int_inc(&cal->refs);

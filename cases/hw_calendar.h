@@ -85,6 +85,10 @@ HwCalendar *hw_calendar_ref(HwCalendar *cal);
 void hw_calendar_unref(HwCalendar *cal);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwCalendar, hw_calendar_unref)
 
+/* The calendar of the shipped arrangements alone (no store), for tests and tools; NULL with error
+ * only for an unknown zone. */
+HwCalendar *hw_calendar_new_shipped(const char *timezone, GError **error);
+
 /* The zone's IANA name (transfer none). */
 const char *hw_calendar_timezone(const HwCalendar *cal);
 /* Whether `name` is a time zone this system knows (what hw_calendar_new accepts). */

@@ -38,10 +38,10 @@ static int cmd_list(HwStore *store, int year)
     int wd = hw_date_parse(rows[i].day, &d) ? hw_date_weekday(d) : 0;
     printf("%s  周%s  %-7s  %s\n", rows[i].day, weekdays[wd], rows[i].kind, rows[i].name);
   }
-  if (n == 0)
-    printf(year ? "no entries for %d (only Monday to Friday count as working days)\n"
-                : "no entries%.0d\n",
-           year);
+  if (n == 0 && year != 0)
+    printf("no entries for %d (only Monday to Friday count as working days)\n", year);
+  else if (n == 0)
+    printf("no entries\n");
   return 0;
 }
 

@@ -50,13 +50,10 @@ int main(int argc, char **argv)
 {
   bool smoke = argc > 1 && strcmp(argv[1], "--smoke") == 0;
   size_t n = smoke ? 2000 : 200000;
-  const char *text = hw_calendar_shipped_text();
-  g_autofree HwCalendarDay *days = NULL;
-  size_t nd = 0;
   g_autoptr(GError) error = NULL;
-  if (!hw_calendar_parse(text, strlen(text), 1000, &days, &nd, &error))
+  g_autoptr(HwCalendar) cal = hw_calendar_new_shipped(NULL, &error);
+  if (cal == NULL)
     g_error("%s", error->message);
-  g_autoptr(HwCalendar) cal = hw_calendar_new(NULL, days, nd, &error);
   g_autoptr(GRand) r = g_rand_new_with_seed(7);
   Case *cases = g_new0(Case, n);
   hw_date first = hw_date_from_ymd(2025, 1, 1);

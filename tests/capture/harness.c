@@ -234,6 +234,17 @@ int hx_run_sync(const char *const *argv, char **ret_output, int timeout_ms)
   return code;
 }
 
+char *hx_add_user(Hx *hx, const char *name, const char *role, const char *hall)
+{
+  const char *argv[] = {HW_HALLWATCHD, "user", "add", name, "--role", role, "--random-password",
+                        "--config", hx->conf, hall ? "--hall" : NULL, hall, NULL};
+  g_autofree char *out = NULL;
+  hx_run_sync(argv, &out, 30000);
+  g_autofree char *needle = g_strdup_printf("password for %s: ", name);
+  const char *p = out ? strstr(out, needle) : NULL;
+  return p ? g_strndup(p + strlen(needle), strcspn(p + strlen(needle), "\r\n")) : NULL;
+}
+
 void hx_signal(Hx *hx, int sig)
 {
   if (hx->pid > 0)

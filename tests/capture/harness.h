@@ -66,6 +66,9 @@ void hx_write_config(Hx *hx, const HxOptions *o, const char *camera_sections);
 
 /* Spawns hallwatchd --config <conf>, output appended to the log. */
 bool hx_start(Hx *hx);
+/* `hallwatchd user add NAME --role ROLE [--hall HALL] --random-password` on hx's config; the
+ * generated password (g_free), NULL if the command failed. */
+char *hx_add_user(Hx *hx, const char *name, const char *role, const char *hall);
 /* Runs hallwatchd with extra arguments to completion (stdout+stderr into *ret_output); returns
  * the exit code, or -1 if it ran longer than timeout_ms (then it is killed). */
 int hx_run_sync(const char *const *argv, char **ret_output, int timeout_ms);

@@ -23,12 +23,8 @@ static hw_date D(const char *s)
 
 static HwCalendar *shipped(const char *tz)
 {
-  const char *text = hw_calendar_shipped_text();
-  g_autofree HwCalendarDay *days = NULL;
-  size_t n = 0;
   g_autoptr(GError) error = NULL;
-  g_assert_true(hw_calendar_parse(text, strlen(text), 1000, &days, &n, &error));
-  HwCalendar *cal = hw_calendar_new(tz, days, n, &error);
+  HwCalendar *cal = hw_calendar_new_shipped(tz, &error);
   g_assert_no_error(error);
   return cal;
 }

@@ -67,17 +67,6 @@ static Resp http(int port, const char *method, const char *path, const Session *
   return r;
 }
 
-static char *add_user(Hx *hx, const char *name, const char *role)
-{
-  const char *argv[] = {HW_HALLWATCHD, "user", "add", name, "--role", role, "--random-password",
-                        "--config", hx->conf, NULL};
-  g_autofree char *out = NULL;
-  hx_run_sync(argv, &out, 30000);
-  g_autofree char *needle = g_strdup_printf("password for %s: ", name);
-  const char *p = out ? strstr(out, needle) : NULL;
-  return p ? g_strndup(p + strlen(needle), strcspn(p + strlen(needle), "\r\n")) : NULL;
-}
-
 static bool sign_in(int port, const char *user, const char *pw, Session *s)
 {
   g_autofree char *body = g_strdup_printf("{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
@@ -126,9 +115,9 @@ int main(void)
 {
   Hx *hx = hx_new("calendar-api");
   hx_write_config(hx, NULL, "");
-  g_autofree char *pw_admin = add_user(hx, "adm", "admin");
-  g_autofree char *pw_sup = add_user(hx, "sup", "supervisor");
-  g_autofree char *pw_mgr = add_user(hx, "mgr", "hall_manager");
+  g_autofree char *pw_admin = hx_add_user(hx, "adm", "admin", NULL);
+  g_autofree char *pw_sup = hx_add_user(hx, "sup", "supervisor", NULL);
+  g_autofree char *pw_mgr = hx_add_user(hx, "mgr", "hall_manager", NULL);
   HX_REQUIRE(pw_admin && pw_sup && pw_mgr, "cannot add the users");
   HX_REQUIRE(hx_start(hx), "hallwatchd does not start");
   int port = hx->http_port, status = 0;

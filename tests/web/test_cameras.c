@@ -102,17 +102,6 @@ static gsize http_binary(int port, const char *path, const Session *s, guint8 **
   return len;
 }
 
-static char *add_user(Hx *hx, const char *name, const char *role, const char *hall)
-{
-  const char *argv[] = {HW_HALLWATCHD, "user", "add", name, "--role", role, "--random-password",
-                        "--config", hx->conf, hall ? "--hall" : NULL, hall, NULL};
-  g_autofree char *out = NULL;
-  hx_run_sync(argv, &out, 30000);
-  g_autofree char *needle = g_strdup_printf("password for %s: ", name);
-  const char *p = out ? strstr(out, needle) : NULL;
-  return p ? g_strndup(p + strlen(needle), strcspn(p + strlen(needle), "\r\n")) : NULL;
-}
-
 static bool sign_in(int port, const char *user, const char *pw, Session *s)
 {
   g_autofree char *body = g_strdup_printf("{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
@@ -175,8 +164,8 @@ int main(void)
   hx_camera(cams, hx, "cfg-1", "/cfg", NULL, "viewer", SECRET);
   hx_write_config(hx, NULL, cams->str);
   g_string_free(cams, TRUE);
-  g_autofree char *pw_all = add_user(hx, "mgr", "hall_manager", NULL);
-  g_autofree char *pw_b = add_user(hx, "mgr-b", "hall_manager", "hall-b");
+  g_autofree char *pw_all = hx_add_user(hx, "mgr", "hall_manager", NULL);
+  g_autofree char *pw_b = hx_add_user(hx, "mgr-b", "hall_manager", "hall-b");
   HX_REQUIRE(pw_all && pw_b, "cannot add the hall managers");
   HX_REQUIRE(hx_start(hx), "hallwatchd does not start");
   int port = hx->http_port;
