@@ -120,24 +120,34 @@ bool hw_store_calendar_get(HwStore *store, const char *day, HwStoreCalendarDay *
   return found;
 }
 
-bool hw_store_calendar_put(HwStore *store, const HwStoreCalendarDay *day, hw_time_ns now,
-                           HwStoreCalendarDay *ret_before, bool *ret_existed, GError **error)
+/* Sets (put) or removes (put NULL) the row of day, in one transaction with the version bump; the
+ * row it replaces in *ret_before when *ret_found. Removing a date without a row: NOT_FOUND. */
+static bool change_day(HwStore *store, const char *day, const HwStoreCalendarDay *put,
+                       hw_time_ns now, HwStoreCalendarDay *ret_before, bool *ret_found,
+                       GError **error)
 {
-  g_return_val_if_fail(store && day, false);
   HW_STORE_LOCKED(store);
-  bool own, found;
+  bool own, found = false;
   HwStoreCalendarDay before;
   if (!hw_store__op_begin(store, &own, error))
     return false;
-  if (!get_one(store, day->day, &before, &found, error) || !put_one(store, day, now, error) ||
+  if (!get_one(store, day, &before, &found, error))
+    goto fail;
+  if (put == NULL && !found) {
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "calendar day %s: not found",
+                day);
+    goto fail;
+  }
+  if (!(put ? put_one(store, put, now, error)
+            : run(store, SQL_DELETE, day, error, "removing the calendar day")) ||
       !run(store, SQL_BUMP, NULL, error, "bumping the calendar version"))
     goto fail;
   if (!hw_store__op_commit(store, own, error))
     return false;
   if (ret_before != NULL && found)
     *ret_before = before;
-  if (ret_existed != NULL)
-    *ret_existed = found;
+  if (ret_found != NULL)
+    *ret_found = found;
   return true;
 
 fail:
@@ -145,34 +155,18 @@ fail:
   return false;
 }
 
+bool hw_store_calendar_put(HwStore *store, const HwStoreCalendarDay *day, hw_time_ns now,
+                           HwStoreCalendarDay *ret_before, bool *ret_existed, GError **error)
+{
+  g_return_val_if_fail(store && day, false);
+  return change_day(store, day->day, day, now, ret_before, ret_existed, error);
+}
+
 bool hw_store_calendar_delete(HwStore *store, const char *day, HwStoreCalendarDay *ret_before,
                               GError **error)
 {
   g_return_val_if_fail(store && day, false);
-  HW_STORE_LOCKED(store);
-  bool own, found;
-  HwStoreCalendarDay before;
-  if (!hw_store__op_begin(store, &own, error))
-    return false;
-  if (!get_one(store, day, &before, &found, error))
-    goto fail;
-  if (!found) {
-    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "calendar day %s: not found",
-                day);
-    goto fail;
-  }
-  if (!run(store, SQL_DELETE, day, error, "removing the calendar day") ||
-      !run(store, SQL_BUMP, NULL, error, "bumping the calendar version"))
-    goto fail;
-  if (!hw_store__op_commit(store, own, error))
-    return false;
-  if (ret_before != NULL)
-    *ret_before = before;
-  return true;
-
-fail:
-  hw_store__op_rollback(store, own);
-  return false;
+  return change_day(store, day, NULL, 0, ret_before, NULL, error);
 }
 
 /* Inside a transaction: the rows, after clearing their years when replace_years. */
