@@ -14,12 +14,12 @@ struct HwCalendar {
   gint refs;
   GTimeZone *tz;
   char *tz_name;
-  hw_date lo, hi;   /* the years with entries: Jan 1 of the first .. Dec 31 of the last */
-  int32_t *cum;     /* cum[i]: working days in [lo, lo + i]; NULL when there is no entry */
-  uint8_t *years;   /* years[y - HW_CALENDAR_YEAR_MIN]: an entry falls in year y */
+  hw_date lo, hi; /* the years with entries: Jan 1 of the first .. Dec 31 of the last */
+  int32_t *cum;   /* cum[i]: working days in [lo, lo + i]; NULL when there is no entry */
+  uint8_t *years; /* years[y - HW_CALENDAR_YEAR_MIN]: an entry falls in year y */
 };
 
-G_DEFINE_QUARK(hw-calendar-error-quark, hw_calendar_error)
+G_DEFINE_QUARK(hw - calendar - error - quark, hw_calendar_error)
 
 /* ---- civil dates ----------------------------------------------------------------------------- */
 
@@ -29,10 +29,7 @@ static int64_t floor_div(int64_t a, int64_t b)
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-  return a - floor_div(a, b) * b;
-}
+static int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
 
 /* Days from civil (H. Hinnant's algorithm): exact over the proleptic Gregorian calendar. */
 hw_date hw_date_from_ymd(int year, int month, int day)
@@ -185,8 +182,8 @@ bool hw_calendar_parse(const char *text, size_t len, size_t max_days, HwCalendar
     gpointer first = g_hash_table_lookup(seen, GINT_TO_POINTER(day.date));
     if (first != NULL) {
       char b[16];
-      PARSE_FAIL("%s is given twice (first on line %d)",
-                 hw_date_format(day.date, b, sizeof b), GPOINTER_TO_INT(first));
+      PARSE_FAIL("%s is given twice (first on line %d)", hw_date_format(day.date, b, sizeof b),
+                 GPOINTER_TO_INT(first));
     }
     if (days->len >= max_days)
       PARSE_FAIL("more than %zu dates", max_days);
@@ -223,15 +220,9 @@ static int64_t week_count(int64_t d)
 }
 
 /* The smallest d with week_count(d) >= k. */
-static int64_t week_inverse(int64_t k)
-{
-  return 4 + 7 * floor_div(k - 1, 5) + floor_mod(k - 1, 5);
-}
+static int64_t week_inverse(int64_t k) { return 4 + 7 * floor_div(k - 1, 5) + floor_mod(k - 1, 5); }
 
-static bool plain_working(hw_date d)
-{
-  return hw_date_weekday(d) <= 5;
-}
+static bool plain_working(hw_date d) { return hw_date_weekday(d) <= 5; }
 
 HwCalendar *hw_calendar_new(const char *timezone, const HwCalendarDay *days, size_t n,
                             GError **error)
@@ -323,10 +314,7 @@ void hw_calendar_unref(HwCalendar *cal)
   g_free(cal);
 }
 
-const char *hw_calendar_timezone(const HwCalendar *cal)
-{
-  return cal->tz_name;
-}
+const char *hw_calendar_timezone(const HwCalendar *cal) { return cal->tz_name; }
 
 bool hw_calendar_has_year(const HwCalendar *cal, int year)
 {

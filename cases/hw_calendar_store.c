@@ -6,10 +6,7 @@
 #define SHIPPED_NAME "cn-2025-2026"
 #define SEED_DAYS_MAX 10000
 
-const char *hw_calendar_shipped_name(void)
-{
-  return SHIPPED_NAME;
-}
+const char *hw_calendar_shipped_name(void) { return SHIPPED_NAME; }
 
 HwStoreCalendarDay *hw_calendar_days_to_store(const HwCalendarDay *days, size_t n)
 {

@@ -25,9 +25,9 @@
 
 G_BEGIN_DECLS
 
-#define HW_TIME_OPEN INT64_MAX          /* an end not yet known: open suspension, no due date */
-#define HW_DEADLINE_LIMIT_MAX 3660      /* days; more is a typo in a record */
-#define HW_DEADLINE_SUSPENSIONS_MAX 64  /* per case */
+#define HW_TIME_OPEN INT64_MAX         /* an end not yet known: open suspension, no due date */
+#define HW_DEADLINE_LIMIT_MAX 3660     /* days; more is a typo in a record */
+#define HW_DEADLINE_SUSPENSIONS_MAX 64 /* per case */
 
 typedef enum {
   HW_LIMIT_WORKING_DAYS = 1,  /* 工作日 */
@@ -36,30 +36,30 @@ typedef enum {
 
 typedef struct {
   hw_time_ns start_ns; /* the suspension's start event (特别程序开始 / 补正告知) */
-  hw_time_ns end_ns;   /* its end event (特别程序结束 / 补正材料收到); HW_TIME_OPEN: still on */
+  hw_time_ns end_ns; /* its end event (特别程序结束 / 补正材料收到); HW_TIME_OPEN: still on */
 } HwSuspension;
 
 /* One limit of one case (the promised and the statutory limit are two calls). */
 typedef struct {
-  hw_time_ns accepted_ns;         /* 受理时间 */
-  int32_t limit_days;             /* 0..HW_DEADLINE_LIMIT_MAX */
+  hw_time_ns accepted_ns; /* 受理时间 */
+  int32_t limit_days;     /* 0..HW_DEADLINE_LIMIT_MAX */
   HwLimitUnit unit;
   const HwSuspension *suspensions; /* borrowed; any order, may overlap; NULL if none */
   size_t n_suspensions;            /* at most HW_DEADLINE_SUSPENSIONS_MAX */
 } HwDeadlineInput;
 
 typedef struct {
-  bool open;              /* an open suspension stopped the clock before the limit was used up:
+  bool open;             /* an open suspension stopped the clock before the limit was used up:
                            * no due date until it ends (due_date 0, due_ns HW_TIME_OPEN) */
-  hw_date due_date;       /* the last day */
-  hw_time_ns due_ns;      /* 24:00 of due_date in the hall's zone: done before it is in time */
-  double used_days;       /* counted days used at now (fractional) */
-  double total_days;      /* counted days from acceptance to due_ns (= limit, or more when art.
+  hw_date due_date;      /* the last day */
+  hw_time_ns due_ns;     /* 24:00 of due_date in the hall's zone: done before it is in time */
+  double used_days;      /* counted days used at now (fractional) */
+  double total_days;     /* counted days from acceptance to due_ns (= limit, or more when art.
                            * 203 moved a calendar-day limit; = limit when open) */
-  double remaining_days;  /* total - used: counted days left; negative once past the limit */
-  bool stopped;           /* a suspension is in effect at now (start <= now < end) */
-  bool late;              /* now >= due_ns */
-  bool beyond_calendar;   /* the due date (or, when open, now) lies in a year without calendar
+  double remaining_days; /* total - used: counted days left; negative once past the limit */
+  bool stopped;          /* a suspension is in effect at now (start <= now < end) */
+  bool late;             /* now >= due_ns */
+  bool beyond_calendar;  /* the due date (or, when open, now) lies in a year without calendar
                            * entries: holidays there are unknown, the date may move */
 } HwDeadline;
 

@@ -17,10 +17,10 @@
 #define IMPORT_DAYS_MAX 100000
 
 static const char usage[] =
-  "usage: hallwatchd calendar import FILE [--replace-years] [--config FILE]\n"
-  "       hallwatchd calendar list [YEAR] [--config FILE]\n"
-  "FILE: one date a line, \"YYYY-MM-DD holiday|workday name\"; '#' starts a comment.\n"
-  "--replace-years: remove every entry of the years FILE names before importing.\n";
+    "usage: hallwatchd calendar import FILE [--replace-years] [--config FILE]\n"
+    "       hallwatchd calendar list [YEAR] [--config FILE]\n"
+    "FILE: one date a line, \"YYYY-MM-DD holiday|workday name\"; '#' starts a comment.\n"
+    "--replace-years: remove every entry of the years FILE names before importing.\n";
 
 static const char *const weekdays[] = {"", "一", "二", "三", "四", "五", "六", "日"};
 
@@ -77,8 +77,7 @@ static int cmd_import(HwStore *store, const char *database, const char *path, bo
     json_array_append_new(years, json_integer(g_ascii_strtoll(rows[i].day, NULL, 10)));
     g_string_append_printf(list, "%s%.4s", list->len ? ", " : "", rows[i].day);
   }
-  printf("imported %zu dates (%s)%s\n", n, list->str,
-         replace ? ", replacing those years" : "");
+  printf("imported %zu dates (%s)%s\n", n, list->str, replace ? ", replacing those years" : "");
   g_string_free(list, TRUE);
 
   g_autofree char *actor = g_strdup_printf("cli:%s", g_get_user_name());
@@ -87,8 +86,8 @@ static int cmd_import(HwStore *store, const char *database, const char *path, bo
   char *dump = json_dumps(detail, JSON_COMPACT);
   json_decref(detail);
   g_autoptr(HwAudit) audit = hw_audit_new(store);
-  bool ok = hw_audit_record(audit, actor, "", "", "calendar.import", "calendar_day", "", dump,
-                            &error);
+  bool ok =
+      hw_audit_record(audit, actor, "", "", "calendar.import", "calendar_day", "", dump, &error);
   free(dump);
   if (!ok)
     g_printerr(PROG ": imported, but the audit log could not record it: %s\n", error->message);
@@ -100,11 +99,11 @@ int hw_cli_calendar(int argc, char **argv)
   g_autofree char *config = NULL;
   gboolean replace = FALSE;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file (finds the database)",
-     "FILE"},
-    {"replace-years", 0, 0, G_OPTION_ARG_NONE, &replace,
-     "import: remove the entries of the years the file names first", NULL},
-    {NULL, 0, 0, 0, NULL, NULL, NULL},
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "Configuration file (finds the database)",
+       "FILE"},
+      {"replace-years", 0, 0, G_OPTION_ARG_NONE, &replace,
+       "import: remove the entries of the years the file names first", NULL},
+      {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("import FILE | list [YEAR]");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -116,10 +115,9 @@ int hw_cli_calendar(int argc, char **argv)
   bool import = argc == 3 && strcmp(argv[1], "import") == 0;
   bool list = (argc == 2 || argc == 3) && strcmp(argv[1], "list") == 0;
   gint64 year = 0;
-  if ((!import && !list) ||
-      (list && argc == 3 &&
-       !g_ascii_string_to_signed(argv[2], 10, HW_CALENDAR_YEAR_MIN, HW_CALENDAR_YEAR_MAX, &year,
-                                 NULL))) {
+  if ((!import && !list) || (list && argc == 3 &&
+                             !g_ascii_string_to_signed(argv[2], 10, HW_CALENDAR_YEAR_MIN,
+                                                       HW_CALENDAR_YEAR_MAX, &year, NULL))) {
     g_printerr("%s", usage);
     return 2;
   }

@@ -11,7 +11,8 @@
 char *hw_cli_database_path(const char *prog, const char *config_path)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(HwConfig) cfg = hw_config_load(config_path ? config_path : HW_CLI_DEFAULT_CONFIG, &error);
+  g_autoptr(HwConfig) cfg =
+      hw_config_load(config_path ? config_path : HW_CLI_DEFAULT_CONFIG, &error);
   if (!cfg) {
     g_printerr("%s: %s\n", prog, error->message);
     return NULL;

@@ -9,25 +9,24 @@
 #include "sql/hw_store_private.h"
 
 static const char SQL_LIST[] =
-  "SELECT day, kind, name, updated_ns FROM calendar_days"
-  " WHERE ?1 = 0 OR substr(day, 1, 4) = printf('%04d', ?1) ORDER BY day";
+    "SELECT day, kind, name, updated_ns FROM calendar_days"
+    " WHERE ?1 = 0 OR substr(day, 1, 4) = printf('%04d', ?1) ORDER BY day";
 static const char SQL_GET[] =
-  "SELECT day, kind, name, updated_ns FROM calendar_days WHERE day = ?1";
+    "SELECT day, kind, name, updated_ns FROM calendar_days WHERE day = ?1";
 static const char SQL_PUT[] =
-  "INSERT INTO calendar_days (day, kind, name, updated_ns) VALUES (?1, ?2, ?3, ?4)"
-  " ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
-  " updated_ns = excluded.updated_ns";
+    "INSERT INTO calendar_days (day, kind, name, updated_ns) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
+    " updated_ns = excluded.updated_ns";
 static const char SQL_DELETE[] = "DELETE FROM calendar_days WHERE day = ?1";
 static const char SQL_DELETE_YEAR[] =
-  "DELETE FROM calendar_days WHERE day >= ?1 || '-01-01' AND day <= ?1 || '-12-31'";
-static const char SQL_BUMP[] =
-  "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
-  " WHERE key = 'calendar_version'";
+    "DELETE FROM calendar_days WHERE day >= ?1 || '-01-01' AND day <= ?1 || '-12-31'";
+static const char SQL_BUMP[] = "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+                               " WHERE key = 'calendar_version'";
 static const char SQL_VERSION[] =
-  "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'calendar_version'";
+    "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'calendar_version'";
 static const char SQL_SEEDED[] = "SELECT value FROM meta WHERE key = 'calendar_seeded'";
 static const char SQL_MARK_SEEDED[] =
-  "INSERT INTO meta (key, value) VALUES ('calendar_seeded', ?1)";
+    "INSERT INTO meta (key, value) VALUES ('calendar_seeded', ?1)";
 
 static void row_to_day(sqlite3_stmt *st, HwStoreCalendarDay *d)
 {
@@ -106,8 +105,7 @@ bool hw_store_calendar_list(HwStore *store, int year, HwStoreCalendarDay **ret, 
   return true;
 }
 
-bool hw_store_calendar_get(HwStore *store, const char *day, HwStoreCalendarDay *ret,
-                           GError **error)
+bool hw_store_calendar_get(HwStore *store, const char *day, HwStoreCalendarDay *ret, GError **error)
 {
   g_return_val_if_fail(store && day && ret, false);
   HW_STORE_LOCKED(store);
@@ -115,8 +113,7 @@ bool hw_store_calendar_get(HwStore *store, const char *day, HwStoreCalendarDay *
   if (!get_one(store, day, ret, &found, error))
     return false;
   if (!found)
-    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "calendar day %s: not found",
-                day);
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "calendar day %s: not found", day);
   return found;
 }
 
@@ -134,8 +131,7 @@ static bool change_day(HwStore *store, const char *day, const HwStoreCalendarDay
   if (!get_one(store, day, &before, &found, error))
     goto fail;
   if (put == NULL && !found) {
-    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "calendar day %s: not found",
-                day);
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "calendar day %s: not found", day);
     goto fail;
   }
   if (!(put ? put_one(store, put, now, error)

@@ -32,9 +32,9 @@ static bool audit(HwRequest *req, HwReply *reply, const char *action, const char
   json_decref(detail);
   g_autoptr(GError) error = NULL;
   HwAudit *log = hw_request_audit(req);
-  bool ok = log != NULL && hw_audit_record(log, c->name, hw_role_name(c->role),
-                                           hw_request_client_address(req), action,
-                                           "calendar_day", date, text, &error);
+  bool ok = log != NULL &&
+            hw_audit_record(log, c->name, hw_role_name(c->role), hw_request_client_address(req),
+                            action, "calendar_day", date, text, &error);
   free(text);
   if (!ok)
     hw_reply_error(reply, 500, "audit_failed", NULL,
@@ -74,8 +74,8 @@ void hw_route_calendar_list(HwRequest *req, HwReply *reply)
 {
   const char *y = hw_request_query(req, "year");
   gint64 year = 0;
-  if (y != NULL && !g_ascii_string_to_signed(y, 10, HW_CALENDAR_YEAR_MIN, HW_CALENDAR_YEAR_MAX,
-                                             &year, NULL)) {
+  if (y != NULL &&
+      !g_ascii_string_to_signed(y, 10, HW_CALENDAR_YEAR_MIN, HW_CALENDAR_YEAR_MAX, &year, NULL)) {
     hw_reply_error(reply, 400, "invalid_field", "year",
                    "year 应为 %d–%d 的整数 / year must be an integer from %d to %d",
                    HW_CALENDAR_YEAR_MIN, HW_CALENDAR_YEAR_MAX, HW_CALENDAR_YEAR_MIN,
@@ -92,9 +92,9 @@ void hw_route_calendar_list(HwRequest *req, HwReply *reply)
   json_t *days = json_array();
   for (size_t i = 0; i < n; i++)
     json_array_append_new(days, day_json(&rows[i]));
-  hw_reply_json(reply, 200,
-                json_pack("{s:o, s:o}", "year", year ? json_integer(year) : json_null(), "days",
-                          days));
+  hw_reply_json(
+      reply, 200,
+      json_pack("{s:o, s:o}", "year", year ? json_integer(year) : json_null(), "days", days));
 }
 
 /* PUT /api/v1/calendar/{date} {"kind": "holiday"|"workday", "name": "…"}: 201 when the date had
@@ -214,8 +214,8 @@ void hw_route_calendar_import(HwRequest *req, HwReply *reply)
   g_autofree HwCalendarDay *days = NULL;
   size_t n = 0;
   g_autoptr(GError) error = NULL;
-  if (!hw_calendar_parse(json_string_value(text), json_string_length(text), IMPORT_DAYS_MAX,
-                         &days, &n, &error)) {
+  if (!hw_calendar_parse(json_string_value(text), json_string_length(text), IMPORT_DAYS_MAX, &days,
+                         &n, &error)) {
     hw_reply_error(reply, 400, "invalid_field", "/text", "日历文件有误 / calendar file: %s",
                    error->message);
     return;
@@ -237,6 +237,7 @@ void hw_route_calendar_import(HwRequest *req, HwReply *reply)
     json_decref(years);
     return;
   }
-  hw_reply_json(reply, 200, json_pack("{s:I, s:o, s:b}", "imported", (json_int_t)n, "years",
-                                      years, "replace_years", replace_years));
+  hw_reply_json(reply, 200,
+                json_pack("{s:I, s:o, s:b}", "imported", (json_int_t)n, "years", years,
+                          "replace_years", replace_years));
 }

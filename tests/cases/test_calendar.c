@@ -34,9 +34,9 @@ static void test_dates(void)
   char b[16];
   g_assert_cmpint(hw_date_from_ymd(1970, 1, 1), ==, 0);
   g_assert_cmpint(hw_date_from_ymd(2000, 3, 1), ==, 11017);
-  g_assert_cmpint(hw_date_weekday(0), ==, 4);                /* Thursday */
-  g_assert_cmpint(hw_date_weekday(D("2026-02-14")), ==, 6);  /* Saturday */
-  g_assert_cmpint(hw_date_weekday(D("2025-01-26")), ==, 7);  /* Sunday */
+  g_assert_cmpint(hw_date_weekday(0), ==, 4);               /* Thursday */
+  g_assert_cmpint(hw_date_weekday(D("2026-02-14")), ==, 6); /* Saturday */
+  g_assert_cmpint(hw_date_weekday(D("2025-01-26")), ==, 7); /* Sunday */
   g_assert_cmpint(hw_date_weekday(hw_date_from_ymd(1969, 12, 29)), ==, 1);
   for (hw_date d = hw_date_from_ymd(1900, 1, 1); d < hw_date_from_ymd(2300, 1, 1); d += 17) {
     int y, m, dd;
@@ -45,8 +45,9 @@ static void test_dates(void)
   }
   g_assert_cmpstr(hw_date_format(D("2028-02-29"), b, sizeof b), ==, "2028-02-29");
   hw_date d = 99;
-  const char *bad[] = {"2026-02-30", "2026-2-03", "2026-02-03 ", "1969-12-31", "2200-01-01",
-                       "2027-02-29", "2026/02/03", "", "2026-00-10"};
+  const char *bad[] = {"2026-02-30", "2026-2-03",  "2026-02-03 ",
+                       "1969-12-31", "2200-01-01", "2027-02-29",
+                       "2026/02/03", "",           "2026-00-10"};
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
     g_assert_false(hw_date_parse(bad[i], &d));
   g_assert_cmpint(d, ==, 99);
@@ -379,7 +380,7 @@ static void test_source_reload(void)
   g_autoptr(HwCalendar) a = hw_calendar_source_get(src, &error);
   g_assert_no_error(error);
   g_autoptr(HwCalendar) b = hw_calendar_source_get(src, &error);
-  g_assert_true(a == b); /* nothing changed: no rebuild */
+  g_assert_true(a == b);                                         /* nothing changed: no rebuild */
   g_assert_true(hw_calendar_is_working_day(a, D("2026-10-01"))); /* empty store: plain week */
   HwStoreCalendarDay day = {.day = "2026-10-01", .kind = "holiday", .name = "国庆节"};
   bool existed = true;

@@ -26,8 +26,8 @@ static void resp_clear(Resp *r)
 }
 
 /* One request over a fresh connection; body is JSON text or NULL. */
-static Resp http(int port, const char *method, const char *path, const Session *s,
-                 const char *body, char **ret_cookie)
+static Resp http(int port, const char *method, const char *path, const Session *s, const char *body,
+                 char **ret_cookie)
 {
   Resp r = {0};
   g_autoptr(GString) req = g_string_new(NULL);
@@ -43,7 +43,7 @@ static Resp http(int port, const char *method, const char *path, const Session *
   g_autoptr(GSocketClient) client = g_socket_client_new();
   g_socket_client_set_timeout(client, 10);
   g_autoptr(GSocketConnection) conn =
-    g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, NULL);
+      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, NULL);
   if (conn == NULL)
     return r;
   g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), req->str, req->len,
@@ -83,8 +83,7 @@ static const char *error_field(const Resp *r)
 
 static const char *error_message(const Resp *r)
 {
-  const char *m =
-    json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+  const char *m = json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
   return m ? m : "";
 }
 
@@ -105,7 +104,7 @@ static int64_t audit_rows(Hx *hx, const char *action, const char *actor)
 {
   sqlite3 *db = hx_db_open(hx);
   g_autofree char *sql = g_strdup_printf(
-    "SELECT count(*) FROM audit_log WHERE action = '%s' AND actor = '%s'", action, actor);
+      "SELECT count(*) FROM audit_log WHERE action = '%s' AND actor = '%s'", action, actor);
   int64_t n = hx_db_int(db, sql);
   sqlite3_close(db);
   return n;
@@ -129,7 +128,7 @@ int main(void)
   HX_REQUIRE(status == 200, "hallwatchd does not answer /healthz");
   Session adm = {0}, sup = {0}, mgr = {0};
   HX_REQUIRE(sign_in(port, "adm", pw_admin, &adm) && sign_in(port, "sup", pw_sup, &sup) &&
-               sign_in(port, "mgr", pw_mgr, &mgr),
+                 sign_in(port, "mgr", pw_mgr, &mgr),
              "sign-in failed");
 
   /* The shipped holidays after the first start, read by a supervisor. */
@@ -139,8 +138,8 @@ int main(void)
            json_array_size(json_object_get(r.json, "days")));
   json_t *sat = find_day(&r, "2026-02-14");
   HX_CHECK(sat && g_strcmp0(json_string_value(json_object_get(sat, "kind")), "workday") == 0 &&
-             json_integer_value(json_object_get(sat, "weekday")) == 6 &&
-             g_strcmp0(json_string_value(json_object_get(sat, "name")), "春节调休上班") == 0,
+               json_integer_value(json_object_get(sat, "weekday")) == 6 &&
+               g_strcmp0(json_string_value(json_object_get(sat, "name")), "春节调休上班") == 0,
            "2026-02-14 is not the make-up working Saturday");
   for (int d = 15; d <= 23; d++) {
     g_autofree char *date = g_strdup_printf("2026-02-%02d", d);
@@ -177,18 +176,18 @@ int main(void)
   r = http(port, "PUT", "/api/v1/calendar/2026-12-31", &adm,
            "{\"kind\":\"holiday\",\"name\":\"跨年\"}", NULL);
   HX_CHECK(r.status == 200 &&
-             g_strcmp0(json_string_value(json_object_get(r.json, "name")), "跨年") == 0,
+               g_strcmp0(json_string_value(json_object_get(r.json, "name")), "跨年") == 0,
            "PUT replace: %d", r.status);
   resp_clear(&r);
   static const struct {
     const char *path, *body, *field;
   } bad[] = {
-    {"/api/v1/calendar/2026-02-30", "{\"kind\":\"holiday\"}", "date"},
-    {"/api/v1/calendar/tomorrow", "{\"kind\":\"holiday\"}", "date"},
-    {"/api/v1/calendar/2026-12-30", "{\"kind\":\"nap\"}", "kind"},
-    {"/api/v1/calendar/2026-12-30", "{\"name\":\"x\"}", "kind"},
-    {"/api/v1/calendar/2026-12-30", "{\"kind\":\"holiday\",\"colour\":1}", "colour"},
-    {"/api/v1/calendar/2026-12-30", "{\"kind\":\"holiday\",\"name\":\"a\\nb\"}", "name"},
+      {"/api/v1/calendar/2026-02-30", "{\"kind\":\"holiday\"}", "date"},
+      {"/api/v1/calendar/tomorrow", "{\"kind\":\"holiday\"}", "date"},
+      {"/api/v1/calendar/2026-12-30", "{\"kind\":\"nap\"}", "kind"},
+      {"/api/v1/calendar/2026-12-30", "{\"name\":\"x\"}", "kind"},
+      {"/api/v1/calendar/2026-12-30", "{\"kind\":\"holiday\",\"colour\":1}", "colour"},
+      {"/api/v1/calendar/2026-12-30", "{\"kind\":\"holiday\",\"name\":\"a\\nb\"}", "name"},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
     r = http(port, "PUT", bad[i].path, &adm, bad[i].body, NULL);
@@ -209,7 +208,7 @@ int main(void)
   r = http(port, "POST", "/api/v1/calendar/import", &adm,
            "{\"text\":\"2027-01-01 holiday 元旦\\n2027-13-01 holiday x\\n\"}", NULL);
   HX_CHECK(r.status == 400 && g_strcmp0(error_field(&r), "/text") == 0 &&
-             strstr(error_message(&r), "line 2") != NULL,
+               strstr(error_message(&r), "line 2") != NULL,
            "bad import: %d %s", r.status, error_message(&r));
   resp_clear(&r);
   r = http(port, "GET", "/api/v1/calendar?year=2027", &adm, NULL, NULL);
@@ -245,15 +244,15 @@ int main(void)
   g_autofree char *good_file = g_build_filename(hx->dir, "good.txt", NULL);
   g_file_set_contents(bad_file, "2028-01-01 holiday 元旦\n2028-01-01 workday x\n", -1, NULL);
   g_file_set_contents(good_file, "2028-01-01 holiday 元旦\n2028-01-29 workday 调休\n", -1, NULL);
-  const char *imp_bad[] = {HW_HALLWATCHD, "calendar", "import", bad_file, "--config", hx->conf,
-                           NULL};
+  const char *imp_bad[] = {HW_HALLWATCHD, "calendar", "import", bad_file,
+                           "--config",    hx->conf,   NULL};
   g_autofree char *out = NULL;
   int rc = hx_run_sync(imp_bad, &out, 30000);
   HX_CHECK(rc == 1 && strstr(out, "line 2: 2028-01-01 is given twice (first on line 1)"),
            "calendar import of a bad file: rc %d, %s", rc, out);
   g_clear_pointer(&out, g_free);
-  const char *imp_good[] = {HW_HALLWATCHD, "calendar", "import", good_file, "--config", hx->conf,
-                            NULL};
+  const char *imp_good[] = {HW_HALLWATCHD, "calendar", "import", good_file,
+                            "--config",    hx->conf,   NULL};
   rc = hx_run_sync(imp_good, &out, 30000);
   HX_CHECK(rc == 0 && strstr(out, "imported 2 dates (2028)"), "calendar import: rc %d, %s", rc,
            out);

@@ -98,8 +98,7 @@ static void check_golden_line(const char *line, size_t lineno)
     g_assert_cmpint(d.stopped, ==, yes(v));
   if ((v = g_hash_table_lookup(kv, "late")) != NULL)
     g_assert_cmpint(d.late, ==, yes(v));
-  g_assert_cmpint(d.beyond_calendar, ==,
-                  (v = g_hash_table_lookup(kv, "beyond")) != NULL && yes(v));
+  g_assert_cmpint(d.beyond_calendar, ==, (v = g_hash_table_lookup(kv, "beyond")) != NULL && yes(v));
 }
 
 static void test_golden(void)
@@ -156,14 +155,14 @@ static void test_suspension_moves_due(void)
     in.n_suspensions = 1;
     g_assert_cmpint(hw_deadline_compute(cal, &in, in.accepted_ns, &moved), ==, 0);
     int64_t k = hw_calendar_count_working_days(cal, x, y);
-    hw_date expected = x < plain.due_date ? hw_calendar_add_working_days(cal, plain.due_date, k)
-                                          : plain.due_date;
+    hw_date expected =
+        x < plain.due_date ? hw_calendar_add_working_days(cal, plain.due_date, k) : plain.due_date;
     if (moved.due_date != expected) {
       char b1[16], b2[16], b3[16];
-      g_error("accepted %s limit %d, suspension to %s (k=%" G_GINT64_FORMAT "): due %s, expected %s",
-              hw_date_format(a, b1, sizeof b1), in.limit_days, hw_date_format(y, b2, sizeof b2), k,
-              hw_date_format(moved.due_date, b3, sizeof b3),
-              hw_date_format(expected, b1, sizeof b1));
+      g_error(
+          "accepted %s limit %d, suspension to %s (k=%" G_GINT64_FORMAT "): due %s, expected %s",
+          hw_date_format(a, b1, sizeof b1), in.limit_days, hw_date_format(y, b2, sizeof b2), k,
+          hw_date_format(moved.due_date, b3, sizeof b3), hw_date_format(expected, b1, sizeof b1));
     }
     /* The limit itself never changes: the counted days up to the due date are the limit. */
     g_assert_cmpfloat(moved.total_days, ==, in.limit_days);
@@ -176,7 +175,8 @@ static void test_working_due_is_working(void)
   g_autoptr(GRand) r = g_rand_new_with_seed(SEED + 1);
   for (int it = 0; it < ITERATIONS; it++) {
     HwSuspension s[3];
-    HwDeadlineInput in = {.unit = g_rand_boolean(r) ? HW_LIMIT_WORKING_DAYS : HW_LIMIT_CALENDAR_DAYS,
+    HwDeadlineInput in = {.unit =
+                              g_rand_boolean(r) ? HW_LIMIT_WORKING_DAYS : HW_LIMIT_CALENDAR_DAYS,
                           .limit_days = g_rand_int_range(r, 1, 61),
                           .suspensions = s,
                           .n_suspensions = (size_t)g_rand_int_range(r, 0, 4)};
@@ -204,7 +204,8 @@ static void test_used_round_trip(void)
   g_autoptr(GRand) r = g_rand_new_with_seed(SEED + 2);
   for (int it = 0; it < ITERATIONS; it++) {
     HwSuspension s;
-    HwDeadlineInput in = {.unit = g_rand_boolean(r) ? HW_LIMIT_WORKING_DAYS : HW_LIMIT_CALENDAR_DAYS,
+    HwDeadlineInput in = {.unit =
+                              g_rand_boolean(r) ? HW_LIMIT_WORKING_DAYS : HW_LIMIT_CALENDAR_DAYS,
                           .limit_days = g_rand_int_range(r, 0, 31),
                           .suspensions = &s,
                           .n_suspensions = g_rand_boolean(r)};
