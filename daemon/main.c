@@ -41,6 +41,9 @@ typedef struct {
   bool stopping;
   HwKey *key;     /* audit: the appliance key, <database>.key */
   HwAudit *audit; /* audit: daemon.start/stop and config.change rows */
+  /* calendar: the hall's working days for deadlines ([hall] timezone; rebuilt when the calendar
+   * changes). The warnings evaluator takes its calendar from here. */
+  HwCalendarSource *calendar;
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -400,6 +403,18 @@ static int run(Daemon *d)
       audit_system(d, "calendar.seed", detail);
       g_message("calendar: imported the shipped holidays %s", hw_calendar_shipped_name());
     }
+    d->calendar = hw_calendar_source_new(d->store, cfg->hall_timezone);
+    g_autoptr(HwCalendar) cal = hw_calendar_source_get(d->calendar, &error);
+    if (cal == NULL) {
+      g_printerr("hallwatchd: calendar: %s\n", error->message);
+      return 1;
+    }
+    int year, month, day;
+    hw_date_to_ymd(hw_calendar_date_of(cal, hw_time_now()), &year, &month, &day);
+    if (!hw_calendar_has_year(cal, year))
+      g_warning("calendar: no holidays are known for %d, so deadlines count Monday to Friday "
+                "only; import the State Council's arrangement (hallwatchd calendar import)",
+                year);
   }
 
   cfg->recorder.footage_dir = cfg->footage_dir;
@@ -559,6 +574,7 @@ int main(int argc, char **argv)
 
   g_clear_pointer(&d.http, hw_http_free);
   g_clear_pointer(&d.recorder, hw_recorder_free);
+  g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
   g_clear_pointer(&d.key, hw_key_free);
   g_clear_pointer(&d.secret, hw_secret_free); /* cameras */
