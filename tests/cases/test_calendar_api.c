@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "tests/capture/harness.h"
 
@@ -270,6 +271,8 @@ int main(void)
 
   hx_signal(hx, SIGTERM);
   HX_CHECK(hx_wait_exit(hx, 20000), "hallwatchd does not stop");
+  HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
+           "hallwatchd exited with status %d (see %s)", hx->last_status, hx->log);
   Session *sessions[] = {&adm, &sup, &mgr};
   for (size_t i = 0; i < G_N_ELEMENTS(sessions); i++) {
     g_free(sessions[i]->cookie);
