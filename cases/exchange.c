@@ -272,29 +272,37 @@ static void field_set(HwCaseRecord *r, const FieldSpec *f, json_t *v, size_t ind
   }
 }
 
+/* Whether the record leaves a field out (absent or null); a field given but invalid already has
+ * its own problem. */
+static bool absent(json_t *o, const char *name)
+{
+  json_t *v = json_object_get(o, name);
+  return v == NULL || json_is_null(v);
+}
+
 /* The rules between fields of one record. */
-static void record_rules(const HwCaseRecord *r, size_t index, GArray *problems)
+static void record_rules(json_t *o, const HwCaseRecord *r, size_t index, GArray *problems)
 {
   switch (r->type) {
   case HW_CASE_RECORD_CASE:
-    if (r->acceptance && strcmp(r->acceptance, "accepted") == 0 && !r->has_accepted)
+    if (r->acceptance && strcmp(r->acceptance, "accepted") == 0 && absent(o, "accepted_at"))
       problem(problems, index, "accepted_at", "is required when acceptance is \"accepted\"");
     break;
   case HW_CASE_RECORD_STAGE_EVENT:
     if (!r->stage)
       break;
-    if (strcmp(r->stage, "completed") == 0 && !r->outcome)
+    if (strcmp(r->stage, "completed") == 0 && absent(o, "outcome"))
       problem(problems, index, "outcome", "is required when stage is \"completed\" (办结结果)");
-    if (strcmp(r->stage, "completed") != 0 && r->outcome)
+    if (strcmp(r->stage, "completed") != 0 && !absent(o, "outcome"))
       problem(problems, index, "outcome", "is only for stage \"completed\"");
-    if (strcmp(r->stage, "ticket_called") == 0 && !r->queue_ticket)
+    if (strcmp(r->stage, "ticket_called") == 0 && absent(o, "queue_ticket"))
       problem(problems, index, "queue_ticket", "is required when stage is \"ticket_called\"");
-    if (strcmp(r->stage, "ticket_called") == 0 && !r->window)
+    if (strcmp(r->stage, "ticket_called") == 0 && absent(o, "window"))
       problem(problems, index, "window", "is required when stage is \"ticket_called\"");
     break;
   case HW_CASE_RECORD_EVALUATION:
   case HW_CASE_RECORD_COMPLAINT:
-    if (!r->case_number && !r->window)
+    if (absent(o, "case_number") && absent(o, "window"))
       problem(problems, index, "case_number",
               "an evaluation or complaint names a case_number, a window or both");
     break;
@@ -345,7 +353,7 @@ static void parse_one(json_t *o, size_t index, HwCaseRecord *r, GArray *problems
   for (size_t i = 0; i < G_N_ELEMENTS(field_specs); i++)
     if ((field_specs[i].required & bit) && json_object_get(o, field_specs[i].name) == NULL)
       problem(problems, index, field_specs[i].name, "is required for a %s record", type_names[t]);
-  record_rules(r, index, problems);
+  record_rules(o, r, index, problems);
 }
 
 bool hw_exchange_parse(json_t *records, size_t from, size_t count, HwCaseRecord *ret_records,
