@@ -19,6 +19,9 @@ void hw_route_tokens_list(HwRequest *req, HwReply *reply);
 void hw_route_tokens_revoke(HwRequest *req, HwReply *reply);
 void hw_route_exchange_ping(HwRequest *req, HwReply *reply);
 
+/* web/exchange.c: the exchange API for departments' systems */
+void hw_route_exchange_batch(HwRequest *req, HwReply *reply);
+
 /* web/audit.c: the audit log (auditors only) */
 void hw_route_audit_list(HwRequest *req, HwReply *reply);
 void hw_route_audit_verify(HwRequest *req, HwReply *reply);

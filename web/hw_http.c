@@ -281,6 +281,13 @@ static void client_address(HwRequest *req)
 /* Everything decided before the body is read: route, method, body allowed, size announced,
  * credential and permission. So an unauthenticated client never makes the server buffer a body.
  * TRUE if the request goes on. */
+/* The body cap of the request's route (a route may raise the server's, e.g. exchange batches). */
+static size_t body_max(const HwHttp *h, const HwRequest *req)
+{
+  size_t route_max = req->route ? hw_route_body_max(req->route) : 0;
+  return route_max > h->opt.body_max ? route_max : h->opt.body_max;
+}
+
 static gboolean check_request(HwHttp *h, HwRequest *req, HwReply *reply, GString *allow)
 {
   req->route = route_find(h, req, reply, allow);
@@ -295,9 +302,9 @@ static gboolean check_request(HwHttp *h, HwRequest *req, HwReply *reply, GString
                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
   guint64 announced = 0;
   if (cl && g_ascii_string_to_unsigned(cl, 10, 0, G_MAXUINT64, &announced, NULL) &&
-      announced > h->opt.body_max) {
+      announced > body_max(h, req)) {
     hw_reply_error(reply, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
-                   "request body larger than %zu bytes", h->opt.body_max);
+                   "request body larger than %zu bytes", body_max(h, req));
     return FALSE;
   }
   if (req->route->permission.access & HW_ACCESS_PUBLIC)
@@ -418,7 +425,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* A chunked body announces no length: past the cap the rest is read and dropped (MHD cannot
      * queue a reply in the middle of an upload), and the 413 goes out at the end. The connection
      * timeout bounds how long a client can keep sending. */
-    if (req->body_too_large || req->body->len + *upload_data_size > h->opt.body_max) {
+    if (req->body_too_large || req->body->len + *upload_data_size > body_max(h, req)) {
       req->body_too_large = true;
       g_byte_array_set_size(req->body, 0);
     } else {
@@ -429,7 +436,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   if (req->body_too_large) {
     hw_reply_error(&reply, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
-                   "request body larger than %zu bytes", h->opt.body_max);
+                   "request body larger than %zu bytes", body_max(h, req));
     return send_reply(conn, &reply, NULL);
   }
   run_handler(h, req, &reply);

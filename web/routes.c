@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "cases/hw_exchange.h"
 #include "web/handlers.h"
 #include "web/hw_http.h"
 
@@ -57,6 +58,7 @@ static const HwRoute routes[] = {
   {"DELETE", "/api/v1/tokens/{id}", hw_route_tokens_revoke, {.roles = R(ADMIN)}},
 
   {"GET", "/api/v1/exchange/ping", hw_route_exchange_ping, {.access = HW_ACCESS_DEPARTMENT}},
+  {"POST", "/api/v1/exchange/batch", hw_route_exchange_batch, {.access = HW_ACCESS_DEPARTMENT}},
 
   /* The working-day calendar (web/calendar.c): admins change it, supervisors read it (they judge
    * deadlines by it). */
@@ -69,6 +71,14 @@ static const HwRoute routes[] = {
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},
   {"GET", "/api/v1/audit/verify", hw_route_audit_verify, {.roles = R(AUDITOR)}},
 };
+
+size_t hw_route_body_max(const HwRoute *route)
+{
+  /* Batches of up to 10,000 records: a body cap of their own (cases/hw_exchange.h). */
+  if (route->handler == hw_route_exchange_batch)
+    return HW_EXCHANGE_BODY_MAX;
+  return 0;
+}
 
 const HwRoute *hw_routes_table(size_t *ret_n)
 {

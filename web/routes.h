@@ -18,6 +18,10 @@ typedef struct {
   HwPermission permission;
 } HwRoute;
 
+/* The body cap of a route that takes bodies larger than the server's (HwHttpOptions.body_max),
+ * e.g. exchange batches; 0 for every other route (the server's cap applies). */
+size_t hw_route_body_max(const HwRoute *route);
+
 /* The table (borrowed, static), *ret_n rows. */
 const HwRoute *hw_routes_table(size_t *ret_n);
 
