@@ -15,4 +15,9 @@ int hw_cli_audit(int argc, char **argv);
  * stderr); 2: usage. */
 int hw_cli_user(int argc, char **argv);
 
+/* daemon/cli_import.c: `import FILE --department CODE`, the exchange batch format from a file.
+ * 0: every batch stored; 1: a batch refused or an error (message on stderr, naming the record);
+ * 2: usage. */
+int hw_cli_import(int argc, char **argv);
+
 G_END_DECLS

@@ -20,6 +20,7 @@
 #include "daemon/hw_config.h"
 #include "demo/hw_rtsp_server.h"
 #include "sql/hw_store.h"
+#include "sql/hw_store_cases.h"
 #include "sql/hw_store_auth.h" /* sign-in: demo users */
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
@@ -365,6 +366,14 @@ static int run(Daemon *d)
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }
+  /* exchange: the departments' clock offsets of the config, which the ingest reads in its
+   * transaction (so `hallwatchd import` and the API apply the same ones). */
+  if (!hw_store_department_clocks_set(d->store, (const char *const *)cfg->exchange_departments,
+                                      cfg->exchange_clock_offsets_ns, cfg->n_exchange_clocks,
+                                      &error)) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
   /* audit: the appliance key next to the database, and the first row of this run. Without the
    * key the log could not be signed: refuse to run rather than record untraceably. */
   g_autofree char *key_path = hw_key_path_for_database(cfg->database_path);
@@ -478,6 +487,8 @@ int main(int argc, char **argv)
     return hw_cli_user(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "audit") == 0)
     return hw_cli_audit(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "import") == 0)
+    return hw_cli_import(argc - 1, argv + 1);
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;
