@@ -18,9 +18,10 @@
 #define PROBLEMS_SHOWN 20
 
 static const char usage[] =
-  "usage: hallwatchd import FILE --department CODE [--config FILE]\n"
+  "usage: hallwatchd import FILE --department CODE [--batch-size N] [--config FILE]\n"
   "  Loads the exchange batch format ({\"records\": [...]}, docs/exchange/) from FILE as\n"
-  "  department CODE, in batches of at most 10000 records, each stored all or nothing.\n"
+  "  department CODE, in batches of N records (default and most 10000), each stored all or\n"
+  "  nothing.\n"
   "  Records already stored are acknowledged as duplicates, so an import can be rerun.\n";
 
 static void progress(bool tty, size_t done, size_t total, size_t batch, size_t batches,
@@ -57,11 +58,14 @@ int hw_cli_import(int argc, char **argv)
 {
   g_autofree char *config = NULL;
   g_autofree char *department = NULL;
+  int batch_size = HW_EXCHANGE_BATCH_MAX;
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
      "Configuration file (finds the database and the clock offsets)", "FILE"},
     {"department", 0, 0, G_OPTION_ARG_STRING, &department,
      "The department whose records the file holds (as its API token would)", "CODE"},
+    {"batch-size", 0, 0, G_OPTION_ARG_INT, &batch_size,
+     "Records per batch (transaction), 1..10000 (default 10000)", "N"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("FILE");
@@ -71,7 +75,8 @@ int hw_cli_import(int argc, char **argv)
     g_printerr("hallwatchd import: %s\n%s", error->message, usage);
     return 2;
   }
-  if (argc != 2 || department == NULL || *department == '\0') {
+  if (argc != 2 || department == NULL || *department == '\0' || batch_size < 1 ||
+      batch_size > HW_EXCHANGE_BATCH_MAX) {
     g_printerr("%s", usage);
     return 2;
   }
@@ -111,13 +116,14 @@ int hw_cli_import(int argc, char **argv)
 
   bool tty = isatty(STDERR_FILENO) == 1;
   size_t total = json_array_size(records);
-  size_t batches = (total + HW_EXCHANGE_BATCH_MAX - 1) / HW_EXCHANGE_BATCH_MAX;
+  size_t per = (size_t)batch_size;
+  size_t batches = (total + per - 1) / per;
   size_t accepted = 0, duplicate = 0, stale = 0;
   int64_t t0 = g_get_monotonic_time();
   int rc = 0;
   for (size_t b = 0; b < batches; b++) {
-    size_t from = b * HW_EXCHANGE_BATCH_MAX;
-    size_t count = MIN(HW_EXCHANGE_BATCH_MAX, total - from);
+    size_t from = b * per;
+    size_t count = MIN(per, total - from);
     HwExchangeResult r;
     hw_exchange_submit(store, department, records, from, count, hw_time_now(), &r);
     progress(tty, from + count, total, b + 1, batches, &r);

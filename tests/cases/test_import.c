@@ -1,6 +1,7 @@
 /* `hallwatchd import FILE --department CODE` as a user runs it: a real hallwatchd process, a real
- * configuration file (with a clock offset) and store. A file of 25,000 records goes in three
- * batches; a rerun is all duplicates; a bad record in the second batch is named by its place in
+ * configuration file (with a clock offset) and store. A file of 2,500 records goes in three
+ * batches of 1,000 (--batch-size; the default 10,000 is cases.exchange.full_batch's size); a
+ * rerun is all duplicates; a bad record in the second batch is named by its place in
  * the file and field, the first batch stays stored and nothing of the second is; a secret case is
  * refused; usage and unreadable files get clear errors. */
 #include <glib.h>
@@ -13,7 +14,8 @@
 #include "sql/hw_store_cases.h"
 
 #define DEPT "440303-MZJ"
-#define N_RECORDS 25000
+#define N_RECORDS 2500
+#define BATCH "1000"
 
 typedef struct {
   char *dir, *conf, *db, *file;
@@ -100,7 +102,8 @@ static int run_import(Fixture *f, const char *const *args, char **ret_out, char 
 
 static int import(Fixture *f, char **ret_out, char **ret_err)
 {
-  const char *args[] = {f->file, "--department", DEPT, "--config", f->conf, NULL};
+  const char *args[] = {f->file, "--department", DEPT, "--batch-size", BATCH,
+                        "--config", f->conf, NULL};
   return run_import(f, args, ret_out, ret_err);
 }
 
@@ -118,10 +121,10 @@ static void test_batches(Fixture *f, gconstpointer data)
   write_file(f, doc);
   g_autofree char *out = NULL, *err = NULL;
   g_assert_cmpint(import(f, &out, &err), ==, 0);
-  g_assert_nonnull(strstr(out, "25000 records in 3 batch(es): 25000 accepted, 0 duplicate, 0 stale"));
+  g_assert_nonnull(strstr(out, "2500 records in 3 batch(es): 2500 accepted, 0 duplicate, 0 stale"));
   /* not a terminal: a line per batch, no progress bar */
-  g_assert_nonnull(strstr(err, "import: batch 1/3 (records 0..9999): 10000 accepted"));
-  g_assert_nonnull(strstr(err, "import: batch 3/3 (records 20000..24999): 5000 accepted"));
+  g_assert_nonnull(strstr(err, "import: batch 1/3 (records 0..999): 1000 accepted"));
+  g_assert_nonnull(strstr(err, "import: batch 3/3 (records 2000..2499): 500 accepted"));
   g_assert_null(strchr(err, '\r'));
   int64_t c[4];
   counts(f, c);
@@ -137,7 +140,7 @@ static void test_batches(Fixture *f, gconstpointer data)
 
   g_autofree char *out2 = NULL, *err2 = NULL;
   g_assert_cmpint(import(f, &out2, &err2), ==, 0);
-  g_assert_nonnull(strstr(out2, "25000 records in 3 batch(es): 0 accepted, 25000 duplicate"));
+  g_assert_nonnull(strstr(out2, "2500 records in 3 batch(es): 0 accepted, 2500 duplicate"));
   counts(f, c);
   g_assert_cmpint(c[0] + c[1] + c[2] + c[3], ==, N_RECORDS);
   json_decref(doc);
@@ -146,24 +149,24 @@ static void test_batches(Fixture *f, gconstpointer data)
 static void test_bad_record(Fixture *f, gconstpointer data)
 {
   json_t *doc = records_file();
-  json_t *bad = json_array_get(json_object_get(doc, "records"), 12345);
+  json_t *bad = json_array_get(json_object_get(doc, "records"), 1234);
   g_assert_nonnull(json_object_get(bad, "time"));
   json_object_set_new(bad, "time", json_string("yesterday"));
   write_file(f, doc);
   g_autofree char *out = NULL, *err = NULL;
   g_assert_cmpint(import(f, &out, &err), ==, 1);
-  g_assert_nonnull(strstr(err, "record 12345 (/records/12345/time): must be an RFC 3339 time"));
-  g_assert_nonnull(strstr(err, "batch 2/3 (records 10000..19999) refused"));
+  g_assert_nonnull(strstr(err, "record 1234 (/records/1234/time): must be an RFC 3339 time"));
+  g_assert_nonnull(strstr(err, "batch 2/3 (records 1000..1999) refused"));
   int64_t c[4];
   counts(f, c);
-  g_assert_cmpint(c[0] + c[1] + c[2] + c[3], ==, HW_EXCHANGE_BATCH_MAX); /* batch 1 only */
+  g_assert_cmpint(c[0] + c[1] + c[2] + c[3], ==, 1000); /* batch 1 only */
 
   /* fixed and rerun: batch 1 is acknowledged, the rest stored */
   json_object_set_new(bad, "time", json_string("2026-03-03T12:00:00+08:00"));
   write_file(f, doc);
   g_autofree char *out2 = NULL, *err2 = NULL;
   g_assert_cmpint(import(f, &out2, &err2), ==, 0);
-  g_assert_nonnull(strstr(out2, "15000 accepted, 10000 duplicate"));
+  g_assert_nonnull(strstr(out2, "1500 accepted, 1000 duplicate"));
   json_decref(doc);
 }
 
@@ -181,7 +184,8 @@ static void test_secret_and_other_department(Fixture *f, gconstpointer data)
   counts(f, c);
   g_assert_cmpint(c[0] + c[1] + c[2] + c[3], ==, 0);
 
-  const char *args[] = {f->file, "--department", "440303-GAJ", "--config", f->conf, NULL};
+  const char *args[] = {f->file, "--department", "440303-GAJ", "--batch-size", BATCH,
+                        "--config", f->conf, NULL};
   g_autofree char *out2 = NULL, *err2 = NULL;
   g_assert_cmpint(run_import(f, args, &out2, &err2), ==, 1);
   g_assert_nonnull(strstr(err2, "record 0 (/records/0/department): this credential writes only "
@@ -195,6 +199,10 @@ static void test_usage_and_bad_files(Fixture *f, gconstpointer data)
   const char *no_dept[] = {f->file, "--config", f->conf, NULL};
   g_assert_cmpint(run_import(f, no_dept, &out, &err), ==, 2);
   g_assert_nonnull(strstr(err, "usage: hallwatchd import FILE --department CODE"));
+  const char *too_big[] = {f->file, "--department", DEPT, "--batch-size", "10001", "--config",
+                           f->conf, NULL};
+  g_autofree char *out1 = NULL, *err1 = NULL;
+  g_assert_cmpint(run_import(f, too_big, &out1, &err1), ==, 2);
 
   g_assert_true(g_file_set_contents(f->file, "{\"records\": [\n  {\"type\": }\n]}", -1, NULL));
   g_autofree char *out2 = NULL, *err2 = NULL;
