@@ -230,20 +230,21 @@ static bool case_write(HwStore *store, const char *sql, const HwCaseRecord *r, i
   return hw_store__step_write(store, st, error, "storing a case");
 }
 
-/* A record keyed by source event id: is the key already stored? */
-static bool key_seen(HwStore *store, const HwCaseRecord *r, bool *ret_seen, GError **error)
+/* Whether sql (a SELECT of ?1, ?2) finds a row; what names the lookup for the error. */
+static bool row_exists(HwStore *store, const char *sql, const char *a, const char *b,
+                       const char *what, bool *ret_found, GError **error)
 {
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_KEY_FIND, error);
+  HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
-  hw_store__bind_text(st, 1, r->department);
-  hw_store__bind_text(st, 2, r->event_id);
+  hw_store__bind_text(st, 1, a);
+  hw_store__bind_text(st, 2, b);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    hw_store__set_error(error, store, "looking up a source event id");
+    hw_store__set_error(error, store, what);
     return false;
   }
-  *ret_seen = rc == SQLITE_ROW;
+  *ret_found = rc == SQLITE_ROW;
   return true;
 }
 
@@ -265,18 +266,8 @@ static bool refused_find(HwStore *store, const char *department, const char *num
                          bool *ret_refused, GError **error)
 {
   g_autofree char *hash = number_hash(department, number);
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_REFUSED_FIND, error);
-  if (!st)
-    return false;
-  hw_store__bind_text(st, 1, department);
-  hw_store__bind_text(st, 2, hash);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    hw_store__set_error(error, store, "looking up refused cases");
-    return false;
-  }
-  *ret_refused = rc == SQLITE_ROW;
-  return true;
+  return row_exists(store, SQL_REFUSED_FIND, department, hash, "looking up refused cases",
+                    ret_refused, error);
 }
 
 /* Stores one record keyed by a source event id (stage event, evaluation, complaint) whose case,
@@ -362,7 +353,8 @@ static bool ingest_one(HwStore *store, const HwCaseRecord *r, int64_t offset, hw
                       error);
   }
   bool seen;
-  if (!key_seen(store, r, &seen, error))
+  if (!row_exists(store, SQL_KEY_FIND, r->department, r->event_id, "looking up a source event id",
+                  &seen, error))
     return false;
   if (seen) {
     *ret = HW_INGEST_DUPLICATE;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cases/hw_exchange.h"
+#include "tests/cases/tmpdir.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_cases.h"
@@ -135,13 +136,7 @@ static void teardown(Fixture *f, gconstpointer data)
 {
   hw_http_free(f->http);
   hw_store_close(f->store);
-  g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
-  const char *n;
-  while (d && (n = g_dir_read_name(d)) != NULL) {
-    g_autofree char *p = g_build_filename(f->dir, n, NULL);
-    g_unlink(p);
-  }
-  g_rmdir(f->dir);
+  test_remove_dir(f->dir);
   g_free(f->db);
   g_free(f->dir);
   g_free(f->token);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cases/hw_exchange.h"
+#include "tests/cases/tmpdir.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_cases.h"
 
@@ -37,13 +38,7 @@ static void setup(Fixture *f, gconstpointer data)
 
 static void teardown(Fixture *f, gconstpointer data)
 {
-  g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
-  const char *n;
-  while (d && (n = g_dir_read_name(d)) != NULL) {
-    g_autofree char *p = g_build_filename(f->dir, n, NULL);
-    g_unlink(p);
-  }
-  g_rmdir(f->dir);
+  test_remove_dir(f->dir);
   g_free(f->dir);
   g_free(f->conf);
   g_free(f->db);
