@@ -18,11 +18,11 @@
 #define PROBLEMS_SHOWN 20
 
 static const char usage[] =
-  "usage: hallwatchd import FILE --department CODE [--batch-size N] [--config FILE]\n"
-  "  Loads the exchange batch format ({\"records\": [...]}, docs/exchange/) from FILE as\n"
-  "  department CODE, in batches of N records (default and most 10000), each stored all or\n"
-  "  nothing.\n"
-  "  Records already stored are acknowledged as duplicates, so an import can be rerun.\n";
+    "usage: hallwatchd import FILE --department CODE [--batch-size N] [--config FILE]\n"
+    "  Loads the exchange batch format ({\"records\": [...]}, docs/exchange/) from FILE as\n"
+    "  department CODE, in batches of N records (default and most 10000), each stored all or\n"
+    "  nothing.\n"
+    "  Records already stored are acknowledged as duplicates, so an import can be rerun.\n";
 
 static void progress(bool tty, size_t done, size_t total, size_t batch, size_t batches,
                      const HwExchangeResult *r)
@@ -35,8 +35,8 @@ static void progress(bool tty, size_t done, size_t total, size_t batch, size_t b
     if (done == total || r->status != HW_EXCHANGE_OK)
       fputc('\n', stderr);
   } else {
-    fprintf(stderr, "import: batch %zu/%zu (records %zu..%zu): %s\n", batch, batches,
-            r->from, r->from + r->n - 1, r->message);
+    fprintf(stderr, "import: batch %zu/%zu (records %zu..%zu): %s\n", batch, batches, r->from,
+            r->from + r->n - 1, r->message);
   }
   fflush(stderr);
 }
@@ -60,13 +60,13 @@ int hw_cli_import(int argc, char **argv)
   g_autofree char *department = NULL;
   int batch_size = HW_EXCHANGE_BATCH_MAX;
   GOptionEntry entries[] = {
-    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
-     "Configuration file (finds the database and the clock offsets)", "FILE"},
-    {"department", 0, 0, G_OPTION_ARG_STRING, &department,
-     "The department whose records the file holds (as its API token would)", "CODE"},
-    {"batch-size", 0, 0, G_OPTION_ARG_INT, &batch_size,
-     "Records per batch (transaction), 1..10000 (default 10000)", "N"},
-    {NULL, 0, 0, 0, NULL, NULL, NULL},
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
+       "Configuration file (finds the database and the clock offsets)", "FILE"},
+      {"department", 0, 0, G_OPTION_ARG_STRING, &department,
+       "The department whose records the file holds (as its API token would)", "CODE"},
+      {"batch-size", 0, 0, G_OPTION_ARG_INT, &batch_size,
+       "Records per batch (transaction), 1..10000 (default 10000)", "N"},
+      {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new("FILE");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -90,8 +90,8 @@ int hw_cli_import(int argc, char **argv)
   json_error_t jerr;
   json_t *doc = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
   if (doc == NULL) {
-    g_printerr("hallwatchd import: %s:%d:%d: not a JSON batch: %s\n", file, jerr.line,
-               jerr.column, jerr.text);
+    g_printerr("hallwatchd import: %s:%d:%d: not a JSON batch: %s\n", file, jerr.line, jerr.column,
+               jerr.text);
     return 1;
   }
   HwExchangeProblem shape = {0};
@@ -105,10 +105,9 @@ int hw_cli_import(int argc, char **argv)
   }
 
   g_autoptr(HwStore) store = hw_store_open(cfg->database_path, &error);
-  if (!store ||
-      !hw_store_department_clocks_set(store, (const char *const *)cfg->exchange_departments,
-                                      cfg->exchange_clock_offsets_ns, cfg->n_exchange_clocks,
-                                      &error)) {
+  if (!store || !hw_store_department_clocks_set(
+                    store, (const char *const *)cfg->exchange_departments,
+                    cfg->exchange_clock_offsets_ns, cfg->n_exchange_clocks, &error)) {
     g_printerr("hallwatchd import: %s\n", error->message);
     json_decref(doc);
     return 1;
@@ -129,8 +128,8 @@ int hw_cli_import(int argc, char **argv)
     progress(tty, from + count, total, b + 1, batches, &r);
     if (r.status != HW_EXCHANGE_OK) {
       print_problems(file, &r);
-      g_printerr("hallwatchd import: %s: batch %zu/%zu (records %zu..%zu) refused: %s.%s\n",
-                 file, b + 1, batches, from, from + count - 1, r.message,
+      g_printerr("hallwatchd import: %s: batch %zu/%zu (records %zu..%zu) refused: %s.%s\n", file,
+                 b + 1, batches, from, from + count - 1, r.message,
                  b > 0 ? " The batches before it are stored; rerun after fixing the file (what "
                          "is stored is acknowledged as duplicate)."
                        : "");

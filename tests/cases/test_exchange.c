@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "cases/hw_exchange.h"
-#include "tests/cases/tmpdir.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_cases.h"
+#include "tests/cases/tmpdir.h"
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
 
@@ -40,10 +40,7 @@ typedef struct {
   json_t *json; /* the body parsed, NULL if not JSON */
 } Answer;
 
-static void answer_clear(Answer *a)
-{
-  json_decref(a->json);
-}
+static void answer_clear(Answer *a) { json_decref(a->json); }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Answer, answer_clear)
 
 /* POST body to the batch route with bearer (NULL: none). announce > 0: a Content-Length that
@@ -64,7 +61,7 @@ static Answer post_batch(int port, const char *bearer, const char *body, size_t 
   g_socket_client_set_timeout(client, 60);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn =
-    g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
   g_assert_no_error(error);
   /* The server may answer (413) and close before reading everything: write errors are ignored. */
   g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
@@ -106,8 +103,8 @@ static char *make_token(HwStore *store, const char *department)
   char hash[65];
   hw_auth_token_hash(token, hash);
   g_autoptr(GError) error = NULL;
-  g_assert_true(hw_store_token_add(store, department, "approval system", hash, hw_time_now(),
-                                   NULL, &error));
+  g_assert_true(
+      hw_store_token_add(store, department, "approval system", hash, hw_time_now(), NULL, &error));
   g_assert_no_error(error);
   return token;
 }
@@ -392,9 +389,9 @@ static void test_other_department(Fixture *f, gconstpointer data)
 {
   json_t *mine = example("case.json");
   json_t *theirs = example("error-403.request.json");
-  json_t *mixed = json_pack("{s:[O, O]}", "records",
-                            json_array_get(json_object_get(mine, "records"), 0),
-                            json_array_get(json_object_get(theirs, "records"), 0));
+  json_t *mixed =
+      json_pack("{s:[O, O]}", "records", json_array_get(json_object_get(mine, "records"), 0),
+                json_array_get(json_object_get(theirs, "records"), 0));
   {
     g_auto(Answer) a = send_json(f, f->token, mixed);
     g_assert_cmpint(a.status, ==, 403);
@@ -427,9 +424,9 @@ static void test_secret(Fixture *f, gconstpointer data)
   json_t *req = example("error-422.request.json");
   json_t *recs = json_object_get(req, "records");
   for (const char *level = "secret"; level; level = strcmp(level, "secret") == 0 ? "confidential"
-                                                     : strcmp(level, "confidential") == 0
-                                                       ? "top_secret"
-                                                       : NULL) {
+                                                    : strcmp(level, "confidential") == 0
+                                                        ? "top_secret"
+                                                        : NULL) {
     json_object_set_new(json_array_get(recs, 0), "secrecy", json_string(level));
     g_auto(Answer) a = send_json(f, f->token, req);
     g_assert_cmpint(a.status, ==, 422);
@@ -441,17 +438,15 @@ static void test_secret(Fixture *f, gconstpointer data)
     g_auto(Answer) a = send_json(f, f->token, event);
     g_assert_cmpint(a.status, ==, 422);
     g_assert_cmpstr(error_code(&a), ==, "secret_case");
-    g_assert_cmpstr(json_string_value(json_object_get(json_array_get(json_object_get(a.json,
-                                                                                     "problems"),
-                                                                     0),
-                                                      "field")),
+    g_assert_cmpstr(json_string_value(json_object_get(
+                        json_array_get(json_object_get(a.json, "problems"), 0), "field")),
                     ==, "/records/0/case_number");
   }
   /* a good case with a secret one: the batch is refused whole */
   json_t *good = example("case.json");
-  json_t *mixed = json_pack("{s:[O, O]}", "records",
-                            json_array_get(json_object_get(good, "records"), 0),
-                            json_array_get(recs, 0));
+  json_t *mixed =
+      json_pack("{s:[O, O]}", "records", json_array_get(json_object_get(good, "records"), 0),
+                json_array_get(recs, 0));
   {
     g_auto(Answer) a = send_json(f, f->token, mixed);
     g_assert_cmpint(a.status, ==, 422);
@@ -520,10 +515,10 @@ static void test_batch_shape(Fixture *f, gconstpointer data)
   struct {
     const char *body, *field;
   } cases[] = {
-    {"[]", ""},
-    {"{\"records\":{}}", "/records"},
-    {"{\"records\":[]}", "/records"},
-    {"{\"records\":[{\"type\":\"case\"}],\"extra\":1}", ""},
+      {"[]", ""},
+      {"{\"records\":{}}", "/records"},
+      {"{\"records\":[]}", "/records"},
+      {"{\"records\":[{\"type\":\"case\"}],\"extra\":1}", ""},
   };
   for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_auto(Answer) a = post_batch(f->port, f->token, cases[i].body, 0);
@@ -538,9 +533,9 @@ static void test_batch_shape(Fixture *f, gconstpointer data)
   g_string_append(big, "]}");
   g_auto(Answer) a = post_batch(f->port, f->token, big->str, 0);
   g_assert_cmpint(a.status, ==, 400);
-  g_assert_nonnull(strstr(json_string_value(json_object_get(json_object_get(a.json, "error"),
-                                                            "message")),
-                          "at most 10000"));
+  g_assert_nonnull(
+      strstr(json_string_value(json_object_get(json_object_get(a.json, "error"), "message")),
+             "at most 10000"));
 }
 
 /* A full 10,000-record batch (1,000 cases with 9 events each) is one transaction; how long it

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "cases/hw_exchange.h"
-#include "tests/cases/tmpdir.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_cases.h"
+#include "tests/cases/tmpdir.h"
 
 #define DEPT "440303-MZJ"
 #define N_RECORDS 2500
@@ -97,8 +97,8 @@ static int run_import(Fixture *f, const char *const *args, char **ret_out, char 
 
 static int import(Fixture *f, char **ret_out, char **ret_err)
 {
-  const char *args[] = {f->file, "--department", DEPT, "--batch-size", BATCH,
-                        "--config", f->conf, NULL};
+  const char *args[] = {f->file, "--department", DEPT,    "--batch-size",
+                        BATCH,   "--config",     f->conf, NULL};
   return run_import(f, args, ret_out, ret_err);
 }
 
@@ -179,8 +179,8 @@ static void test_secret_and_other_department(Fixture *f, gconstpointer data)
   counts(f, c);
   g_assert_cmpint(c[0] + c[1] + c[2] + c[3], ==, 0);
 
-  const char *args[] = {f->file, "--department", "440303-GAJ", "--batch-size", BATCH,
-                        "--config", f->conf, NULL};
+  const char *args[] = {f->file, "--department", "440303-GAJ", "--batch-size",
+                        BATCH,   "--config",     f->conf,      NULL};
   g_autofree char *out2 = NULL, *err2 = NULL;
   g_assert_cmpint(run_import(f, args, &out2, &err2), ==, 1);
   g_assert_nonnull(strstr(err2, "record 0 (/records/0/department): this credential writes only "
@@ -194,8 +194,8 @@ static void test_usage_and_bad_files(Fixture *f, gconstpointer data)
   const char *no_dept[] = {f->file, "--config", f->conf, NULL};
   g_assert_cmpint(run_import(f, no_dept, &out, &err), ==, 2);
   g_assert_nonnull(strstr(err, "usage: hallwatchd import FILE --department CODE"));
-  const char *too_big[] = {f->file, "--department", DEPT, "--batch-size", "10001", "--config",
-                           f->conf, NULL};
+  const char *too_big[] = {f->file, "--department", DEPT,    "--batch-size",
+                           "10001", "--config",     f->conf, NULL};
   g_autofree char *out1 = NULL, *err1 = NULL;
   g_assert_cmpint(run_import(f, too_big, &out1, &err1), ==, 2);
 

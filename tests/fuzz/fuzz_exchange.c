@@ -58,8 +58,8 @@ static void check_problems(const GArray *problems, size_t n_records)
       abort();
     char prefix[48];
     int len = g_snprintf(prefix, sizeof prefix, "/records/%zu", p->index);
-    if (strncmp(p->field, prefix, (size_t)len) != 0 || (p->field[len] != '\0' &&
-                                                       p->field[len] != '/'))
+    if (strncmp(p->field, prefix, (size_t)len) != 0 ||
+        (p->field[len] != '\0' && p->field[len] != '/'))
       abort();
   }
 }
@@ -71,9 +71,8 @@ static void check_record(const HwCaseRecord *r)
     abort();
   switch (r->type) {
   case HW_CASE_RECORD_CASE:
-    if (!r->case_number || r->version < 1 || !r->item_code || !r->item_name ||
-        !r->applicant_type || !r->applicant_name || !r->statutory_unit || !r->promised_unit ||
-        !r->secrecy)
+    if (!r->case_number || r->version < 1 || !r->item_code || !r->item_name || !r->applicant_type ||
+        !r->applicant_name || !r->statutory_unit || !r->promised_unit || !r->secrecy)
       abort();
     break;
   case HW_CASE_RECORD_STAGE_EVENT:
