@@ -239,6 +239,15 @@ static gboolean on_term(gpointer user)
   return G_SOURCE_CONTINUE;
 }
 
+/* exchange: the departments' clock offsets of the config go to the store, where the ingest
+ * reads them in its transaction (so the API and `hallwatchd import` apply the same ones). */
+static bool apply_clocks(HwStore *store, const HwConfig *cfg, GError **error)
+{
+  return hw_store_department_clocks_set(store, (const char *const *)cfg->exchange_departments,
+                                        cfg->exchange_clock_offsets_ns, cfg->n_exchange_clocks,
+                                        error);
+}
+
 static gboolean on_hup(gpointer user)
 {
   Daemon *d = user;
@@ -268,6 +277,8 @@ static gboolean on_hup(gpointer user)
   g_mutex_unlock(&d->cam_lock);
   hw_config_free(old);
   apply_cameras(d); /* cameras: config + store, only changed ones restart */
+  if (!apply_clocks(d->store, fresh, &error)) /* exchange */
+    g_warning("SIGHUP: department clock offsets: %s", error->message);
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
@@ -366,11 +377,7 @@ static int run(Daemon *d)
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }
-  /* exchange: the departments' clock offsets of the config, which the ingest reads in its
-   * transaction (so `hallwatchd import` and the API apply the same ones). */
-  if (!hw_store_department_clocks_set(d->store, (const char *const *)cfg->exchange_departments,
-                                      cfg->exchange_clock_offsets_ns, cfg->n_exchange_clocks,
-                                      &error)) {
+  if (!apply_clocks(d->store, cfg, &error)) { /* exchange */
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }

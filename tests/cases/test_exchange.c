@@ -11,7 +11,7 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_cases.h"
-#include "tests/cases/tmpdir.h"
+#include "tests/cases/helpers.h"
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
 
@@ -31,53 +31,6 @@ static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields
       g_string_append_printf(log_text, "%s\n", (const char *)fields[i].value);
   g_mutex_unlock(&log_lock);
   return g_log_writer_default(level, fields, n, user);
-}
-
-/* ---- a minimal HTTP/1.1 client ---------------------------------------------------------------- */
-
-typedef struct {
-  int status;
-  json_t *json; /* the body parsed, NULL if not JSON */
-} Answer;
-
-static void answer_clear(Answer *a) { json_decref(a->json); }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Answer, answer_clear)
-
-/* POST body to the batch route with bearer (NULL: none). announce > 0: a Content-Length that
- * differs from the body's (the server refuses it before reading). */
-static Answer post_batch(int port, const char *bearer, const char *body, size_t announce)
-{
-  g_autoptr(GString) raw = g_string_new(NULL);
-  g_string_append_printf(raw,
-                         "POST /api/v1/exchange/batch HTTP/1.1\r\nHost: localhost\r\n"
-                         "Connection: close\r\nContent-Type: application/json\r\n"
-                         "Content-Length: %zu\r\n",
-                         announce ? announce : strlen(body));
-  if (bearer)
-    g_string_append_printf(raw, "Authorization: Bearer %s\r\n", bearer);
-  g_string_append(raw, "\r\n");
-  g_string_append(raw, body);
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_socket_client_set_timeout(client, 60);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
-  g_assert_no_error(error);
-  /* The server may answer (413) and close before reading everything: write errors are ignored. */
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
-                            NULL, NULL, NULL);
-  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
-  g_autoptr(GByteArray) buf = g_byte_array_new();
-  guint8 chunk[65536];
-  gssize got;
-  while ((got = g_input_stream_read(in, chunk, sizeof chunk, NULL, NULL)) > 0)
-    g_byte_array_append(buf, chunk, (guint)got);
-  g_byte_array_append(buf, (const guint8 *)"", 1);
-  const char *text = (const char *)buf->data;
-  const char *sep = strstr(text, "\r\n\r\n");
-  g_assert_nonnull(sep);
-  Answer a = {atoi(text + 9), json_loads(sep + 4, 0, NULL)};
-  return a;
 }
 
 /* ---- fixture: a store, two department tokens, a server ---------------------------------------- */

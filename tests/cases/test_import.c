@@ -12,7 +12,7 @@
 #include "cases/hw_exchange.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_cases.h"
-#include "tests/cases/tmpdir.h"
+#include "tests/cases/helpers.h"
 
 #define DEPT "440303-MZJ"
 #define N_RECORDS 2500
