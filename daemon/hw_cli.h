@@ -32,5 +32,9 @@ char *hw_cli_database_path(const char *prog, const char *config_path);
  * wrote are covered; without a key yet (before the daemon's first start) only says so. FALSE
  * after a message if signing failed otherwise. */
 bool hw_cli_audit_sign(const char *prog, HwStore *store, const char *database);
+/* daemon/cli_import.c: `import FILE --department CODE`, the exchange batch format from a file.
+ * 0: every batch stored; 1: a batch refused or an error (message on stderr, naming the record);
+ * 2: usage. */
+int hw_cli_import(int argc, char **argv);
 
 G_END_DECLS

@@ -42,6 +42,10 @@ static const struct {
   {"audit", audit_keys},         {"auth", auth_keys},           {"hall", hall_keys},
 };
 
+/* [exchange]: only "clock_offset.<department>" keys (any department code). */
+#define CLOCK_OFFSET_PREFIX "clock_offset."
+#define CLOCK_OFFSET_MAX (INT64_C(24) * 3600 * HW_NS_PER_S)
+
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
 
 /* What the line scan learnt: where each section and key is, and the sections in file order. */
@@ -672,7 +676,55 @@ void hw_config_free(HwConfig *config)
     hw_camera_config_free(config->cameras[i]);
   g_free(config->cameras);
   g_strfreev(config->warnings);
+  g_strfreev(config->exchange_departments);
+  g_free(config->exchange_clock_offsets_ns);
   g_free(config);
+}
+
+gboolean hw_config_parse_offset(const char *s, int64_t *ret_ns)
+{
+  if (!s)
+    return FALSE;
+  int sign = *s == '-' ? -1 : 1;
+  if (*s == '-' || *s == '+')
+    s++;
+  int64_t v;
+  if (!hw_config_parse_duration(s, &v))
+    return FALSE;
+  *ret_ns = sign * v;
+  return TRUE;
+}
+
+/* [exchange] clock_offset.<department> = <signed duration>: what to add to the times a
+ * department reports to get the appliance's time (its clock 2 s fast: -2s). */
+static gboolean parse_exchange(const Scan *s, HwConfig *c, GError **error)
+{
+  if (!g_key_file_has_group(s->kf, "exchange"))
+    return TRUE;
+  g_auto(GStrv) keys = g_key_file_get_keys(s->kf, "exchange", NULL, NULL);
+  size_t n = keys ? g_strv_length(keys) : 0;
+  c->exchange_departments = g_new0(char *, n + 1);
+  c->exchange_clock_offsets_ns = g_new0(int64_t, n + 1);
+  for (size_t i = 0; i < n; i++) {
+    const char *dept = keys[i] + strlen(CLOCK_OFFSET_PREFIX);
+    if (!g_str_has_prefix(keys[i], CLOCK_OFFSET_PREFIX) || *dept == '\0' || strlen(dept) > 63 ||
+        strspn(dept, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+          strlen(dept))
+      return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, "exchange", keys[i],
+                  "unknown key (known: clock_offset.<department code>, the code 1 to 63 "
+                  "characters of A-Z a-z 0-9 . _ -)");
+    g_autofree char *v = NULL;
+    if (!get_string(s, "exchange", keys[i], &v, error))
+      return FALSE;
+    int64_t ns = 0;
+    if (!v || !hw_config_parse_offset(v, &ns) || ns < -CLOCK_OFFSET_MAX || ns > CLOCK_OFFSET_MAX)
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "exchange", keys[i],
+                  "expected a signed duration within 24h such as -2s or +1500ms, got '%s'",
+                  v ? v : "");
+    c->exchange_departments[c->n_exchange_clocks] = g_strdup(dept);
+    c->exchange_clock_offsets_ns[c->n_exchange_clocks++] = ns;
+  }
+  return TRUE;
 }
 
 static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError **error)
@@ -681,7 +733,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     const char *name = s->sections->pdata[i];
     if (g_str_has_prefix(name, CAMERA_PREFIX))
       continue;
-    gboolean known = FALSE;
+    gboolean known = strcmp(name, "exchange") == 0; /* parse_exchange checks its keys */
     for (size_t j = 0; j < G_N_ELEMENTS(fixed_sections); j++) {
       if (strcmp(name, fixed_sections[j].name) == 0) {
         if (!check_keys(s, name, fixed_sections[j].keys, error))
@@ -692,7 +744,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     if (!known)
       return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
                   "unknown section (known: storage, http, log, recording, reconnect, retention, audit, auth, "
-                  "hall, camera.<id>)");
+                  "hall, exchange, camera.<id>)");
   }
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
@@ -723,7 +775,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "audit", "sign_interval",
                 "must be between 10s and 24h");
 
-  if (!parse_auth(s, c, error))
+  if (!parse_auth(s, c, error) || !parse_exchange(s, c, error))
     return FALSE;
 
   /* [hall] timezone: the civil dates of deadlines (a due date ends at 24:00 there). A name this

@@ -53,6 +53,11 @@ typedef struct {
   /* [recording], [reconnect], [retention]. recorder.footage_dir points at footage_dir above
    * (not separately owned). */
   HwRecorderOptions recorder;
+  /* [exchange] clock_offset.<department>: n_exchange_clocks departments (NULL-terminated) and
+   * the offset to add to each one's reported times; NULL/0 when the section is absent. */
+  char **exchange_departments;
+  int64_t *exchange_clock_offsets_ns;
+  size_t n_exchange_clocks;
   /* [camera.<id>] sections in file order, each with source "config". */
   HwCameraConfig **cameras;
   size_t n_cameras;
@@ -79,5 +84,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwConfig, hw_config_free)
  * *ret untouched. */
 gboolean hw_config_parse_duration(const char *s, int64_t *ret_ns);
 gboolean hw_config_parse_size(const char *s, int64_t *ret_bytes);
+/* A duration with an optional sign ("-2s", "+1500ms", "0"). */
+gboolean hw_config_parse_offset(const char *s, int64_t *ret_ns);
 
 G_END_DECLS

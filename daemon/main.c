@@ -21,6 +21,7 @@
 #include "daemon/hw_config.h"
 #include "demo/hw_rtsp_server.h"
 #include "sql/hw_store.h"
+#include "sql/hw_store_cases.h"
 #include "sql/hw_store_auth.h" /* sign-in: demo users */
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
@@ -242,6 +243,15 @@ static gboolean on_term(gpointer user)
   return G_SOURCE_CONTINUE;
 }
 
+/* exchange: the departments' clock offsets of the config go to the store, where the ingest
+ * reads them in its transaction (so the API and `hallwatchd import` apply the same ones). */
+static bool apply_clocks(HwStore *store, const HwConfig *cfg, GError **error)
+{
+  return hw_store_department_clocks_set(store, (const char *const *)cfg->exchange_departments,
+                                        cfg->exchange_clock_offsets_ns, cfg->n_exchange_clocks,
+                                        error);
+}
+
 static gboolean on_hup(gpointer user)
 {
   Daemon *d = user;
@@ -271,6 +281,8 @@ static gboolean on_hup(gpointer user)
   g_mutex_unlock(&d->cam_lock);
   hw_config_free(old);
   apply_cameras(d); /* cameras: config + store, only changed ones restart */
+  if (!apply_clocks(d->store, fresh, &error)) /* exchange */
+    g_warning("SIGHUP: department clock offsets: %s", error->message);
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
@@ -366,6 +378,10 @@ static int run(Daemon *d)
 
   d->store = hw_store_open(cfg->database_path, &error);
   if (d->store == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  if (!apply_clocks(d->store, cfg, &error)) { /* exchange */
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }
@@ -510,6 +526,8 @@ int main(int argc, char **argv)
     return hw_cli_audit(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "calendar") == 0)
     return hw_cli_calendar(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "import") == 0)
+    return hw_cli_import(argc - 1, argv + 1);
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;

@@ -16,9 +16,9 @@ void hw_route_exchange_batch(HwRequest *req, HwReply *reply)
   json_t *records = hw_exchange_records(hw_request_json(req), HW_EXCHANGE_BATCH_MAX, &p);
   if (records == NULL) {
     hw_reply_json(reply, 400,
-                  json_pack("{s:{s:s, s:s, s:s}, s:[{s:s, s:s}]}", "error", "code",
-                            "invalid_batch", "message", p.reason, "field", p.field, "problems",
-                            "field", p.field, "reason", p.reason));
+                  json_pack("{s:{s:s, s:s, s:s}, s:[{s:s, s:s}]}", "error", "code", "invalid_batch",
+                            "message", p.reason, "field", p.field, "problems", "field", p.field,
+                            "reason", p.reason));
     g_free(p.field);
     g_free(p.reason);
     return;
@@ -32,8 +32,8 @@ void hw_route_exchange_batch(HwRequest *req, HwReply *reply)
   else if (r.status == HW_EXCHANGE_FAILED)
     g_warning("exchange: department %s: %s", caller->department, r.message);
   else if (r.status == HW_EXCHANGE_OK)
-    g_debug("exchange: department %s: %s; write lock held %.1f ms", caller->department,
-            r.message, (double)r.tx_ns / 1e6);
+    g_debug("exchange: department %s: %s; write lock held %.1f ms", caller->department, r.message,
+            (double)r.tx_ns / 1e6);
   hw_reply_json(reply, hw_exchange_result_http_status(&r), hw_exchange_result_json(&r));
   hw_exchange_result_clear(&r);
 }

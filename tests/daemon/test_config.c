@@ -245,7 +245,7 @@ static void test_error_unknown_section(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
-               "retention, audit, auth, hall, camera.<id>)");
+               "retention, audit, auth, hall, exchange, camera.<id>)");
 }
 
 static void test_error_camera_id(Fixture *f, gconstpointer data)
@@ -432,6 +432,39 @@ static void test_audit_sign_interval(Fixture *f, gconstpointer data)
                "2: [audit] signing: unknown key (known: sign_interval)");
 }
 
+/* [exchange] clock_offset.<department>: signed durations within 24h, one key per department. */
+static void test_exchange(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c = load_text(f,
+                                    "[exchange]\nclock_offset.440303-MZJ = -2s\n"
+                                    "clock_offset.GA = +1500ms\nclock_offset.x.y_z = 0\n",
+                                    &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(c->n_exchange_clocks, ==, 3);
+  int64_t want[] = {-2 * HW_NS_PER_S, 1500 * HW_NS_PER_MS, 0};
+  const char *depts[] = {"440303-MZJ", "GA", "x.y_z"};
+  for (size_t i = 0; i < 3; i++) {
+    g_assert_cmpstr(c->exchange_departments[i], ==, depts[i]);
+    g_assert_cmpint(c->exchange_clock_offsets_ns[i], ==, want[i]);
+  }
+  g_assert_null(c->exchange_departments[3]);
+  g_autoptr(HwConfig) none = load_text(f, "", NULL);
+  g_assert_cmpuint(none->n_exchange_clocks, ==, 0);
+  assert_error(f, "[exchange]\nclock_offset.GA = 25h\n", HW_CONFIG_ERROR_INVALID,
+               "2: [exchange] clock_offset.GA: expected a signed duration within 24h such as -2s "
+               "or +1500ms, got '25h'");
+  assert_error(f, "[exchange]\nclock_offset.GA = -2\n", HW_CONFIG_ERROR_INVALID,
+               "2: [exchange] clock_offset.GA: expected a signed duration within 24h such as -2s "
+               "or +1500ms, got '-2'");
+  assert_error(f, "[exchange]\nclock_ofset.GA = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [exchange] clock_ofset.GA: unknown key (known: clock_offset.<department code>, "
+               "the code 1 to 63 characters of A-Z a-z 0-9 . _ -)");
+  assert_error(f, "[exchange]\nclock_offset.G A = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [exchange] clock_offset.G A: unknown key (known: clock_offset.<department "
+               "code>, the code 1 to 63 characters of A-Z a-z 0-9 . _ -)");
+}
+
 /* [http] tls_cert/tls_key: both or neither, absolute, readable; with them any listen address.
  * Whether the files hold PEM is the server's check (tests/web/test_tls.c). */
 static void test_tls(Fixture *f, gconstpointer data)
@@ -575,5 +608,6 @@ int main(int argc, char **argv)
   FT("auth", test_auth);
   FT("tls", test_tls);
   FT("hall_timezone", test_hall_timezone);
+  FT("exchange", test_exchange);
   return g_test_run();
 }

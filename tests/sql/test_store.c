@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sql/hw_store.h"
+#include "sql/hw_store_cases.h"
 #include "sql/hw_store_private.h"
 
 typedef struct {
@@ -821,6 +822,55 @@ static void test_four_threads(Fixture *fx, gconstpointer data)
                   N_THREADS * FILES_PER_THREAD * 3);
 }
 
+/* ---- cases (sql/hw_store_cases.h) ------------------------------------------------------------ */
+
+/* The cases migration applied to a database of the version before it keeps what was there. */
+static void test_cases_migration_on_previous_version(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_clear_pointer(&fx->store, hw_store_close);
+  size_t n = 0;
+  while (n < hw_store_n_migrations && !g_str_has_suffix(hw_store_migrations[n].name, "_cases.sql"))
+    n++;
+  g_assert_cmpuint(n, <, hw_store_n_migrations);
+  g_autofree char *path = g_build_filename(fx->dir, "previous.db", NULL);
+  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, n, &error);
+  g_assert_no_error(error);
+  add_file(old, "w1", "main", "w1/a.mp4", 10 * HW_NS_PER_S, 20 * HW_NS_PER_S, true, 1000);
+  hw_store_close(old);
+  g_autoptr(HwStore) s = hw_store_open(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(raw_int(path, "SELECT count(*) FROM files"), ==, 1);
+  int64_t counts[4] = {-1, -1, -1, -1};
+  g_assert_true(hw_store_cases_counts(s, counts, &error));
+  g_assert_cmpint(counts[0] + counts[1] + counts[2] + counts[3], ==, 0);
+}
+
+/* The store refuses on its own what the exchange API refuses before it: a record of another
+ * department than the batch's, and (by the schema) a case of secrecy level secret. */
+static void test_cases_store_refuses(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = "D1", .case_number = "N1",
+                    .version = 1, .item_code = "I", .item_name = "item", .applicant_type = "person",
+                    .applicant_name = "A", .statutory_limit = 20, .statutory_unit = "working_days",
+                    .promised_limit = 10, .promised_unit = "working_days", .secrecy = "secret",
+                    .fee_charged_fen = -1, .fee_standard_fen = -1};
+  HwIngestOutcome out;
+  g_assert_false(hw_store_cases_ingest(fx->store, "D1", &r, 1, 1, &out, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "case_secrecy_storable"));
+  g_clear_error(&error);
+  r.secrecy = "internal";
+  g_assert_false(hw_store_cases_ingest(fx->store, "D2", &r, 1, 1, &out, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_true(hw_store_cases_ingest(fx->store, "D1", &r, 1, 1, &out, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(out, ==, HW_INGEST_ACCEPTED);
+  g_assert_cmpint(raw_int(fx->path, "SELECT count(*) FROM cases"), ==, 1);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -831,6 +881,8 @@ int main(int argc, char **argv)
   ADD("/sql/schema/refuses-non-database", test_refuses_non_database);
   ADD("/sql/schema/failed-migration-leaves-nothing", test_failed_migration_leaves_nothing);
   ADD("/sql/schema/wal-mode", test_wal_mode);
+  ADD("/sql/schema/cases-migration-on-previous-version", test_cases_migration_on_previous_version);
+  ADD("/sql/cases/store-refuses", test_cases_store_refuses);
   ADD("/sql/file/lifecycle", test_file_lifecycle);
   ADD("/sql/file/rejects-bad-rows", test_file_rejects_bad_rows);
   ADD("/sql/file/append-rejects-duplicates-and-gaps", test_append_rejects_duplicates_and_gaps);
