@@ -11,7 +11,10 @@
 #include "common/hw_keys.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
+#include "common/hw_secret.h"
+#include "sql/hw_store_private.h"
 #include "web/hw_auth.h"
+#include "web/hw_cameras.h"
 #include "web/hw_http.h"
 #include "web/routes.h"
 
@@ -120,14 +123,27 @@ static HwCameraStatus *no_cameras(void *user, size_t *ret_n)
   return NULL;
 }
 
+/* Camera management without a recorder: no config cameras, changes go nowhere. */
+static HwCameraConfig **no_config_cameras(void *user)
+{
+  return g_new0(HwCameraConfig *, 1);
+}
+
+static void cameras_changed(void *user)
+{
+}
+
 typedef struct {
   char *dir;
   char *db;
   HwStore *store;
   HwAudit *audit;
+  HwSecret *secret;
+  HwCameraHooks hooks;
   HwHttp *http;
   int port;
   int64_t user_ids[HW_ROLE_COUNT];
+  int serial; /* makes names of test objects unique */
 } Fixture;
 
 static void start_server(Fixture *f, int64_t idle_ns, int lockout_after, size_t body_max)
@@ -137,6 +153,7 @@ static void start_server(Fixture *f, int64_t idle_ns, int lockout_after, size_t 
   o.status_fn = no_cameras;
   o.store = f->store;
   o.audit = f->audit;
+  o.cameras = &f->hooks;
   if (idle_ns)
     o.session_idle_ns = idle_ns;
   if (lockout_after)
@@ -158,6 +175,18 @@ static void fixture_setup(Fixture *f, gconstpointer data)
   f->store = hw_store_open(f->db, &error);
   g_assert_no_error(error);
   f->audit = hw_audit_new(f->store);
+  g_autofree char *secret_path = hw_secret_path_for_database(f->db);
+  f->secret = hw_secret_load_or_create(secret_path, &error);
+  g_assert_no_error(error);
+  f->hooks = (HwCameraHooks){.config_cameras = no_config_cameras,
+                             .changed = cameras_changed,
+                             .audit = f->audit,
+                             .secret = f->secret,
+                             .footage_dir = f->dir};
+  /* Two halls, A and B, for the scope walk. */
+  HwStoreHall halls[] = {{"HA", "Hall A"}, {"HB", "Hall B"}};
+  for (size_t i = 0; i < G_N_ELEMENTS(halls); i++)
+    g_assert_true(hw_store_hall_add(f->store, &halls[i], NULL));
   g_assert_true(hw_auth_init(NULL));
   /* One hash for every user: argon2id is slow by design. */
   g_autofree char *hash = hw_auth_password_hash(PASSWORD, &error);
@@ -188,6 +217,7 @@ static void remove_dir(const char *path)
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
   hw_http_free(f->http);
+  hw_secret_free(f->secret);
   hw_audit_free(f->audit);
   hw_store_close(f->store);
   remove_dir(f->dir);
@@ -335,6 +365,318 @@ static void test_route_role(Fixture *f, gconstpointer data)
     }
   }
   g_assert_cmpint(checked, ==, (int)n * (CRED_ROLE + HW_ROLE_COUNT - 1));
+}
+
+/* ---- scope: every object route with two halls' and two departments' objects ------------------- */
+
+/* One object made for the walk: what goes in the path's {id}, and a text that is in a list's
+ * answer exactly when the object is listed (a quoted unique name). */
+typedef struct {
+  char id[64];
+  char marker[80];
+} Object;
+
+/* Makes one object of a kind in hall (and department); either may be unused by the kind. */
+typedef void (*MakeObject)(Fixture *f, const char *hall, const char *department, Object *ret);
+
+static void make_camera_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  HwStoreCamera c = {.enabled = false};
+  g_snprintf(c.id, sizeof c.id, "cam-%s-%d", hall, ++f->serial);
+  g_strlcpy(c.url, "rtsp://127.0.0.1:9/none", sizeof c.url); /* discard port: refused at once */
+  g_strlcpy(c.transport, "tcp", sizeof c.transport);
+  g_strlcpy(c.clock, "local", sizeof c.clock);
+  g_strlcpy(c.hall, hall, sizeof c.hall);
+  g_assert_true(hw_store_camera_add(f->store, &c, NULL, NULL));
+  g_strlcpy(ret->id, c.id, sizeof ret->id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", c.id);
+}
+
+static void make_window_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  HwStoreWindow w = {0};
+  g_strlcpy(w.hall, hall, sizeof w.hall);
+  g_snprintf(w.code, sizeof w.code, "win-%s-%d", hall, ++f->serial);
+  g_strlcpy(w.departments, "[]", sizeof w.departments);
+  int64_t id = 0;
+  g_assert_true(hw_store_window_add(f->store, &w, &id, NULL));
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", w.code);
+}
+
+/* The halls HA and HB exist from the fixture's start: the hall is the scope itself. */
+static void make_hall_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  g_strlcpy(ret->id, hall, sizeof ret->id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", hall);
+}
+
+static void make_token_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  g_autofree char *token = hw_auth_token_new("hwt_");
+  char hash[65];
+  hw_auth_token_hash(token, hash);
+  char name[64];
+  g_snprintf(name, sizeof name, "tok-%s-%d", department, ++f->serial);
+  int64_t id = 0;
+  g_assert_true(hw_store_token_add(f->store, department, name, hash, hw_time_now(), &id, NULL));
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", name);
+}
+
+static void make_user_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  char name[64];
+  g_snprintf(name, sizeof name, "user-%d", ++f->serial);
+  int64_t id = 0;
+  g_assert_true(hw_store_user_add(f->store, name, "viewer", "$argon2id$unusable", NULL, 0, &id,
+                                  NULL));
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", name);
+}
+
+/* Every kind of object a route can name, one line each. A route whose pattern starts with a
+ * kind's `object` pattern (e.g. GET /api/v1/cameras/{id}/snapshot) is walked with that kind's
+ * objects; a GET route equal to its `list` must list only what the caller's scope allows.
+ * by_hall / by_department: which scopes the kind's objects carry; neither: an object of the whole
+ * appliance (users), which only unrestricted callers may touch.
+ *
+ * To add a kind (e.g. cases, owned by a department and served in a hall):
+ *   {"case", "/api/v1/cases/{id}", "/api/v1/cases", true, true, make_case_object},
+ * with a make_case_object that stores one case of `department` in `hall` and returns its id and
+ * a quoted unique text of it. A route with an object parameter and no kind here fails the walk,
+ * naming the route; so does a GET route without a parameter that is neither a kind's list nor in
+ * not_object_lists below. Routes with a second parameter get the object's id in the first. */
+static const struct {
+  const char *kind;
+  const char *object; /* pattern prefix of the routes on one object, NULL if none */
+  const char *list;   /* the GET route listing them, NULL if none */
+  bool by_hall, by_department;
+  MakeObject make;
+} object_kinds[] = {
+  {"camera", "/api/v1/cameras/{id}", "/api/v1/cameras", true, false, make_camera_object},
+  {"window", "/api/v1/windows/{id}", "/api/v1/windows", true, false, make_window_object},
+  {"hall", NULL, "/api/v1/halls", true, false, make_hall_object},
+  {"api_token", "/api/v1/tokens/{id}", "/api/v1/tokens", false, true, make_token_object},
+  {"user", "/api/v1/users/{id}", "/api/v1/users", false, false, make_user_object},
+};
+
+/* GET routes without a parameter that list no scoped objects, and why. */
+static const char *const not_object_lists[] = {
+  "/healthz",              /* public */
+  "/metrics",              /* every hall's cameras: refused to hall-limited users (checked below) */
+  "/api/v1/auth/me",       /* the caller itself */
+  "/api/v1/exchange/ping", /* answers the token's own department */
+  "/api/v1/audit",         /* the log is the auditors' whole-appliance record */
+  "/api/v1/audit/verify",
+};
+
+/* What a route needs beyond "{}" to succeed on an object in scope, or the error code that shows
+ * the handler went past the scope check (the snapshot: the camera is found, it has no footage). */
+static const struct {
+  const char *method, *pattern, *body, *in_scope_code;
+} route_needs[] = {
+  {"PUT", "/api/v1/windows/{id}/cameras", "{\"cameras\":[]}", NULL},
+  {"GET", "/api/v1/cameras/{id}/snapshot", NULL, "no_footage"},
+};
+
+static char *object_path(const char *pattern, const char *id)
+{
+  const char *open = strchr(pattern, '{');
+  const char *close = strchr(open, '}');
+  return g_strdup_printf("%.*s%s%s", (int)(open - pattern), pattern, id, close + 1);
+}
+
+/* A signed-in user of role limited to hall or department `code` (made once per name). */
+static int64_t scoped_user(Fixture *f, HwRole role, const char *kind, const char *code)
+{
+  g_autofree char *name = g_strdup_printf("%s-%s-%s", kind, code, hw_role_name(role));
+  HwStoreUser u;
+  if (hw_store_user_get(f->store, name, &u, NULL))
+    return u.id;
+  HwStoreScope scope = {kind, code};
+  int64_t id = 0;
+  g_assert_true(hw_store_user_add(f->store, name, hw_role_name(role), "$argon2id$unusable", &scope,
+                                  1, &id, NULL));
+  return id;
+}
+
+static Response *call_as(Fixture *f, int64_t user_id, const char *method, const char *path,
+                         const char *body)
+{
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  make_session(f, user_id, hw_time_now(), &cookie, &csrf);
+  gboolean with_body = strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0;
+  return http(f->port, method, path, cookie, csrf, NULL, with_body ? (body ? body : "{}") : NULL);
+}
+
+static const char *error_code(const Response *r)
+{
+  static char code[64];
+  code[0] = '\0';
+  json_t *o = json_loads(r->body, 0, NULL);
+  const char *c = json_string_value(json_object_get(json_object_get(o, "error"), "code"));
+  g_strlcpy(code, c ? c : "", sizeof code);
+  json_decref(o);
+  return code;
+}
+
+static void expect_in_scope(const Response *r, const char *what, const char *ok_code)
+{
+  if (r->status >= 200 && r->status < 300)
+    return;
+  if (ok_code && strcmp(error_code(r), ok_code) == 0)
+    return;
+  g_error("%s: got %d, the object is in the caller's scope (%s)", what, r->status, r->body);
+}
+
+static void expect_out_of_scope(const Response *r, const char *what)
+{
+  if (r->status != 404 || strcmp(error_code(r), "not_found") != 0)
+    g_error("%s: got %d, another scope's object must answer 404 not_found (%s)", what, r->status,
+            r->body);
+}
+
+static int kind_of_route(const HwRoute *r)
+{
+  for (size_t k = 0; k < G_N_ELEMENTS(object_kinds); k++)
+    if (object_kinds[k].object && g_str_has_prefix(r->pattern, object_kinds[k].object))
+      return (int)k;
+  return -1;
+}
+
+static void test_scope_walk(Fixture *f, gconstpointer data)
+{
+  size_t n;
+  const HwRoute *routes = hw_routes_table(&n);
+  const char *dims[] = {"hall", "department"};
+  const char *codes_a[] = {"HA", "DA"}, *codes_b[] = {"HB", "DB"};
+  int objects_checked = 0, lists_checked = 0;
+
+  for (size_t i = 0; i < n; i++) {
+    const HwRoute *r = &routes[i];
+    const char *body = NULL, *ok_code = NULL;
+    for (size_t e = 0; e < G_N_ELEMENTS(route_needs); e++)
+      if (strcmp(route_needs[e].method, r->method) == 0 &&
+          strcmp(route_needs[e].pattern, r->pattern) == 0) {
+        body = route_needs[e].body;
+        ok_code = route_needs[e].in_scope_code;
+      }
+
+    if (!strchr(r->pattern, '{')) {
+      if (strcmp(r->method, "GET") != 0)
+        continue;
+      int k = -1;
+      for (size_t j = 0; j < G_N_ELEMENTS(object_kinds); j++)
+        if (object_kinds[j].list && strcmp(object_kinds[j].list, r->pattern) == 0)
+          k = (int)j;
+      bool exempt = false;
+      for (size_t j = 0; j < G_N_ELEMENTS(not_object_lists); j++)
+        exempt |= strcmp(not_object_lists[j], r->pattern) == 0;
+      if (k < 0 && !exempt)
+        g_error("GET %s lists something but has no kind in object_kinds[] (tests/web/"
+                "test_auth.c): say which objects it lists, or add it to not_object_lists",
+                r->pattern);
+      if (k < 0)
+        continue;
+      for (int role = HW_ROLE_NONE + 1; role < HW_ROLE_COUNT; role++) {
+        if (!(r->permission.roles & HW_ROLE_BIT(role)))
+          continue;
+        for (int d = 0; d < 2; d++) {
+          bool carries = d == 0 ? object_kinds[k].by_hall : object_kinds[k].by_department;
+          bool global = !object_kinds[k].by_hall && !object_kinds[k].by_department;
+          int64_t who = scoped_user(f, (HwRole)role, dims[d], codes_a[d]);
+          g_autofree char *what = g_strdup_printf("GET %s as %s limited to %s %s", r->pattern,
+                                                  hw_role_name((HwRole)role), dims[d], codes_a[d]);
+          g_autoptr(Response) resp = NULL;
+          if (global) {
+            resp = call_as(f, who, "GET", r->pattern, NULL);
+            if (resp->status != 403)
+              g_error("%s: got %d, a limited caller must not list %s", what, resp->status,
+                      object_kinds[k].kind);
+          } else if (carries) {
+            Object a, b;
+            object_kinds[k].make(f, codes_a[0], codes_a[1], &a);
+            object_kinds[k].make(f, d == 0 ? codes_b[0] : codes_a[0],
+                                 d == 1 ? codes_b[1] : codes_a[1], &b);
+            resp = call_as(f, who, "GET", r->pattern, NULL);
+            g_assert_cmpint(resp->status, ==, 200);
+            if (!strstr(resp->body, a.marker))
+              g_error("%s: its own %s %s is missing (%s)", what, object_kinds[k].kind, a.marker,
+                      resp->body);
+            if (strstr(resp->body, b.marker))
+              g_error("%s: lists %s %s of another %s (%s)", what, object_kinds[k].kind, b.marker,
+                      dims[d], resp->body);
+          } else {
+            continue;
+          }
+          lists_checked++;
+        }
+      }
+      continue;
+    }
+
+    int k = kind_of_route(r);
+    if (k < 0)
+      g_error("%s %s names an object but has no fixture in object_kinds[] (tests/web/"
+              "test_auth.c): add a line saying which kind of object it is",
+              r->method, r->pattern);
+    bool global = !object_kinds[k].by_hall && !object_kinds[k].by_department;
+    for (int role = HW_ROLE_NONE + 1; role < HW_ROLE_COUNT; role++) {
+      if (!(r->permission.roles & HW_ROLE_BIT(role)))
+        continue;
+      for (int d = 0; d < 2; d++) {
+        bool carries = d == 0 ? object_kinds[k].by_hall : object_kinds[k].by_department;
+        int64_t who = scoped_user(f, (HwRole)role, dims[d], codes_a[d]);
+        Object a, b;
+        /* A's object is in hall A and department A; B's differs in the dimension walked. */
+        object_kinds[k].make(f, codes_a[0], codes_a[1], &a);
+        object_kinds[k].make(f, d == 0 ? codes_b[0] : codes_a[0], d == 1 ? codes_b[1] : codes_a[1],
+                             &b);
+        g_autofree char *pa = object_path(r->pattern, a.id);
+        g_autofree char *pb = object_path(r->pattern, b.id);
+        g_autofree char *wa = g_strdup_printf("%s %s as %s limited to %s %s", r->method, pa,
+                                              hw_role_name((HwRole)role), dims[d], codes_a[d]);
+        g_autofree char *wb = g_strdup_printf("%s %s as %s limited to %s %s", r->method, pb,
+                                              hw_role_name((HwRole)role), dims[d], codes_a[d]);
+        g_autoptr(Response) ra = call_as(f, who, r->method, pa, body);
+        if (global) {
+          if (ra->status != 403)
+            g_error("%s: got %d, a limited caller must not touch a %s (%s)", wa, ra->status,
+                    object_kinds[k].kind, ra->body);
+          /* An unrestricted caller of the role reaches it. */
+          g_autoptr(Response) ru = call_as(f, f->user_ids[role], r->method, pb, body);
+          expect_in_scope(ru, wb, ok_code);
+        } else if (carries) {
+          expect_in_scope(ra, wa, ok_code);
+          g_autoptr(Response) rb = call_as(f, who, r->method, pb, body);
+          expect_out_of_scope(rb, wb);
+        } else {
+          /* Not limited in this dimension: both objects are reachable. */
+          expect_in_scope(ra, wa, ok_code);
+          continue;
+        }
+        objects_checked++;
+      }
+    }
+  }
+  g_test_message("scope walk: %d object checks, %d list checks", objects_checked, lists_checked);
+  /* The walk covered the kinds above (4 object routes of cameras alone, each with 2+ roles). */
+  g_assert_cmpint(objects_checked, >=, 20);
+  g_assert_cmpint(lists_checked, >=, 8);
+
+  /* /metrics names every hall's cameras: hall-limited callers are refused. */
+  for (int role = HW_ROLE_NONE + 1; role < HW_ROLE_COUNT; role++) {
+    const HwRoute *m = NULL;
+    for (size_t i = 0; i < n; i++)
+      if (strcmp(routes[i].pattern, "/metrics") == 0)
+        m = &routes[i];
+    if (!m || !(m->permission.roles & HW_ROLE_BIT(role)))
+      continue;
+    g_autoptr(Response) r = call_as(f, scoped_user(f, (HwRole)role, "hall", "HA"), "GET",
+                                    "/metrics", NULL);
+    g_assert_cmpint(r->status, ==, 403);
+  }
 }
 
 /* The table as text, one line per route: "METHOD pattern: who". */
@@ -888,6 +1230,7 @@ int main(int argc, char **argv)
 #define FT(name, fn, spec)                                                                         \
   g_test_add("/web/" name, Fixture, spec, fixture_setup, fn, fixture_teardown)
   FT("route_role", test_route_role, NULL);
+  FT("scope_walk", test_scope_walk, NULL);
   g_test_add_func("/web/route_without_permission", test_route_without_permission);
   g_test_add_func("/web/permission_snapshot", test_permission_snapshot);
   FT("login", test_login, NULL);
