@@ -1224,6 +1224,262 @@ static void test_audit_sign_in(Fixture *f, gconstpointer data)
   json_decref(v);
 }
 
+/* ---- user management over the API ------------------------------------------------------------- */
+
+static json_t *json_of(const Response *r)
+{
+  json_t *o = json_loads(r->body, 0, NULL);
+  if (!o)
+    g_error("not JSON: %s", r->body);
+  return o;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+  return json_string_value(json_object_get(o, key));
+}
+
+static void test_users(Fixture *f, gconstpointer data)
+{
+  int64_t admin = f->user_ids[HW_ROLE_ADMIN];
+  /* Created with a generated password: shown once, usable, never stored or logged in clear. */
+  g_autoptr(Response) made =
+    call_as(f, admin, "POST", "/api/v1/users",
+            "{\"name\":\"clerk\",\"role\":\"viewer\",\"display_name\":\"王芳 Wang Fang\","
+            "\"halls\":[\"HA\"]}");
+  g_assert_cmpint(made->status, ==, 201);
+  json_t *m = json_of(made);
+  g_autofree char *pw = g_strdup(jstr(m, "password"));
+  g_assert_cmpuint(strlen(pw), ==, 20);
+  g_assert_cmpstr(jstr(m, "display_name"), ==, "王芳 Wang Fang");
+  g_assert_cmpstr(json_string_value(json_array_get(json_object_get(m, "halls"), 0)), ==, "HA");
+  g_assert_true(json_is_null(json_object_get(m, "departments")));
+  g_assert_true(json_is_null(json_object_get(m, "last_sign_in")));
+  int64_t clerk = json_integer_value(json_object_get(m, "id"));
+  json_decref(m);
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) in = login(f, "clerk", pw, &cookie, &csrf);
+  g_assert_cmpint(in->status, ==, 200);
+
+  /* The list shows it with its last sign-in; the one GET by id likewise. */
+  g_autoptr(Response) list = call_as(f, admin, "GET", "/api/v1/users", NULL);
+  g_assert_cmpint(list->status, ==, 200);
+  json_t *l = json_of(list);
+  g_assert_cmpuint(json_array_size(l), ==, HW_ROLE_COUNT); /* 6 roles + clerk */
+  json_decref(l);
+  g_autofree char *clerk_path = g_strdup_printf("/api/v1/users/%" G_GINT64_FORMAT, clerk);
+  g_autoptr(Response) one = call_as(f, admin, "GET", clerk_path, NULL);
+  g_assert_cmpint(one->status, ==, 200);
+  json_t *o = json_of(one);
+  g_assert_cmpstr(jstr(o, "name"), ==, "clerk");
+  g_assert_true(json_is_string(json_object_get(o, "last_sign_in")));
+  g_assert_null(json_object_get(o, "password"));
+  json_decref(o);
+  g_autoptr(Response) none = call_as(f, admin, "GET", "/api/v1/users/999999", NULL);
+  assert_error(none, 404, "not_found", NULL);
+
+  /* Refusals name the field. */
+  struct {
+    const char *body, *code, *field;
+  } bad[] = {
+    {"{\"name\":\"a b\",\"role\":\"viewer\"}", "invalid_field", "name"},
+    {"{\"name\":\"x\",\"role\":\"root\"}", "invalid_field", "role"},
+    {"{\"name\":\"x\",\"role\":\"viewer\",\"password\":\"short\"}", "weak_password", "password"},
+    {"{\"name\":\"x\",\"role\":\"viewer\",\"halls\":[\"H 1\"]}", "invalid_field", "halls"},
+    {"{\"name\":\"x\",\"role\":\"viewer\",\"colour\":1}", "invalid_field", "colour"},
+    {"{\"role\":\"viewer\"}", "invalid_field", "name"},
+    {"{\"name\":\"clerk\",\"role\":\"viewer\"}", "conflict", "name"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+    g_autoptr(Response) r = call_as(f, admin, "POST", "/api/v1/users", bad[i].body);
+    assert_error(r, bad[i].code[0] == 'c' ? 409 : 400, bad[i].code, NULL);
+    g_autofree char *field = g_strdup_printf("\"field\":\"%s\"", bad[i].field);
+    if (!strstr(r->body, field))
+      g_error("%s: %s lacks %s", bad[i].body, r->body, field);
+  }
+  /* A given password is taken and never echoed. */
+  g_autoptr(Response) given = call_as(f, admin, "POST", "/api/v1/users",
+                                      "{\"name\":\"second\",\"role\":\"admin\","
+                                      "\"password\":\"a long given password\"}");
+  g_assert_cmpint(given->status, ==, 201);
+  g_assert_null(strstr(given->body, "a long given password"));
+  g_assert_null(strstr(given->body, "\"password\""));
+
+  /* A display name changes nothing of access: the session stays. */
+  g_autoptr(Response) renamed = call_as(f, admin, "PATCH", clerk_path, "{\"display_name\":\"王芳\"}");
+  g_assert_cmpint(renamed->status, ==, 200);
+  g_assert_nonnull(strstr(renamed->body, "\"sessions_ended\":false"));
+  g_autoptr(Response) still = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  g_assert_cmpint(still->status, ==, 200);
+
+  /* A role change ends the sessions at once; departments given alone keep the halls. */
+  g_autoptr(Response) promoted = call_as(f, admin, "PATCH", clerk_path,
+                                         "{\"role\":\"supervisor\",\"departments\":[\"DA\"]}");
+  g_assert_cmpint(promoted->status, ==, 200);
+  json_t *p = json_of(promoted);
+  g_assert_cmpstr(jstr(p, "role"), ==, "supervisor");
+  g_assert_true(json_is_true(json_object_get(p, "sessions_ended")));
+  g_assert_cmpstr(json_string_value(json_array_get(json_object_get(p, "halls"), 0)), ==, "HA");
+  g_assert_cmpstr(json_string_value(json_array_get(json_object_get(p, "departments"), 0)), ==, "DA");
+  json_decref(p);
+  g_autoptr(Response) gone = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  assert_error(gone, 401, "session_expired", NULL);
+
+  /* Disabling ends the new session and refuses sign-in. */
+  g_autofree char *cookie2 = NULL, *csrf2 = NULL;
+  g_autoptr(Response) in2 = login(f, "clerk", pw, &cookie2, &csrf2);
+  g_assert_cmpint(in2->status, ==, 200);
+  g_autoptr(Response) off = call_as(f, admin, "PATCH", clerk_path, "{\"disabled\":true}");
+  g_assert_cmpint(off->status, ==, 200);
+  g_autoptr(Response) gone2 = http(f->port, "GET", "/api/v1/auth/me", cookie2, NULL, NULL, NULL);
+  assert_error(gone2, 401, "session_expired", NULL);
+  g_autoptr(Response) refused = login(f, "clerk", pw, NULL, NULL);
+  assert_error(refused, 401, "bad_credentials", NULL);
+
+  /* An admin reset: generated, shown once, ends sessions; the user is enabled again first. */
+  g_autoptr(Response) on = call_as(f, admin, "PATCH", clerk_path, "{\"disabled\":false}");
+  g_assert_cmpint(on->status, ==, 200);
+  g_autofree char *reset_path = g_strdup_printf("%s/password", clerk_path);
+  g_autoptr(Response) weak = call_as(f, admin, "POST", reset_path, "{\"password\":\"short\"}");
+  assert_error(weak, 400, "weak_password", "10 characters");
+  g_autoptr(Response) reset = call_as(f, admin, "POST", reset_path, "{}");
+  g_assert_cmpint(reset->status, ==, 200);
+  json_t *rs = json_of(reset);
+  g_autofree char *pw2 = g_strdup(jstr(rs, "password"));
+  json_decref(rs);
+  g_assert_nonnull(pw2);
+  g_autoptr(Response) old_pw = login(f, "clerk", pw, NULL, NULL);
+  assert_error(old_pw, 401, "bad_credentials", NULL);
+  g_autoptr(Response) new_pw = login(f, "clerk", pw2, NULL, NULL);
+  g_assert_cmpint(new_pw->status, ==, 200);
+
+  /* Admins limited to a hall or a department manage no users. */
+  g_autoptr(Response) limited =
+    call_as(f, scoped_user(f, HW_ROLE_ADMIN, "hall", "HA"), "GET", "/api/v1/users", NULL);
+  assert_error(limited, 403, "forbidden", "cannot manage users");
+
+  /* Every change left one row: who, which user, old → new; never a password or its hash. */
+  size_t n = 0;
+  g_autofree HwAuditRow *rows = audit_rows(f, "user.change", &n);
+  g_assert_cmpuint(n, ==, 7); /* add clerk, add second, rename, promote, disable, enable, reset */
+  const HwAuditRow *promo = find_row(rows, n, "admin", "\"role\":{\"from\":\"viewer\",\"to\":\"supervisor\"}");
+  g_assert_cmpstr(promo->object_id, ==, "clerk");
+  g_assert_nonnull(strstr(promo->detail, "\"departments\":{\"from\":null,\"to\":[\"DA\"]}"));
+  const HwAuditRow *add = find_row(rows, n, "admin", "\"departments\":null,\"password\":\"generated\"");
+  g_assert_cmpstr(add->object_id, ==, "clerk");
+  g_assert_nonnull(strstr(add->detail, "\"halls\":[\"HA\"]"));
+  find_row(rows, n, "admin", "\"password\":\"given\"");
+  find_row(rows, n, "admin", "\"disabled\":{\"from\":false,\"to\":true}");
+  for (size_t i = 0; i < n; i++) {
+    g_assert_null(strstr(rows[i].detail, pw));
+    g_assert_null(strstr(rows[i].detail, pw2));
+    g_assert_null(strstr(rows[i].detail, "argon2"));
+  }
+  hw_store_close(g_steal_pointer(&f->store)); /* flush the WAL into the file we read */
+  f->store = hw_store_open(f->db, NULL);
+  g_autofree char *wal = g_strdup_printf("%s-wal", f->db);
+  for (const char *const *s = (const char *const[]){pw, pw2, "a long given password", NULL}; *s; s++) {
+    assert_not_in_file(f->db, *s);
+    assert_not_in_file(wal, *s);
+  }
+}
+
+/* The rule of one enabled admin: the last one can neither demote nor disable themself, over the
+ * API; once a second admin exists it can, and its own sessions end with the change. */
+static void test_users_last_admin(Fixture *f, gconstpointer data)
+{
+  int64_t admin = f->user_ids[HW_ROLE_ADMIN];
+  g_autofree char *self = g_strdup_printf("/api/v1/users/%" G_GINT64_FORMAT, admin);
+  g_autoptr(Response) demote = call_as(f, admin, "PATCH", self, "{\"role\":\"viewer\"}");
+  assert_error(demote, 409, "last_admin", "last enabled administrator");
+  g_autoptr(Response) off = call_as(f, admin, "PATCH", self, "{\"disabled\":true}");
+  assert_error(off, 409, "last_admin", NULL);
+  size_t n = 0;
+  g_autofree HwAuditRow *none = audit_rows(f, "user.change", &n);
+  g_assert_cmpuint(n, ==, 0); /* refused: no row, nothing changed */
+
+  g_autoptr(Response) second = call_as(f, admin, "POST", "/api/v1/users",
+                                       "{\"name\":\"admin2\",\"role\":\"admin\"}");
+  g_assert_cmpint(second->status, ==, 201);
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  make_session(f, admin, hw_time_now(), &cookie, &csrf);
+  g_autoptr(Response) ok =
+    http(f->port, "PATCH", self, cookie, csrf, NULL, "{\"role\":\"auditor\"}");
+  g_assert_cmpint(ok->status, ==, 200);
+  g_autoptr(Response) after = http(f->port, "GET", "/api/v1/users", cookie, NULL, NULL, NULL);
+  assert_error(after, 401, "session_expired", NULL);
+}
+
+/* Any signed-in user changes their own password with the current one. */
+static void test_own_password(Fixture *f, gconstpointer data)
+{
+  g_autofree char *cookie = NULL, *csrf = NULL;
+  g_autoptr(Response) in = login(f, "viewer", PASSWORD, &cookie, &csrf);
+  g_assert_cmpint(in->status, ==, 200);
+  const char *path = "/api/v1/auth/password";
+  g_autoptr(Response) wrong = http(f->port, "POST", path, cookie, csrf, NULL,
+                                   "{\"current_password\":\"not it at all\","
+                                   "\"new_password\":\"a new long password\"}");
+  assert_error(wrong, 403, "wrong_password", NULL);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get(f->store, "viewer", &u, NULL));
+  g_assert_cmpint(u.failed_logins, ==, 1); /* counts toward the lock-out like a sign-in */
+  g_autoptr(Response) weak = http(f->port, "POST", path, cookie, csrf, NULL,
+                                  "{\"current_password\":\"" PASSWORD "\",\"new_password\":\"short\"}");
+  assert_error(weak, 400, "weak_password", "10 characters");
+  g_autoptr(Response) nocsrf = http(f->port, "POST", path, cookie, NULL, NULL,
+                                    "{\"current_password\":\"" PASSWORD "\","
+                                    "\"new_password\":\"a new long password\"}");
+  assert_error(nocsrf, 403, "csrf_required", NULL);
+
+  g_autoptr(Response) ok = http(f->port, "POST", path, cookie, csrf, NULL,
+                                "{\"current_password\":\"" PASSWORD "\","
+                                "\"new_password\":\"a new long password\"}");
+  g_assert_cmpint(ok->status, ==, 200);
+  g_assert_true(g_str_has_prefix(header(ok, "set-cookie"), "hw_session=;"));
+  g_autoptr(Response) me = http(f->port, "GET", "/api/v1/auth/me", cookie, NULL, NULL, NULL);
+  assert_error(me, 401, "session_expired", NULL);
+  g_autoptr(Response) old = login(f, "viewer", PASSWORD, NULL, NULL);
+  assert_error(old, 401, "bad_credentials", NULL);
+  g_autoptr(Response) fresh = login(f, "viewer", "a new long password", NULL, NULL);
+  g_assert_cmpint(fresh->status, ==, 200);
+
+  size_t n = 0;
+  g_autofree HwAuditRow *rows = audit_rows(f, "user.change", &n);
+  const HwAuditRow *r = find_row(rows, n, "viewer", "\"self\":true");
+  g_assert_cmpstr(r->object_id, ==, "viewer");
+  g_assert_null(strstr(r->detail, "password\":\"a new"));
+  size_t nf = 0;
+  g_autofree HwAuditRow *failed = audit_rows(f, "auth.password_failed", &nf);
+  find_row(failed, nf, "viewer", "wrong_password");
+}
+
+/* Auditors' reads of the log are in the log too: one row per request, with the filter. */
+static void test_audit_reads(Fixture *f, gconstpointer data)
+{
+  int64_t auditor = f->user_ids[HW_ROLE_AUDITOR];
+  g_autoptr(Response) list = call_as(f, auditor, "GET", "/api/v1/audit?action=auth.&limit=5", NULL);
+  g_assert_cmpint(list->status, ==, 200);
+  g_autoptr(Response) verify = call_as(f, auditor, "GET", "/api/v1/audit/verify", NULL);
+  g_assert_cmpint(verify->status, ==, 200);
+  size_t n = 0;
+  g_autofree HwAuditRow *reads = audit_rows(f, "audit.read", &n);
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpstr(reads[0].actor, ==, "auditor");
+  g_assert_cmpstr(reads[0].role, ==, "auditor");
+  g_assert_cmpstr(reads[0].address, ==, "127.0.0.1");
+  g_assert_nonnull(strstr(reads[0].detail, "\"action\":\"auth.\""));
+  g_assert_nonnull(strstr(reads[0].detail, "\"limit\":5"));
+  size_t nv = 0;
+  g_autofree HwAuditRow *verifies = audit_rows(f, "audit.verify", &nv);
+  g_assert_cmpuint(nv, ==, 1);
+  g_assert_cmpstr(verifies[0].actor, ==, "auditor");
+  /* The read before is what the second read sees. */
+  g_autoptr(Response) again = call_as(f, auditor, "GET", "/api/v1/audit?action=audit.", NULL);
+  g_assert_nonnull(strstr(again->body, "\"action\":\"audit.read\""));
+  g_assert_nonnull(strstr(again->body, "\"action\":\"audit.verify\""));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -1243,5 +1499,9 @@ int main(int argc, char **argv)
   FT("body_limits", test_body_limits, "defer");
   FT("cli_user", test_cli_user, NULL);
   FT("audit_sign_in", test_audit_sign_in, "defer");
+  FT("users", test_users, NULL);
+  FT("users_last_admin", test_users_last_admin, NULL);
+  FT("own_password", test_own_password, NULL);
+  FT("audit_reads", test_audit_reads, NULL);
   return g_test_run();
 }
