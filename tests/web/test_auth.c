@@ -659,6 +659,25 @@ static void test_scope_walk(Fixture *f, gconstpointer data)
         objects_checked++;
       }
     }
+    /* Department systems (exchange routes on a department's objects): a token of department A
+     * reaches A's objects only. */
+    if ((r->permission.access & HW_ACCESS_DEPARTMENT) && object_kinds[k].by_department) {
+      g_autofree char *token = make_token(f, "DA");
+      Object a, b;
+      object_kinds[k].make(f, codes_a[0], codes_a[1], &a);
+      object_kinds[k].make(f, codes_a[0], codes_b[1], &b);
+      g_autofree char *pa = object_path(r->pattern, a.id);
+      g_autofree char *pb = object_path(r->pattern, b.id);
+      gboolean with_body = strcmp(r->method, "GET") != 0 && strcmp(r->method, "DELETE") != 0;
+      const char *sent = with_body ? (body ? body : "{}") : NULL;
+      g_autoptr(Response) ra = http(f->port, r->method, pa, NULL, NULL, token, sent);
+      g_autoptr(Response) rb = http(f->port, r->method, pb, NULL, NULL, token, sent);
+      g_autofree char *wa = g_strdup_printf("%s %s with department DA's token", r->method, pa);
+      g_autofree char *wb = g_strdup_printf("%s %s with department DA's token", r->method, pb);
+      expect_in_scope(ra, wa, ok_code);
+      expect_out_of_scope(rb, wb);
+      objects_checked++;
+    }
   }
   g_test_message("scope walk: %d object checks, %d list checks", objects_checked, lists_checked);
   /* The walk covered the kinds above (4 object routes of cameras alone, each with 2+ roles). */
