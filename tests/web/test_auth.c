@@ -1025,6 +1025,12 @@ static void test_cli_user(Fixture *f, gconstpointer data)
   g_autoptr(Response) no = login(f, "clerk", pw, NULL, NULL);
   assert_error(no, 401, "bad_credentials", NULL);
 
+  /* The one enabled admin stays: the command refuses to disable it and says why. */
+  const char *last[] = {HW_HALLWATCHD, "user", "disable", "admin", "--config", conf, NULL};
+  g_autofree char *out6 = NULL;
+  g_assert_cmpint(run_cli(last, NULL, &out6), ==, 1);
+  g_assert_nonnull(strstr(out6, "last enabled administrator"));
+
   const char *list[] = {HW_HALLWATCHD, "user", "list", "--config", conf, NULL};
   g_autofree char *out5 = NULL;
   g_assert_cmpint(run_cli(list, NULL, &out5), ==, 0);
