@@ -199,8 +199,7 @@ static void store_failed(HwRequest *req, HwReply *reply, const GError *error)
 {
   hw_store_rollback(hw_request_store(req));
   if (g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT))
-    hw_reply_error(reply, 409, "last_admin", NULL,
-                   "至少保留一名启用的管理员 / %s", error->message);
+    hw_reply_error(reply, 409, "last_admin", NULL, "至少保留一名启用的管理员 / %s", error->message);
   else if (g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_EXISTS))
     hw_reply_error(reply, 409, "conflict", "name", "a user with this name exists already");
   else if (g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND))
@@ -300,8 +299,8 @@ void hw_route_users_create(HwRequest *req, HwReply *reply)
   int64_t id = 0;
   HwStoreUserChange change = {.display_name = display_name, .disabled = -1};
   if (!hw_store_begin(store, &error) ||
-      !hw_store_user_add(store, name, role, hash, (HwStoreScope *)(void *)scopes->data,
-                         scopes->len, &id, &error) ||
+      !hw_store_user_add(store, name, role, hash, (HwStoreScope *)(void *)scopes->data, scopes->len,
+                         &id, &error) ||
       (display_name && !hw_store_user_update(store, id, &change, NULL, &error))) {
     wipe_free(password);
     store_failed(req, reply, error);
@@ -309,18 +308,17 @@ void hw_route_users_create(HwRequest *req, HwReply *reply)
   }
   g_auto(GStrv) halls = NULL, departments = NULL;
   user_scopes(req, id, &halls, &departments, NULL);
-  json_t *detail = json_pack("{s:s, s:I, s:s, s:s, s:o, s:o, s:s}", "op", "add", "user_id",
-                             (json_int_t)id, "role", role, "display_name",
-                             display_name ? display_name : "", "halls", codes_json(halls),
-                             "departments", codes_json(departments), "password",
-                             generated ? "generated" : "given");
+  json_t *detail = json_pack(
+      "{s:s, s:I, s:s, s:s, s:o, s:o, s:s}", "op", "add", "user_id", (json_int_t)id, "role", role,
+      "display_name", display_name ? display_name : "", "halls", codes_json(halls), "departments",
+      codes_json(departments), "password", generated ? "generated" : "given");
   if (!commit_with_row(req, reply, name, detail)) {
     wipe_free(password);
     return;
   }
   HwStoreUser u;
   json_t *out = hw_store_user_get_by_id(store, id, &u, NULL) ? user_json(req, &u)
-                                                              : json_pack("{s:I}", "id", id);
+                                                             : json_pack("{s:I}", "id", id);
   /* The only time a generated password is shown; a given one is never echoed. */
   if (generated)
     json_object_set_new(out, "password", json_string(password));
@@ -393,7 +391,8 @@ void hw_route_user_update(HwRequest *req, HwReply *reply)
 
   HwStore *store = hw_request_store(req);
   bool ended = false;
-  if (!hw_store_begin(store, &error) || !hw_store_user_update(store, old.id, &change, &ended, &error)) {
+  if (!hw_store_begin(store, &error) ||
+      !hw_store_user_update(store, old.id, &change, &ended, &error)) {
     store_failed(req, reply, error);
     return;
   }
@@ -410,8 +409,9 @@ void hw_route_user_update(HwRequest *req, HwReply *reply)
   if (strcmp(old.role, now.role) != 0)
     json_object_set_new(detail, "role", json_pack("{s:s, s:s}", "from", old.role, "to", now.role));
   if (change.set_scopes) {
-    json_object_set_new(detail, "halls", json_pack("{s:o, s:o}", "from", codes_json(old_halls),
-                                                   "to", codes_json(halls)));
+    json_object_set_new(
+        detail, "halls",
+        json_pack("{s:o, s:o}", "from", codes_json(old_halls), "to", codes_json(halls)));
     json_object_set_new(detail, "departments",
                         json_pack("{s:o, s:o}", "from", codes_json(old_departments), "to",
                                   codes_json(departments)));
@@ -420,8 +420,8 @@ void hw_route_user_update(HwRequest *req, HwReply *reply)
     json_object_set_new(detail, "disabled",
                         json_pack("{s:b, s:b}", "from", old.disabled, "to", now.disabled));
   if (strcmp(old.display_name, now.display_name) != 0)
-    json_object_set_new(detail, "display_name", json_pack("{s:s, s:s}", "from", old.display_name,
-                                                          "to", now.display_name));
+    json_object_set_new(detail, "display_name",
+                        json_pack("{s:s, s:s}", "from", old.display_name, "to", now.display_name));
   if (!commit_with_row(req, reply, old.name, detail))
     return;
   json_t *out = user_json(req, &now);
@@ -469,8 +469,8 @@ void hw_route_user_password(HwRequest *req, HwReply *reply)
     wipe_free(password);
     return;
   }
-  json_t *out = json_pack("{s:I, s:s, s:b}", "id", (json_int_t)u.id, "name", u.name,
-                          "sessions_ended", 1);
+  json_t *out =
+      json_pack("{s:I, s:s, s:b}", "id", (json_int_t)u.id, "name", u.name, "sessions_ended", 1);
   if (generated)
     json_object_set_new(out, "password", json_string(password));
   wipe_free(password);
