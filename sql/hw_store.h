@@ -27,6 +27,8 @@ typedef enum {
   HW_STORE_ERROR_INVALID,     /* the call breaks this contract (e.g. fragments out of seq order,
                                * commit without begin); nothing was written */
   HW_STORE_ERROR_EXISTS,      /* a row with this unique name already exists */
+  HW_STORE_ERROR_CONFLICT,    /* the change would break a rule across rows (e.g. leave no enabled
+                               * administrator); nothing was written */
 } HwStoreError;
 
 typedef struct HwStore HwStore;

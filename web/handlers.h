@@ -48,4 +48,12 @@ void hw_route_calendar_put(HwRequest *req, HwReply *reply);
 void hw_route_calendar_delete(HwRequest *req, HwReply *reply);
 void hw_route_calendar_import(HwRequest *req, HwReply *reply);
 
+/* web/users.c: user management (admins) and the own-password change */
+void hw_route_users_list(HwRequest *req, HwReply *reply);
+void hw_route_users_create(HwRequest *req, HwReply *reply);
+void hw_route_user_get(HwRequest *req, HwReply *reply);
+void hw_route_user_update(HwRequest *req, HwReply *reply);
+void hw_route_user_password(HwRequest *req, HwReply *reply);
+void hw_route_auth_password(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

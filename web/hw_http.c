@@ -413,10 +413,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!check_request(h, req, &reply, allow))
       return send_reply(conn, &reply, allow); /* MHD discards any body and closes */
     req->checked = true;
-    if (has_body(conn))
-      return MHD_YES; /* the body comes in the next calls */
-    run_handler(h, req, &reply);
-    return send_reply(conn, &reply, NULL);
+    /* The handler runs in a later call, after the body if any: a reply queued in this first call
+     * tells MHD the rest of the request is unwanted, and it closes the connection after it
+     * (every request a new TCP connection, under TLS a new handshake). */
+    return MHD_YES;
   }
 
   if (*upload_data_size > 0) {

@@ -79,4 +79,23 @@ void hw_auth_free(HwAuth *auth);
  * may run; FALSE with the error (401/403) put in reply. */
 gboolean hw_auth_check(HwAuth *auth, HwRequest *req, HwReply *reply);
 
+/* Whether the caller is limited to no hall and no department; otherwise answers 403 naming what
+ * it may not do (what_zh / what_en, e.g. "管理用户" / "manage users"). For settings of the whole
+ * appliance (users, the calendar): a caller limited to some halls or departments would otherwise
+ * change what other halls see, or hand out wider access than their own. */
+bool hw_web_unrestricted(HwRequest *req, HwReply *reply, const char *what_zh, const char *what_en);
+
+
+/* argon2id hashing and verifying within the server's bound on concurrent hashes (each takes
+ * 64 MiB): hw_auth_password_hash/verify for handlers. */
+char *hw_web_password_hash(HwRequest *req, const char *password, GError **error);
+bool hw_web_password_verify(HwRequest *req, const char *hash, const char *password);
+/* One audit row by the caller from the request's address; detail (nullable) is taken. TRUE if
+ * written (or if the server has no audit log: fuzzing, benchmarks). Inside a store transaction
+ * (hw_store_begin) the row joins it, so a change and its row are written together or not at all. */
+/* Sets the session cookie to value for max_age_s seconds ("" and 0: removes it). */
+void hw_web_session_cookie(HwRequest *req, HwReply *reply, const char *value, int64_t max_age_s);
+bool hw_web_audit(HwRequest *req, const char *action, const char *object_type,
+                  const char *object_id, json_t *detail);
+
 G_END_DECLS

@@ -27,6 +27,15 @@ static const HwRoute routes[] = {
   {"POST", "/api/v1/auth/login", hw_route_auth_login, {.access = HW_ACCESS_PUBLIC}},
   {"POST", "/api/v1/auth/logout", hw_route_auth_logout, {.roles = HW_ROLES_ALL}},
   {"GET", "/api/v1/auth/me", hw_route_auth_me, {.roles = HW_ROLES_ALL}},
+  {"POST", "/api/v1/auth/password", hw_route_auth_password, {.roles = HW_ROLES_ALL}},
+
+  /* User management (web/users.c): admins only, and only those not limited to halls or
+   * departments (the handlers refuse those: they could hand out wider access than their own). */
+  {"GET", "/api/v1/users", hw_route_users_list, {.roles = R(ADMIN)}},
+  {"POST", "/api/v1/users", hw_route_users_create, {.roles = R(ADMIN)}},
+  {"GET", "/api/v1/users/{id}", hw_route_user_get, {.roles = R(ADMIN)}},
+  {"PATCH", "/api/v1/users/{id}", hw_route_user_update, {.roles = R(ADMIN)}},
+  {"POST", "/api/v1/users/{id}/password", hw_route_user_password, {.roles = R(ADMIN)}},
 
   /* Camera management: status and settings are read by the roles that watch halls; only hall
    * managers and admins change them (web/cameras.c). Halls/windows alike. */

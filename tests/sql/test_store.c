@@ -8,6 +8,7 @@
 
 #include "sql/hw_store.h"
 #include "sql/hw_store_cases.h"
+#include "sql/hw_store_auth.h"
 #include "sql/hw_store_private.h"
 
 typedef struct {
@@ -171,17 +172,20 @@ static void test_refuses_newer_schema(Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_clear_pointer(&fx->store, hw_store_close);
-  raw_exec(fx->path, "PRAGMA user_version = 7");
+  int newer = hw_store_schema_version_known() + 1;
+  g_autofree char *pragma = g_strdup_printf("PRAGMA user_version = %d", newer);
+  raw_exec(fx->path, pragma);
 
   HwStore *s = hw_store_open(fx->path, &error);
   g_assert_null(s);
   g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_TOO_NEW);
   g_autofree char *known = g_strdup_printf("knows up to %d", hw_store_schema_version_known());
   g_assert_nonnull(strstr(error->message, fx->path));
-  g_assert_nonnull(strstr(error->message, "schema version 7"));
+  g_autofree char *found = g_strdup_printf("schema version %d", newer);
+  g_assert_nonnull(strstr(error->message, found));
   g_assert_nonnull(strstr(error->message, known));
   /* Refusing must not touch the file. */
-  g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, 7);
+  g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, newer);
 }
 
 static void test_refuses_non_database(Fixture *fx, gconstpointer data)
@@ -871,6 +875,182 @@ static void test_cases_store_refuses(Fixture *fx, gconstpointer data)
   g_assert_cmpint(raw_int(fx->path, "SELECT count(*) FROM cases"), ==, 1);
 }
 
+/* ---- users (sql/hw_store_auth.c) ---------------------------------------------------------------
+ */
+
+static int64_t add_user(HwStore *s, const char *name, const char *role, const HwStoreScope *scopes,
+                        size_t n)
+{
+  g_autoptr(GError) error = NULL;
+  int64_t id = 0;
+  g_assert_true(hw_store_user_add(s, name, role, "$argon2id$fake", scopes, n, &id, &error));
+  g_assert_no_error(error);
+  return id;
+}
+
+static void add_session(HwStore *s, int64_t user_id, char c)
+{
+  HwStoreSession ses = {.user_id = user_id, .created_ns = hw_time_now(), .last_seen_ns = hw_time_now()};
+  memset(ses.token_hash, c, 64);
+  g_strlcpy(ses.csrf_token, "csrf", sizeof ses.csrf_token);
+  g_assert_true(hw_store_session_add(s, &ses, NULL));
+}
+
+static int64_t sessions_of(const char *path, int64_t user_id)
+{
+  g_autofree char *sql =
+    g_strdup_printf("SELECT count(*) FROM sessions WHERE user_id = %" G_GINT64_FORMAT, user_id);
+  return raw_int(path, sql);
+}
+
+/* A user made by an older HallWatch gets the new fields empty; the store reads them. */
+static void test_user_profile_migrates(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_clear_pointer(&fx->store, hw_store_close);
+  size_t mine = 0;
+  while (mine < hw_store_n_migrations && !g_str_has_suffix(hw_store_migrations[mine].name,
+                                                           "_user_profile.sql"))
+    mine++;
+  g_assert_cmpuint(mine, <, hw_store_n_migrations);
+  g_autofree char *path = g_build_filename(fx->dir, "old.db", NULL);
+  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, mine, &error);
+  g_assert_no_error(error);
+  hw_store_close(old);
+  raw_exec(path, "INSERT INTO users (name, role, password_hash, created_ns)"
+                 " VALUES ('clerk', 'viewer', 'h', 1)");
+  fx->store = hw_store_open(path, &error);
+  g_assert_no_error(error);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get(fx->store, "clerk", &u, &error));
+  g_assert_cmpstr(u.display_name, ==, "");
+  g_assert_cmpint(u.last_login_ns, ==, 0);
+  /* The new column keeps its bound. */
+  HwStoreUserChange long_name = {.display_name = "", .disabled = -1};
+  g_autofree char *big = g_strnfill(128, 'x');
+  long_name.display_name = big;
+  g_assert_false(hw_store_user_update(fx->store, u.id, &long_name, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "user_display_name_fits"));
+}
+
+/* Role, scope and disabling end the user's sessions at once; a display name or the same scopes
+ * in another order do not. Each change is whole or absent. */
+static void test_user_update_ends_sessions(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  add_user(fx->store, "root", "admin", NULL, 0);
+  HwStoreScope h12[] = {{"hall", "H1"}, {"hall", "H2"}};
+  int64_t id = add_user(fx->store, "clerk", "viewer", h12, 2);
+  bool ended = true;
+
+  add_session(fx->store, id, 'a');
+  HwStoreUserChange name = {.display_name = "张三 Zhang San", .disabled = -1};
+  g_assert_true(hw_store_user_update(fx->store, id, &name, &ended, &error));
+  g_assert_false(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 1);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpstr(u.display_name, ==, "张三 Zhang San");
+  g_assert_cmpstr(u.role, ==, "viewer");
+
+  HwStoreScope h21[] = {{"hall", "H2"}, {"hall", "H1"}, {"hall", "H2"}};
+  HwStoreUserChange same = {.disabled = -1, .set_scopes = true, .scopes = h21, .n_scopes = 3};
+  g_assert_true(hw_store_user_update(fx->store, id, &same, &ended, &error));
+  g_assert_false(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 1);
+
+  HwStoreScope d1[] = {{"department", "D1"}};
+  HwStoreUserChange scope = {.disabled = -1, .set_scopes = true, .scopes = d1, .n_scopes = 1};
+  g_assert_true(hw_store_user_update(fx->store, id, &scope, &ended, &error));
+  g_assert_true(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 0);
+  g_auto(GStrv) halls = NULL, deps = NULL;
+  g_assert_true(hw_store_user_scopes(fx->store, id, "hall", &halls, NULL));
+  g_assert_true(hw_store_user_scopes(fx->store, id, "department", &deps, NULL));
+  g_assert_cmpuint(g_strv_length(halls), ==, 0);
+  g_assert_cmpstr(deps[0], ==, "D1");
+
+  add_session(fx->store, id, 'b');
+  HwStoreUserChange role = {.role = "supervisor", .disabled = -1};
+  g_assert_true(hw_store_user_update(fx->store, id, &role, &ended, &error));
+  g_assert_true(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 0);
+
+  add_session(fx->store, id, 'c');
+  HwStoreUserChange off = {.disabled = 1};
+  g_assert_true(hw_store_user_update(fx->store, id, &off, &ended, &error));
+  g_assert_true(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 0);
+
+  /* A role the schema does not know: nothing of the change is written. */
+  HwStoreUserChange bad = {.role = "root", .display_name = "x", .disabled = 0};
+  g_assert_false(hw_store_user_update(fx->store, id, &bad, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpstr(u.display_name, ==, "张三 Zhang San");
+  g_assert_true(u.disabled);
+
+  HwStoreUserChange nobody = {.disabled = 0};
+  g_assert_false(hw_store_user_update(fx->store, 999999, &nobody, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+}
+
+/* The last enabled admin can be neither demoted nor disabled (by the API's update or the CLI's
+ * disable); with a second admin both work. */
+static void test_user_last_admin(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  int64_t a = add_user(fx->store, "root", "admin", NULL, 0);
+  add_session(fx->store, a, 'a');
+  HwStoreUserChange demote = {.role = "viewer", .disabled = -1};
+  g_assert_false(hw_store_user_update(fx->store, a, &demote, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT);
+  g_assert_nonnull(strstr(error->message, "last enabled administrator"));
+  g_clear_error(&error);
+  g_assert_false(hw_store_user_set_disabled(fx->store, "root", true, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT);
+  g_clear_error(&error);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get_by_id(fx->store, a, &u, NULL));
+  g_assert_cmpstr(u.role, ==, "admin");
+  g_assert_false(u.disabled);
+  g_assert_cmpint(sessions_of(fx->path, a), ==, 1); /* the refused change ended nothing */
+
+  int64_t b = add_user(fx->store, "second", "admin", NULL, 0);
+  int64_t n = 0;
+  g_assert_true(hw_store_users_count_enabled_admins(fx->store, &n, NULL));
+  g_assert_cmpint(n, ==, 2);
+  g_assert_true(hw_store_user_update(fx->store, a, &demote, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_false(hw_store_user_set_disabled(fx->store, "second", true, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT);
+  g_clear_error(&error);
+  /* A disabled admin does not count: enabling it again is what restores a second one. */
+  HwStoreUserChange promote = {.role = "admin", .disabled = 1};
+  g_assert_true(hw_store_user_update(fx->store, a, &promote, NULL, &error));
+  g_assert_false(hw_store_user_set_disabled(fx->store, "second", true, &error));
+  g_clear_error(&error);
+  g_assert_true(hw_store_user_set_disabled(fx->store, "root", false, &error));
+  g_assert_true(hw_store_user_set_disabled(fx->store, "second", true, &error));
+  g_assert_no_error(error);
+  (void)b;
+}
+
+static void test_user_last_login(Fixture *fx, gconstpointer data)
+{
+  int64_t id = add_user(fx->store, "clerk", "viewer", NULL, 0);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpint(u.last_login_ns, ==, 0);
+  hw_time_ns before = hw_time_now();
+  g_assert_true(hw_store_user_login_ok(fx->store, id, NULL));
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpint(u.last_login_ns, >=, before);
+  g_assert_cmpint(u.last_login_ns, <=, hw_time_now());
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -898,5 +1078,9 @@ int main(int argc, char **argv)
   ADD("/sql/camera/upsert-idempotent", test_camera_upsert_idempotent);
   ADD("/sql/tx/rollback-leaves-nothing", test_rollback_leaves_nothing);
   ADD("/sql/tx/four-threads", test_four_threads);
+  ADD("/sql/user/profile-migrates", test_user_profile_migrates);
+  ADD("/sql/user/update-ends-sessions", test_user_update_ends_sessions);
+  ADD("/sql/user/last-admin", test_user_last_admin);
+  ADD("/sql/user/last-login", test_user_last_login);
   return g_test_run();
 }
