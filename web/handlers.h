@@ -39,4 +39,7 @@ void hw_route_window_update(HwRequest *req, HwReply *reply);
 void hw_route_window_cameras_put(HwRequest *req, HwReply *reply);
 void hw_route_window_cameras_get(HwRequest *req, HwReply *reply);
 
+/* web/live.c: live view over one WebSocket per page (docs/live.md) */
+void hw_route_live(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

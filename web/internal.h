@@ -27,6 +27,8 @@ char *hw_web_mask_credentials(const char *text);
 /* ---- server internals ------------------------------------------------------------------------ */
 
 typedef struct HwAuth HwAuth;
+/* The live view's WebSocket connections, on their own thread (web/live.c). */
+typedef struct HwLiveServer HwLiveServer;
 
 struct HwHttp {
   struct MHD_Daemon *daemon;
@@ -38,6 +40,7 @@ struct HwHttp {
   HwAuth *auth;
   const HwRoute *routes;
   size_t n_routes;
+  HwLiveServer *live; /* NULL when HwHttpOptions.live is */
 };
 
 struct HwRequest {
@@ -62,6 +65,10 @@ struct HwRequest {
   char addr[64];
   bool loopback;
   bool checked; /* routing and permission done (first call of MHD's handler) */
+  /* A handler that upgrades the connection (web/live.c) leaves its state here; the upgrade
+   * callback takes it, or request_free frees it with upgrade_free if the upgrade never came. */
+  void *upgrade_data;
+  GDestroyNotify upgrade_free;
 };
 
 struct HwReply {
@@ -70,6 +77,9 @@ struct HwReply {
   char *body; /* g_malloc'd, owned */
   size_t len;
   GPtrArray *headers; /* name, value, name, value… (owned strings) */
+  /* status 101: the connection is handed to upgrade(upgrade_cls, …) once the reply is sent */
+  MHD_UpgradeHandler upgrade;
+  void *upgrade_cls;
 };
 
 HwAuth *hw_auth_new(HwHttp *http, GError **error);
@@ -78,5 +88,10 @@ void hw_auth_free(HwAuth *auth);
  * permission and, for state-changing methods with a session, the CSRF token. TRUE if the handler
  * may run; FALSE with the error (401/403) put in reply. */
 gboolean hw_auth_check(HwAuth *auth, HwRequest *req, HwReply *reply);
+
+/* Starts the live view's thread for the channels of live (web/live.c). */
+HwLiveServer *hw_live_server_new(HwHttp *http, HwLive *live, GError **error);
+/* Closes every live connection and stops the thread; before MHD_stop_daemon. NULL is fine. */
+void hw_live_server_free(HwLiveServer *srv);
 
 G_END_DECLS
