@@ -287,11 +287,18 @@ static void build_chunk(HwLiveChannel *ch, guint end, int64_t end_dts)
   ring_trim(ch);
 }
 
-/* All but the last gathered frame (whose duration is not known yet) into chunks. */
+/* All but the last gathered frame (whose duration is not known yet) into chunks of the usual
+ * span, as if someone had been watching all along. */
 static void build_pending(HwLiveChannel *ch)
 {
-  if (ch->gop->len >= 2 && ch->chunked < ch->gop->len - 1)
-    build_chunk(ch, ch->gop->len - 1, g_array_index(ch->gop, Frame, ch->gop->len - 1).dts);
+  Frame *fr = (Frame *)ch->gop->data;
+  guint n = ch->gop->len;
+  while (n >= 2 && ch->chunked < n - 1) {
+    guint end = ch->chunked + 1;
+    while (end < n - 1 && fr[end].dts - fr[ch->chunked].dts < HW_LIVE_CHUNK_TARGET_NS)
+      end++;
+    build_chunk(ch, end, fr[end].dts);
+  }
 }
 
 /* The GOP ends without a next frame (end of run, new format): the last frame gets the previous
