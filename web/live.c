@@ -19,6 +19,7 @@
 #include "capture/hw_live.h"
 #include "web/handlers.h"
 #include "web/hw_cameras.h"
+#include "sql/hw_store_auth.h"
 #include "web/internal.h"
 
 #define LIVE_CONNS_MAX 64                     /* upgraded connections at once */
@@ -28,6 +29,7 @@
 #define LIVE_MAX_BEHIND_NS (1500 * HW_NS_PER_MS) /* further behind: skip to the latest keyframe */
 #define LIVE_STALL_NS (INT64_C(6) * HW_NS_PER_S) /* no byte taken this long with data waiting: drop */
 #define LIVE_IN_MAX 4096                      /* largest message a client may send */
+#define LIVE_SESSION_CHECK_NS (INT64_C(5) * HW_NS_PER_S) /* sign-out reaches open views this fast */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 enum { MSG_INIT = 1, MSG_CHUNK = 2 };
@@ -52,6 +54,7 @@ struct Conn {
   int fd;
   struct MHD_UpgradeResponseHandle *urh;
   char user[64], role[32], addr[64];
+  char session[65]; /* the session's token hash: checked while the view is open */
   char **halls; /* the caller's hall scope, NULL: unrestricted */
   GByteArray *in;
   GQueue out; /* Piece* */
@@ -77,6 +80,7 @@ struct HwLiveServer {
   GMutex lock;
   GPtrArray *incoming; /* Conn*, handed over by libmicrohttpd's threads */
   GPtrArray *conns;    /* the thread's own */
+  int64_t next_session_check;
 };
 
 /* ---- outgoing ------------------------------------------------------------------------------ */
@@ -552,6 +556,27 @@ static void conn_free(Conn *c)
   g_free(c);
 }
 
+/* An open view lasts only as long as its session: signed out, password changed, account
+ * disabled or past the session's maximum age, the connection closes (code 4001). Watching counts
+ * as using the session, so a wall left open is not cut by the idle limit. */
+static void check_session(Conn *c)
+{
+  const HwHttpOptions *o = &c->srv->http->opt;
+  HwStoreSession s;
+  g_autoptr(GError) error = NULL;
+  hw_time_ns now = hw_time_now();
+  if (!hw_store_session_get(o->store, c->session, &s, &error)) {
+    if (!g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND))
+      return; /* the store is busy or failing: not the viewer's fault, look again later */
+  } else if (now - s.created_ns <= o->session_max_ns) {
+    hw_store_session_touch(o->store, c->session, now, NULL);
+    return;
+  }
+  queue_json(c, json_pack("{s:s, s:s, s:s}", "op", "error", "code", "session_expired", "message",
+                          "the session has ended (signed out or expired); sign in again"));
+  close_with(c, 4001);
+}
+
 static void conn_service(Conn *c)
 {
   for (int round = 0; round < 8 && !c->dead; round++) {
@@ -593,8 +618,13 @@ static gpointer live_thread(gpointer data)
     g_ptr_array_set_size(srv->incoming, 0);
     g_mutex_unlock(&srv->lock);
 
+    bool check = hw_time_monotonic() >= srv->next_session_check;
+    if (check)
+      srv->next_session_check = hw_time_monotonic() + LIVE_SESSION_CHECK_NS;
     for (guint i = 0; i < srv->conns->len;) {
       Conn *c = srv->conns->pdata[i];
+      if (check && !c->closing && !c->dead && c->session[0] != '\0')
+        check_session(c);
       g_atomic_int_set(&c->dirty, 0);
       if (!c->dead)
         conn_service(c);
@@ -772,6 +802,7 @@ void hw_route_live(HwRequest *req, HwReply *reply)
   g_strlcpy(c->user, caller->name, sizeof c->user);
   g_strlcpy(c->role, hw_role_name(caller->role) ? hw_role_name(caller->role) : "", sizeof c->role);
   g_strlcpy(c->addr, hw_request_client_address(req), sizeof c->addr);
+  g_strlcpy(c->session, req->session_hash, sizeof c->session);
   const char *const *halls = hw_request_scope_codes(req, HW_SCOPE_HALL);
   c->halls = halls ? g_strdupv((char **)halls) : NULL;
   c->in = g_byte_array_new();

@@ -646,6 +646,29 @@ int main(void)
     sqlite3_close(db);
   }
 
+  /* ---- signing out ends an open view (within the 5 s session check) ---- */
+  {
+    Ws w = {0};
+    HX_REQUIRE(ws_open(&w, port, supa.cookie, origin, 0) == 101, "upgrade refused (sign-out)");
+    json_t *j = subscribe(&w, "cam-a", "main");
+    json_decref(j);
+    Resp out = http(port, "POST", "/api/v1/auth/logout", supa.cookie, supa.csrf, NULL);
+    HX_CHECK(out.status == 200 || out.status == 204, "sign-out: %d", out.status);
+    resp_clear(&out);
+    int64_t t0 = hw_time_monotonic();
+    int close_code = 0;
+    Msg m = {0};
+    while (close_code == 0 && hw_time_monotonic() - t0 < 10 * HW_NS_PER_S && ws_read(&w, 10000, &m)) {
+      if (m.opcode == 8 && m.data->len >= 2)
+        close_code = m.data->data[0] << 8 | m.data->data[1];
+      msg_clear(&m);
+    }
+    printf("sign-out closed the open view after %.1f s (code %d)\n",
+           (double)(hw_time_monotonic() - t0) / HW_NS_PER_S, close_code);
+    HX_CHECK(close_code == 4001, "after sign-out the view was not closed with 4001 (got %d)", close_code);
+    ws_close(&w);
+  }
+
   resp_clear(&sup), resp_clear(&supa), resp_clear(&adm), resp_clear(&mgr);
   hx_signal(hx, SIGTERM);
   HX_CHECK(hx_wait_exit(hx, 20000), "hallwatchd did not stop");
