@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/capture/harness.h"
@@ -92,7 +93,7 @@ static int ws_open(Ws *ws, int port, const char *cookie, const char *origin, int
   if (w <= 0)
     return 0;
   guint8 *end = NULL;
-  while ((end = memmem(ws->buf->data, ws->buf->len, "\r\n\r\n", 4)) == NULL)
+  while (ws->buf->len == 0 || (end = memmem(ws->buf->data, ws->buf->len, "\r\n\r\n", 4)) == NULL)
     if (!ws_fill(ws, 5000))
       return 0;
   int status = 0;
@@ -672,6 +673,9 @@ int main(void)
   resp_clear(&sup), resp_clear(&supa), resp_clear(&adm), resp_clear(&mgr);
   hx_signal(hx, SIGTERM);
   HX_CHECK(hx_wait_exit(hx, 20000), "hallwatchd did not stop");
+  /* Under ASan a leak or a bad access in the daemon shows as a non-zero exit. */
+  HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
+           "hallwatchd ended with status %d (see %s)", hx->last_status, hx->log);
   int failures = hx_failures;
   hx_free(hx);
   if (failures == 0)
