@@ -32,8 +32,8 @@ G_BEGIN_DECLS
 /* The init segment chunks decode with (refcounted, immutable). */
 typedef struct {
   gint refs;
-  GBytes *data;       /* ftyp + moov, one video track */
-  char codec[8];      /* "h264" / "h265" */
+  GBytes *data;        /* ftyp + moov, one video track */
+  char codec[8];       /* "h264" / "h265" */
   char mime_codec[64]; /* RFC 6381 codecs parameter, e.g. "avc1.64001f", "hvc1.1.6.L93.B0" */
   int width, height;
 } HwLiveInit;
@@ -48,7 +48,7 @@ typedef struct {
   uint64_t decode_time; /* tfdt of its first frame, 90 kHz, continuous over the channel's life */
   uint32_t duration;    /* 90 kHz */
   uint32_t frames;
-  bool key;             /* starts with a keyframe: a viewer may start here */
+  bool key; /* starts with a keyframe: a viewer may start here */
 } HwLiveChunk;
 
 HwLiveInit *hw_live_init_ref(HwLiveInit *init);
@@ -107,11 +107,11 @@ HwLiveChunk *hw_live_sub_next(HwLiveSub *sub, int64_t max_behind_ns, uint64_t *r
 typedef struct {
   int publishers;
   int viewers;
-  char codec[8];        /* "" before the first format */
+  char codec[8]; /* "" before the first format */
   char mime_codec[64];
   int width, height;
-  uint64_t frames_in;   /* access units pushed */
-  uint64_t chunks;      /* chunks built */
+  uint64_t frames_in; /* access units pushed */
+  uint64_t chunks;    /* chunks built */
   uint64_t ring_bytes;
 } HwLiveInfo;
 

@@ -21,24 +21,24 @@ struct HwLiveChannel {
   int publishers;
   HwLiveInit *init; /* NULL before the first format */
 
-  GArray *gop;     /* Frame: the current GOP, first is a keyframe (empty: waiting for one) */
+  GArray *gop; /* Frame: the current GOP, first is a keyframe (empty: waiting for one) */
   size_t gop_bytes;
-  guint chunked;   /* frames of gop already in chunks */
+  guint chunked; /* frames of gop already in chunks */
 
   /* The channel's continuous timeline: decode time (ns) = dts - base. */
   bool started;
-  bool rebase;            /* a run ended: the next frame continues at end_decode */
+  bool rebase; /* a run ended: the next frame continues at end_decode */
   int64_t base, last_dts, last_interval, end_decode;
 
-  GPtrArray *ring;        /* HwLiveChunk*, by seq */
+  GPtrArray *ring; /* HwLiveChunk*, by seq */
   uint64_t ring_bytes;
   uint64_t next_seq;
-  bool gop_has_chunk;     /* the current GOP's first chunk is built (at gop_start_seq) */
+  bool gop_has_chunk; /* the current GOP's first chunk is built (at gop_start_seq) */
   uint64_t gop_start_seq;
-  bool have_key;          /* a keyframe chunk is in the ring (at last_key_seq) */
+  bool have_key; /* a keyframe chunk is in the ring (at last_key_seq) */
   uint64_t last_key_seq, prev_key_seq;
 
-  GPtrArray *subs;        /* HwLiveSub* */
+  GPtrArray *subs; /* HwLiveSub* */
   uint64_t frames_in, chunks;
 };
 
@@ -201,9 +201,9 @@ void hw_live_channel_unref(HwLiveChannel *ch)
 
 static uint64_t to_90k(int64_t ns)
 {
-  return ns <= 0 ? 0
-                 : (uint64_t)(((__int128)ns * HW_FMP4_VIDEO_TIMESCALE + HW_NS_PER_S / 2) /
-                              HW_NS_PER_S);
+  return ns <= 0
+             ? 0
+             : (uint64_t)(((__int128)ns * HW_FMP4_VIDEO_TIMESCALE + HW_NS_PER_S / 2) / HW_NS_PER_S);
 }
 
 static void notify_all(HwLiveChannel *ch)
@@ -250,9 +250,11 @@ static void build_chunk(HwLiveChannel *ch, guint end, int64_t end_dts)
   }
   uint64_t dt = to_90k(fr[0].dts - ch->base);
   g_autoptr(GByteArray) hdr = g_byte_array_sized_new(256 + 16 * n);
-  hw_fmp4_write_fragment_header(hdr, (uint32_t)(ch->next_seq + 1), fr[0].wall, dt, s, n, 0, NULL, 0);
+  hw_fmp4_write_fragment_header(hdr, (uint32_t)(ch->next_seq + 1), fr[0].wall, dt, s, n, 0, NULL,
+                                0);
   /* Leave out the leading prft box (the wall time travels in the chunk's own header). */
-  uint32_t prft = (uint32_t)hdr->data[0] << 24 | hdr->data[1] << 16 | hdr->data[2] << 8 | hdr->data[3];
+  uint32_t prft =
+      (uint32_t)hdr->data[0] << 24 | hdr->data[1] << 16 | hdr->data[2] << 8 | hdr->data[3];
   size_t head = hdr->len - prft;
   uint8_t *buf = g_malloc(head + payload);
   memcpy(buf, hdr->data + prft, head);
@@ -481,7 +483,8 @@ HwLiveChunk *hw_live_sub_next(HwLiveSub *s, int64_t max_behind_ns, uint64_t *ret
     uint64_t first = c[0]->seq, last = c[n - 1]->seq;
     bool jump = s->cursor < first;
     if (!jump && s->cursor <= last && max_behind_ns > 0 && ch->gop_has_chunk &&
-        ch->gop_start_seq > s->cursor && c[n - 1]->wall - c[s->cursor - first]->wall > max_behind_ns)
+        ch->gop_start_seq > s->cursor &&
+        c[n - 1]->wall - c[s->cursor - first]->wall > max_behind_ns)
       jump = true;
     if (jump) {
       uint64_t to = ch->gop_has_chunk ? ch->gop_start_seq : ch->next_seq;

@@ -17,18 +17,19 @@
 #include <unistd.h>
 
 #include "capture/hw_live.h"
+#include "sql/hw_store_auth.h"
 #include "web/handlers.h"
 #include "web/hw_cameras.h"
-#include "sql/hw_store_auth.h"
 #include "web/internal.h"
 
-#define LIVE_CONNS_MAX 64                     /* upgraded connections at once */
-#define LIVE_SUBS_MAX 32                      /* cameras per connection: a 16-tile wall and spare */
-#define LIVE_OUT_BUDGET (2 * 1024 * 1024)     /* bytes queued per connection beyond the socket */
-#define LIVE_SNDBUF (512 * 1024)              /* the socket's own send buffer */
+#define LIVE_CONNS_MAX 64                 /* upgraded connections at once */
+#define LIVE_SUBS_MAX 32                  /* cameras per connection: a 16-tile wall and spare */
+#define LIVE_OUT_BUDGET (2 * 1024 * 1024) /* bytes queued per connection beyond the socket */
+#define LIVE_SNDBUF (512 * 1024)          /* the socket's own send buffer */
 #define LIVE_MAX_BEHIND_NS (1500 * HW_NS_PER_MS) /* further behind: skip to the latest keyframe */
-#define LIVE_STALL_NS (INT64_C(6) * HW_NS_PER_S) /* no byte taken this long with data waiting: drop */
-#define LIVE_IN_MAX 4096                      /* largest message a client may send */
+#define LIVE_STALL_NS                                                                              \
+  (INT64_C(6) * HW_NS_PER_S) /* no byte taken this long with data waiting: drop */
+#define LIVE_IN_MAX 4096     /* largest message a client may send */
 #define LIVE_SESSION_CHECK_NS (INT64_C(5) * HW_NS_PER_S) /* sign-out reaches open views this fast */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -55,19 +56,21 @@ struct Conn {
   struct MHD_UpgradeResponseHandle *urh;
   char user[64], role[32], addr[64];
   char session[65]; /* the session's token hash: checked while the view is open */
-  char **halls; /* the caller's hall scope, NULL: unrestricted */
+  char **halls;     /* the caller's hall scope, NULL: unrestricted */
   GByteArray *in;
   GQueue out; /* Piece* */
   size_t out_bytes;
   Sub *subs[LIVE_SUBS_MAX];
   int n_subs;
   int rr;
-  gint dirty;             /* a channel has a chunk for us (set from capture threads) */
-  bool want_out;          /* EPOLLOUT registered */
-  bool closing;           /* close after the queue drains (close frame sent) */
+  gint dirty;    /* a channel has a chunk for us (set from capture threads) */
+  bool more;     /* the last fill stopped on the budget: chunks may be waiting */
+  bool fresh;    /* just handed over: parse what came with the upgrade */
+  bool want_out; /* EPOLLOUT registered */
+  bool closing;  /* close after the queue drains (close frame sent) */
   bool dead;
-  int64_t stalled_since;  /* monotonic time the queue stopped draining, 0 when it drains */
-  GHashTable *audited;    /* cameras already in the audit log for this session */
+  int64_t stalled_since; /* monotonic time the queue stopped draining, 0 when it drains */
+  GHashTable *audited;   /* cameras already in the audit log for this session */
 };
 
 struct HwLiveServer {
@@ -152,8 +155,8 @@ static void put_be(uint8_t *p, uint64_t v, int bytes)
 
 /* A binary message: [type][id length][camera id][header][fMP4 bytes]; the fMP4 bytes are shared
  * with every viewer of the camera (no copy). */
-static void queue_binary(Conn *c, int type, const char *camera, const uint8_t *head, size_t head_len,
-                         GBytes *media)
+static void queue_binary(Conn *c, int type, const char *camera, const uint8_t *head,
+                         size_t head_len, GBytes *media)
 {
   size_t id_len = strlen(camera);
   size_t payload = 2 + id_len + head_len + g_bytes_get_size(media);
@@ -580,9 +583,9 @@ static void check_session(Conn *c)
 static void conn_service(Conn *c)
 {
   for (int round = 0; round < 8 && !c->dead; round++) {
-    bool more = !c->closing && conn_fill(c);
+    c->more = !c->closing && conn_fill(c);
     size_t wrote = conn_flush(c);
-    if (!more || wrote == 0)
+    if (!c->more || wrote == 0)
       break;
   }
 }
@@ -614,6 +617,7 @@ static gpointer live_thread(gpointer data)
         c->dead = true;
       g_ptr_array_add(srv->conns, c);
       conn_parse(c); /* bytes the client sent before the upgrade completed */
+      c->fresh = true;
     }
     g_ptr_array_set_size(srv->incoming, 0);
     g_mutex_unlock(&srv->lock);
@@ -625,9 +629,11 @@ static gpointer live_thread(gpointer data)
       Conn *c = srv->conns->pdata[i];
       if (check && !c->closing && !c->dead && c->session[0] != '\0')
         check_session(c);
-      g_atomic_int_set(&c->dirty, 0);
-      if (!c->dead)
+      /* Only connections with something to do: a chunk announced, bytes or chunks waiting. */
+      bool dirty = __atomic_exchange_n(&c->dirty, 0, __ATOMIC_ACQ_REL) != 0;
+      if (!c->dead && (dirty || c->more || c->fresh || !g_queue_is_empty(&c->out)))
         conn_service(c);
+      c->fresh = false;
       if (c->dead) {
         g_ptr_array_remove_index_fast(srv->conns, i);
         conn_free(c);
@@ -742,10 +748,7 @@ static bool origin_ok(HwRequest *req)
   return g_ascii_strcasecmp(origin, want) == 0;
 }
 
-static void conn_init_free(gpointer p)
-{
-  conn_free(p);
-}
+static void conn_init_free(gpointer p) { conn_free(p); }
 
 /* GET /api/v1/live: the WebSocket handshake; what follows is in docs/live.md. */
 void hw_route_live(HwRequest *req, HwReply *reply)

@@ -47,7 +47,8 @@ static int tcp_connect(int port, int rcvbuf)
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (rcvbuf > 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port),
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
     close(fd);
@@ -182,9 +183,9 @@ static uint64_t be(const uint8_t *p, int n)
 
 typedef struct {
   char camera[64];
-  int type;            /* 1 init, 2 chunk */
-  char mime[64];       /* init */
-  bool key;            /* chunk */
+  int type;      /* 1 init, 2 chunk */
+  char mime[64]; /* init */
+  bool key;      /* chunk */
   hw_time_ns wall;
   uint64_t decode_time;
   uint32_t duration;
@@ -251,8 +252,8 @@ static void tally(const Msg *m)
  * that come first are only tallied. */
 static json_t *subscribe(Ws *ws, const char *camera, const char *stream)
 {
-  g_autofree char *msg = g_strdup_printf("{\"op\":\"subscribe\",\"camera\":\"%s\",\"stream\":\"%s\"}",
-                                         camera, stream);
+  g_autofree char *msg =
+      g_strdup_printf("{\"op\":\"subscribe\",\"camera\":\"%s\",\"stream\":\"%s\"}", camera, stream);
   if (!ws_send_text(ws, msg))
     return NULL;
   Msg m = {0};
@@ -267,14 +268,27 @@ static json_t *subscribe(Ws *ws, const char *camera, const char *stream)
   return NULL;
 }
 
-static const char *jstr(json_t *j, const char *k) { return json_string_value(json_object_get(j, k)); }
+static const char *jstr(json_t *j, const char *k)
+{
+  return json_string_value(json_object_get(j, k));
+}
 
 /* ---- set-up helpers (as tests/web/test_cameras.c) ------------------------------------------- */
 
 static char *add_user(Hx *hx, const char *name, const char *role, const char *hall)
 {
-  const char *argv[] = {HW_HALLWATCHD, "user", "add", name, "--role", role, "--random-password",
-                        "--config", hx->conf, hall ? "--hall" : NULL, hall, NULL};
+  const char *argv[] = {HW_HALLWATCHD,
+                        "user",
+                        "add",
+                        name,
+                        "--role",
+                        role,
+                        "--random-password",
+                        "--config",
+                        hx->conf,
+                        hall ? "--hall" : NULL,
+                        hall,
+                        NULL};
   g_autofree char *out = NULL;
   hx_run_sync(argv, &out, 30000);
   g_autofree char *needle = g_strdup_printf("password for %s: ", name);
@@ -294,12 +308,12 @@ static Resp http(int port, const char *method, const char *path, const char *coo
   int fd = tcp_connect(port, 0);
   if (fd < 0)
     return r;
-  g_autofree char *req = g_strdup_printf(
-      "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s%s%s%s%s%s"
-      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-      method, path, cookie ? "Cookie: " : "", cookie ? cookie : "", cookie ? "\r\n" : "",
-      csrf ? "X-CSRF-Token: " : "", csrf ? csrf : "", csrf ? "\r\n" : "", body ? strlen(body) : 0,
-      body ? body : "");
+  g_autofree char *req =
+      g_strdup_printf("%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s%s%s%s%s%s"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                      method, path, cookie ? "Cookie: " : "", cookie ? cookie : "",
+                      cookie ? "\r\n" : "", csrf ? "X-CSRF-Token: " : "", csrf ? csrf : "",
+                      csrf ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
   if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
     close(fd);
     return r;
@@ -386,11 +400,15 @@ int main(void)
   HX_REQUIRE(sup.cookie && supa.cookie && adm.cookie && mgr.cookie, "sign-in failed");
 
   /* Two API cameras, one per hall, on the test camera c01's stream. */
-  Resp r1 = http(port, "POST", "/api/v1/halls", mgr.cookie, mgr.csrf, "{\"code\":\"hall-a\",\"name\":\"A\"}");
-  Resp r2 = http(port, "POST", "/api/v1/halls", mgr.cookie, mgr.csrf, "{\"code\":\"hall-b\",\"name\":\"B\"}");
+  Resp r1 = http(port, "POST", "/api/v1/halls", mgr.cookie, mgr.csrf,
+                 "{\"code\":\"hall-a\",\"name\":\"A\"}");
+  Resp r2 = http(port, "POST", "/api/v1/halls", mgr.cookie, mgr.csrf,
+                 "{\"code\":\"hall-b\",\"name\":\"B\"}");
   g_autofree char *url1 = hw_rtsp_server_url(hx->server, "/c01");
-  g_autofree char *ba = g_strdup_printf("{\"id\":\"cam-a\",\"url\":\"%s\",\"hall\":\"hall-a\"}", url1);
-  g_autofree char *bb = g_strdup_printf("{\"id\":\"cam-b\",\"url\":\"%s\",\"hall\":\"hall-b\"}", url1);
+  g_autofree char *ba =
+      g_strdup_printf("{\"id\":\"cam-a\",\"url\":\"%s\",\"hall\":\"hall-a\"}", url1);
+  g_autofree char *bb =
+      g_strdup_printf("{\"id\":\"cam-b\",\"url\":\"%s\",\"hall\":\"hall-b\"}", url1);
   Resp r3 = http(port, "POST", "/api/v1/cameras", mgr.cookie, mgr.csrf, ba);
   Resp r4 = http(port, "POST", "/api/v1/cameras", mgr.cookie, mgr.csrf, bb);
   HX_CHECK(r1.status == 201 && r2.status == 201 && r3.status == 201 && r4.status == 201,
@@ -423,11 +441,12 @@ int main(void)
     Ws w = {0};
     HX_REQUIRE(ws_open(&w, port, sup.cookie, origin, 0) == 101, "upgrade refused");
     json_t *j = subscribe(&w, "c00", "auto");
-    HX_CHECK(j && g_strcmp0(jstr(j, "op"), "subscribed") == 0 && g_strcmp0(jstr(j, "stream"), "sub") == 0,
+    HX_CHECK(j && g_strcmp0(jstr(j, "op"), "subscribed") == 0 &&
+                 g_strcmp0(jstr(j, "stream"), "sub") == 0,
              "subscribe c00: %s", j ? json_dumps(j, 0) : "no reply");
     json_decref(j);
     g_autoptr(GByteArray) file = g_byte_array_new();
-    GArray *recv_ns = g_array_new(FALSE, FALSE, sizeof(int64_t));  /* per chunk */
+    GArray *recv_ns = g_array_new(FALSE, FALSE, sizeof(int64_t)); /* per chunk */
     GArray *nframes = g_array_new(FALSE, FALSE, sizeof(int));
     GArray *walls = g_array_new(FALSE, FALSE, sizeof(int64_t));
     int inits = 0, chunks = 0, keys = 0;
@@ -491,7 +510,8 @@ int main(void)
       int f = g_array_index(nframes, int, i);
       if (k + f > (int)stamps->len)
         break;
-      int64_t first = g_array_index(stamps, int64_t, k), last = g_array_index(stamps, int64_t, k + f - 1);
+      int64_t first = g_array_index(stamps, int64_t, k),
+              last = g_array_index(stamps, int64_t, k + f - 1);
       int64_t rt = g_array_index(recv_ns, int64_t, i);
       if (first < 0 || last < 0)
         unreadable++;
@@ -511,7 +531,8 @@ int main(void)
            chunks, keys, max_dur / 90.0, med * 1000, p99 * 1000, lat->len, worst_wall_err * 1000);
     HX_CHECK(unreadable == 0, "%d chunks with unreadable stamps", unreadable);
     HX_CHECK(lat->len >= 20, "only %u chunks measured", lat->len);
-    HX_CHECK(p99 < 1.0, "delivery latency up to %.0f ms (the budget is 3 s glass to glass)", p99 * 1000);
+    HX_CHECK(p99 < 1.0, "delivery latency up to %.0f ms (the budget is 3 s glass to glass)",
+             p99 * 1000);
     HX_CHECK(worst_wall_err < 0.25, "a chunk's capture time is %.0f ms off its stamp",
              worst_wall_err * 1000);
     if (stamps)
@@ -530,7 +551,8 @@ int main(void)
     json_t *c = subscribe(&w, "c00", "auto");
     json_t *bad = subscribe(&w, "c01", "best");
     HX_CHECK(a && g_strcmp0(jstr(a, "op"), "subscribed") == 0, "cam-a (own hall) refused");
-    HX_CHECK(b && g_strcmp0(jstr(b, "op"), "error") == 0 && g_strcmp0(jstr(b, "code"), "not_found") == 0,
+    HX_CHECK(b && g_strcmp0(jstr(b, "op"), "error") == 0 &&
+                 g_strcmp0(jstr(b, "code"), "not_found") == 0,
              "cam-b (another hall) not refused as not_found");
     HX_CHECK(c && g_strcmp0(jstr(c, "code"), "not_found") == 0, "c00 (no hall) not refused");
     HX_CHECK(bad && g_strcmp0(jstr(bad, "code"), "invalid_field") == 0, "stream \"best\" accepted");
@@ -544,7 +566,8 @@ int main(void)
     Ws slow = {0};
     HX_REQUIRE(ws_open(&slow, port, sup.cookie, origin, 2048) == 101, "upgrade refused (slow)");
     for (int i = 0; i < N_CAMS; i++) {
-      g_autofree char *msg = g_strdup_printf("{\"op\":\"subscribe\",\"camera\":\"%s\",\"stream\":\"main\"}", ids[i]);
+      g_autofree char *msg =
+          g_strdup_printf("{\"op\":\"subscribe\",\"camera\":\"%s\",\"stream\":\"main\"}", ids[i]);
       ws_send_text(&slow, msg);
     }
     Ws w = {0};
@@ -589,10 +612,10 @@ int main(void)
     g_array_sort(lat, cmp_double);
     double med = lat->len ? hx_percentile((double *)lat->data, lat->len, 50) : 99;
     double worst = lat->len ? hx_percentile((double *)lat->data, lat->len, 100) : 99;
-    printf("16-tile wall on one connection: %d/%d cameras flowing, latency (capture time → received) "
-           "median %.0f ms, max %.0f ms over %u chunks%s\n",
-           cams_ok, N_CAMS, med * 1000, worst * 1000, lat->len,
-           skipped_msg ? " (some skipped)" : "");
+    printf(
+        "16-tile wall on one connection: %d/%d cameras flowing, latency (capture time → received) "
+        "median %.0f ms, max %.0f ms over %u chunks%s\n",
+        cams_ok, N_CAMS, med * 1000, worst * 1000, lat->len, skipped_msg ? " (some skipped)" : "");
     HX_CHECK(cams_ok == N_CAMS, "only %d of 16 cameras delivered init + chunks", cams_ok);
     HX_CHECK(worst < 1.5, "while another viewer stalls, latency reached %.0f ms", worst * 1000);
 
@@ -631,7 +654,8 @@ int main(void)
       span += f->duration_ns;
     }
     double fps = span > 0 ? (double)frames * HW_NS_PER_S / (double)span : 0;
-    printf("recorder meanwhile: c00 %" G_GINT64_FORMAT " frames in %.1f s (%.2f fps), worst seam %.1f ms\n",
+    printf("recorder meanwhile: c00 %" G_GINT64_FORMAT
+           " frames in %.1f s (%.2f fps), worst seam %.1f ms\n",
            frames, (double)span / HW_NS_PER_S, fps, (double)worst_gap / HW_NS_PER_MS);
     HX_CHECK(span > 6 * HW_NS_PER_S && fabs(fps - 25) < 0.5, "recorded %.2f fps over %.1f s", fps,
              (double)span / HW_NS_PER_S);
@@ -659,23 +683,30 @@ int main(void)
     int64_t t0 = hw_time_monotonic();
     int close_code = 0;
     Msg m = {0};
-    while (close_code == 0 && hw_time_monotonic() - t0 < 10 * HW_NS_PER_S && ws_read(&w, 10000, &m)) {
+    while (close_code == 0 && hw_time_monotonic() - t0 < 10 * HW_NS_PER_S &&
+           ws_read(&w, 10000, &m)) {
       if (m.opcode == 8 && m.data->len >= 2)
         close_code = m.data->data[0] << 8 | m.data->data[1];
       msg_clear(&m);
     }
     printf("sign-out closed the open view after %.1f s (code %d)\n",
            (double)(hw_time_monotonic() - t0) / HW_NS_PER_S, close_code);
-    HX_CHECK(close_code == 4001, "after sign-out the view was not closed with 4001 (got %d)", close_code);
+    HX_CHECK(close_code == 4001, "after sign-out the view was not closed with 4001 (got %d)",
+             close_code);
     ws_close(&w);
   }
 
+  /* The daemon stops cleanly with a live view still open (closing it). */
+  Ws open_view = {0};
+  HX_CHECK(ws_open(&open_view, port, sup.cookie, origin, 0) == 101, "upgrade refused (last)");
+  json_decref(subscribe(&open_view, "c00", "auto"));
   resp_clear(&sup), resp_clear(&supa), resp_clear(&adm), resp_clear(&mgr);
   hx_signal(hx, SIGTERM);
   HX_CHECK(hx_wait_exit(hx, 20000), "hallwatchd did not stop");
   /* Under ASan a leak or a bad access in the daemon shows as a non-zero exit. */
   HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
            "hallwatchd ended with status %d (see %s)", hx->last_status, hx->log);
+  ws_close(&open_view);
   int failures = hx_failures;
   hx_free(hx);
   if (failures == 0)
