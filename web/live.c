@@ -560,8 +560,9 @@ static void conn_free(Conn *c)
 }
 
 /* An open view lasts only as long as its session: signed out, password changed, account
- * disabled or past the session's maximum age, the connection closes (code 4001). Watching counts
- * as using the session, so a wall left open is not cut by the idle limit. */
+ * disabled or past the session's maximum age, the connection closes (code 4001). Watching a
+ * camera counts as using the session, so a wall left open is not cut by the idle limit; a
+ * connection watching nothing lets the session idle out as any page would. */
 static void check_session(Conn *c)
 {
   const HwHttpOptions *o = &c->srv->http->opt;
@@ -571,9 +572,12 @@ static void check_session(Conn *c)
   if (!hw_store_session_get(o->store, c->session, &s, &error)) {
     if (!g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND))
       return; /* the store is busy or failing: not the viewer's fault, look again later */
-  } else if (now - s.created_ns <= o->session_max_ns) {
+  } else if (now - s.created_ns <= o->session_max_ns && c->n_subs > 0) {
     hw_store_session_touch(o->store, c->session, now, NULL);
     return;
+  } else if (now - s.created_ns <= o->session_max_ns &&
+             now - s.last_seen_ns <= o->session_idle_ns) {
+    return; /* open but watching nothing: the session idles as usual */
   }
   queue_json(c, json_pack("{s:s, s:s, s:s}", "op", "error", "code", "session_expired", "message",
                           "the session has ended (signed out or expired); sign in again"));
