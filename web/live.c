@@ -762,6 +762,11 @@ void hw_route_live(HwRequest *req, HwReply *reply)
     hw_reply_error(reply, 503, "unavailable", NULL, "live view is not enabled here");
     return;
   }
+  if (strcmp(hw_request_method(req), "GET") != 0) { /* HEAD: nothing to upgrade */
+    hw_reply_error(reply, 426, "upgrade_required", NULL,
+                   "live view is a WebSocket: GET with Upgrade: websocket");
+    return;
+  }
   if (!header_has_token(hw_request_header(req, "Upgrade"), "websocket") ||
       !header_has_token(hw_request_header(req, "Connection"), "upgrade")) {
     hw_reply_error(reply, 426, "upgrade_required", NULL,
