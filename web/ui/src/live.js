@@ -18,6 +18,7 @@
 const MSG_INIT = 1;
 const MSG_CHUNK = 2;
 const TIMESCALE = 90000;
+const ascii = new TextDecoder();
 
 /** @param {string} url a ws(s):// URL, or a path resolved against the page (http→ws, https→wss) */
 function wsUrl(url) {
@@ -336,13 +337,13 @@ export class LiveClient {
     const v = new DataView(buf);
     const type = v.getUint8(0);
     const idLen = v.getUint8(1);
-    const camera = new TextDecoder().decode(new Uint8Array(buf, 2, idLen));
+    const camera = ascii.decode(new Uint8Array(buf, 2, idLen));
     const tile = this.tiles.get(camera);
     if (!tile) return;
     let off = 2 + idLen;
     if (type === MSG_INIT) {
       const n = v.getUint8(off);
-      const codec = new TextDecoder().decode(new Uint8Array(buf, off + 1, n));
+      const codec = ascii.decode(new Uint8Array(buf, off + 1, n));
       off += 1 + n + 4; // codec, then width and height (u16 each)
       tile._onInit(codec, buf.slice(off));
     } else if (type === MSG_CHUNK) {
