@@ -472,6 +472,7 @@ static int run(Daemon *d)
                                  .secret = d->secret,
                                  .footage_dir = cfg->footage_dir};
   http_opt.cameras = &d->cam_hooks;
+  http_opt.live = hw_recorder_live(d->recorder); /* live view: GET /api/v1/live */
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);

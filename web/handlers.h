@@ -56,4 +56,7 @@ void hw_route_user_update(HwRequest *req, HwReply *reply);
 void hw_route_user_password(HwRequest *req, HwReply *reply);
 void hw_route_auth_password(HwRequest *req, HwReply *reply);
 
+/* web/live.c: live view over one WebSocket per page (docs/live.md) */
+void hw_route_live(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

@@ -349,6 +349,8 @@ static void request_free(HwRequest *req)
 {
   if (!req)
     return;
+  if (req->upgrade_data != NULL && req->upgrade_free != NULL)
+    req->upgrade_free(req->upgrade_data);
   g_free(req->param_storage);
   if (req->body)
     g_byte_array_unref(req->body);
@@ -369,7 +371,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, GString *allow)
 {
   struct MHD_Response *resp =
-    MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+    reply->upgrade ? MHD_create_response_for_upgrade(reply->upgrade, reply->upgrade_cls)
+                   : MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+  if (reply->upgrade) {
+    g_free(reply->body);
+    reply->body = NULL;
+  }
   if (!resp) {
     g_free(reply->body);
     if (reply->headers)
@@ -377,7 +384,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, G
     return MHD_NO;
   }
   reply->body = NULL;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
+  if (!reply->upgrade)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (allow && allow->len)
@@ -654,6 +662,8 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   h->auth = hw_auth_new(h, error);
   if (!h->auth)
     return NULL;
+  if (o->live != NULL && !(h->live = hw_live_server_new(h, o->live, error)))
+    return NULL;
 
   const char *host = o->host;
   int fd = listen_socket(host, o->port, &h->port, error);
@@ -663,7 +673,8 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   unsigned threads = CLAMP(g_get_num_processors(), HTTP_THREADS_MIN, HTTP_THREADS_MAX);
   /* No MHD_USE_ERROR_LOG: library code does not write to stderr. */
   /* Under TLS libmicrohttpd cannot use sendfile: file responses are copied through GnuTLS. */
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+  /* MHD_ALLOW_UPGRADE: the live view's WebSocket (web/live.c). */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_UPGRADE;
   if (h->tls_cert)
     flags |= MHD_USE_TLS;
   /* MHD copies neither string: both live in h until hw_http_free. */
@@ -711,6 +722,7 @@ void hw_http_free(HwHttp *h)
 {
   if (!h)
     return;
+  hw_live_server_free(h->live); /* upgraded sockets are closed before the daemon stops */
   if (h->daemon)
     MHD_stop_daemon(h->daemon); /* closes the listening socket too */
   hw_auth_free(h->auth);

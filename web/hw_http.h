@@ -60,6 +60,9 @@ typedef struct {
    * address; without them it refuses any host but loopback. Read once by hw_http_new. */
   const char *tls_cert_path;
   const char *tls_key_path;
+  /* The recorder's live fan-out (hw_recorder_live): GET /api/v1/live serves it; NULL answers
+   * that route 503. Must outlive the server. */
+  HwLive *live;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

@@ -27,6 +27,8 @@ char *hw_web_mask_credentials(const char *text);
 /* ---- server internals ------------------------------------------------------------------------ */
 
 typedef struct HwAuth HwAuth;
+/* The live view's WebSocket connections, on their own thread (web/live.c). */
+typedef struct HwLiveServer HwLiveServer;
 
 struct HwHttp {
   struct MHD_Daemon *daemon;
@@ -38,6 +40,7 @@ struct HwHttp {
   HwAuth *auth;
   const HwRoute *routes;
   size_t n_routes;
+  HwLiveServer *live; /* NULL when HwHttpOptions.live is */
 };
 
 struct HwRequest {
@@ -62,6 +65,10 @@ struct HwRequest {
   char addr[64];
   bool loopback;
   bool checked; /* routing and permission done (first call of MHD's handler) */
+  /* A handler that upgrades the connection (web/live.c) leaves its state here; the upgrade
+   * callback takes it, or request_free frees it with upgrade_free if the upgrade never came. */
+  void *upgrade_data;
+  GDestroyNotify upgrade_free;
 };
 
 struct HwReply {
@@ -70,6 +77,9 @@ struct HwReply {
   char *body; /* g_malloc'd, owned */
   size_t len;
   GPtrArray *headers; /* name, value, name, value… (owned strings) */
+  /* status 101: the connection is handed to upgrade(upgrade_cls, …) once the reply is sent */
+  MHD_UpgradeHandler upgrade;
+  void *upgrade_cls;
 };
 
 HwAuth *hw_auth_new(HwHttp *http, GError **error);
@@ -85,17 +95,21 @@ gboolean hw_auth_check(HwAuth *auth, HwRequest *req, HwReply *reply);
  * change what other halls see, or hand out wider access than their own. */
 bool hw_web_unrestricted(HwRequest *req, HwReply *reply, const char *what_zh, const char *what_en);
 
-
 /* argon2id hashing and verifying within the server's bound on concurrent hashes (each takes
  * 64 MiB): hw_auth_password_hash/verify for handlers. */
 char *hw_web_password_hash(HwRequest *req, const char *password, GError **error);
 bool hw_web_password_verify(HwRequest *req, const char *hash, const char *password);
+/* Sets the session cookie to value for max_age_s seconds ("" and 0: removes it). */
+void hw_web_session_cookie(HwRequest *req, HwReply *reply, const char *value, int64_t max_age_s);
 /* One audit row by the caller from the request's address; detail (nullable) is taken. TRUE if
  * written (or if the server has no audit log: fuzzing, benchmarks). Inside a store transaction
  * (hw_store_begin) the row joins it, so a change and its row are written together or not at all. */
-/* Sets the session cookie to value for max_age_s seconds ("" and 0: removes it). */
-void hw_web_session_cookie(HwRequest *req, HwReply *reply, const char *value, int64_t max_age_s);
 bool hw_web_audit(HwRequest *req, const char *action, const char *object_type,
                   const char *object_id, json_t *detail);
+
+/* Starts the live view's thread for the channels of live (web/live.c). */
+HwLiveServer *hw_live_server_new(HwHttp *http, HwLive *live, GError **error);
+/* Closes every live connection and stops the thread; before MHD_stop_daemon. NULL is fine. */
+void hw_live_server_free(HwLiveServer *srv);
 
 G_END_DECLS

@@ -50,6 +50,9 @@ static const HwRoute routes[] = {
   /* A snapshot is footage: the roles that see footage, not admins (separation of duties). */
   {"GET", "/api/v1/cameras/{id}/snapshot", hw_route_camera_snapshot,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  /* Live view is footage too: the same roles as the snapshot; hall scope per camera subscribed
+   * (web/live.c). */
+  {"GET", "/api/v1/live", hw_route_live, {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/halls", hw_route_halls_list,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
   {"POST", "/api/v1/halls", hw_route_halls_create, {.roles = R(HALL_MANAGER) | R(ADMIN)}},

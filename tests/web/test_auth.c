@@ -485,6 +485,7 @@ static const char *const not_object_lists[] = {
   "/api/v1/audit",         /* the log is the auditors' whole-appliance record */
   "/api/v1/audit/verify",
   "/api/v1/calendar", /* the national working-day calendar: the same for every hall */
+  "/api/v1/live",     /* a WebSocket: each camera subscribed is scope-checked (web.live) */
 };
 
 /* What a route needs beyond "{}" to succeed on an object in scope, or the error code that shows
