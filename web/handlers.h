@@ -39,4 +39,8 @@ void hw_route_window_update(HwRequest *req, HwReply *reply);
 void hw_route_window_cameras_put(HwRequest *req, HwReply *reply);
 void hw_route_window_cameras_get(HwRequest *req, HwReply *reply);
 
+/* web/static.c: the web interface's files (public: the app shell needs no sign-in) */
+void hw_route_ui_index(HwRequest *req, HwReply *reply);
+void hw_route_ui_asset(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

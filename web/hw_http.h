@@ -60,6 +60,9 @@ typedef struct {
    * address; without them it refuses any host but loopback. Read once by hw_http_new. */
   const char *tls_cert_path;
   const char *tls_key_path;
+  /* The web interface's files (index.html and its assets, web/static.c), served publicly at /
+   * and /ui/; NULL: those paths answer 404 "not_installed". Copied by hw_http_new. */
+  const char *www_dir;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */
