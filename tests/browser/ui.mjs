@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  console.log(`SKIP browser.ui: playwright-core needs Node.js 20 or newer, this is ${process.version}`);
+  process.exit(77);
+}
 const P = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const { chromium } = await import(pathToFileURL(join(P.ui_dir, 'node_modules/playwright-core/index.mjs')).href);
 const HALL_ZONE = 'Asia/Shanghai'; // the halls carry no zone of their own yet: the default
