@@ -121,7 +121,15 @@ export function render(root, ctx) {
       }
     }
 
-    function editCamera(c) {
+    async function editCamera(c) {
+      if (!halls.length) { // the list's first load may still be on its way
+        try {
+          await loadHalls();
+        } catch (e) {
+          status.textContent = t('common.load_failed', { message: e.message });
+          return;
+        }
+      }
       const isNew = !c;
       const err = h('p', { class: 'form-error', role: 'alert' });
       const id = h('input', { name: 'id', id: 'cam-id', value: c ? c.id : '', disabled: !isNew, required: true, pattern: '[A-Za-z0-9._-]{1,63}' });
