@@ -19,7 +19,7 @@ G_DEFINE_QUARK(hw-config-error-quark, hw_config_error)
 
 /* The schema: every section and the keys it accepts. Camera sections are "camera.<id>". */
 static const char *const storage_keys[] = {"footage", "database", NULL};
-static const char *const http_keys[] = {"listen", "tls_cert", "tls_key", NULL};
+static const char *const http_keys[] = {"listen", "tls_cert", "tls_key", "www_dir", NULL};
 static const char *const log_keys[] = {"level", NULL};
 static const char *const auth_keys[] = {"session_idle", "session_max", "lockout_after", "lockout_for",
                                         NULL};
@@ -670,6 +670,7 @@ void hw_config_free(HwConfig *config)
   g_free(config->http_host);
   g_free(config->http_tls_cert);
   g_free(config->http_tls_key);
+  g_free(config->http_www_dir);
   g_free(config->log_level);
   g_free(config->hall_timezone);
   for (size_t i = 0; i < config->n_cameras; i++)
@@ -749,7 +750,8 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
       !get_path(s, "storage", "database", &c->database_path, error) ||
-      !parse_tls(s, c, error) || !parse_listen(s, c, error))
+      !parse_tls(s, c, error) || !parse_listen(s, c, error) ||
+      !get_path(s, "http", "www_dir", &c->http_www_dir, error))
     return FALSE;
   c->recorder.footage_dir = c->footage_dir;
 

@@ -42,6 +42,8 @@ typedef struct {
   int http_port;       /* [http] listen, the port part: 1..65535 */
   char *http_tls_cert; /* [http] tls_cert: PEM certificate (chain), absolute; NULL: plain HTTP */
   char *http_tls_key;  /* [http] tls_key: its PEM private key, absolute; set iff http_tls_cert */
+  char *http_www_dir;  /* [http] www_dir: the web interface's files, absolute; NULL: the
+                        * compiled-in default (daemon/main.c) */
   char *log_level;     /* [log] level: "error", "warning", "info" or "debug" */
   int64_t auth_session_idle_ns; /* [auth] session_idle: a session unused this long ends */
   int64_t auth_session_max_ns;  /* [auth] session_max: a session ends this long after sign-in */

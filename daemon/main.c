@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <locale.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
@@ -288,6 +289,18 @@ static gboolean on_hup(gpointer user)
   return G_SOURCE_CONTINUE;
 }
 
+/* The web interface's folder when the configuration names none: the build's own copy for the
+ * hallwatchd of the build folder (so `./build/daemon/hallwatchd --demo` has its interface with
+ * nothing to configure), else where `cmake --install` puts it. g_free the result. */
+static char *default_www_dir(void)
+{
+  g_autofree char *self = realpath("/proc/self/exe", NULL);
+  g_autofree char *built = realpath(HW_BUILD_HALLWATCHD, NULL);
+  if (self != NULL && built != NULL && strcmp(self, built) == 0)
+    return g_strdup(HW_WWW_DIR_BUILD);
+  return g_strdup(HW_WWW_DIR_INSTALLED);
+}
+
 /* The demo: an embedded RTSP server with four service-hall windows, a temporary store. */
 static HwConfig *demo_setup(Daemon *d, int port, GError **error)
 {
@@ -458,6 +471,14 @@ static int run(Daemon *d)
   http_opt.audit = d->audit; /* audit: sign-in, sign-out, token changes */
   http_opt.tls_cert_path = cfg->http_tls_cert; /* tls: HTTPS only when both are set */
   http_opt.tls_key_path = cfg->http_tls_key;
+  /* www: the web interface's files */
+  g_autofree char *www_dir = cfg->http_www_dir ? g_strdup(cfg->http_www_dir) : default_www_dir();
+  g_autofree char *www_index = g_build_filename(www_dir, "index.html", NULL);
+  if (!g_file_test(www_index, G_FILE_TEST_IS_REGULAR))
+    g_warning("the web interface is missing: no %s (build it with cmake --build, or set [http] "
+              "www_dir); the API works without it",
+              www_index);
+  http_opt.www_dir = www_dir;
   /* cameras: credentials of API cameras are sealed with <database>.secret */
   g_autofree char *secret_path = hw_secret_path_for_database(cfg->database_path);
   d->secret = hw_secret_load_or_create(secret_path, &error);

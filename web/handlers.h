@@ -59,4 +59,8 @@ void hw_route_auth_password(HwRequest *req, HwReply *reply);
 /* web/live.c: live view over one WebSocket per page (docs/live.md) */
 void hw_route_live(HwRequest *req, HwReply *reply);
 
+/* web/static.c: the web interface's files (public: the app shell needs no sign-in) */
+void hw_route_ui_index(HwRequest *req, HwReply *reply);
+void hw_route_ui_asset(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

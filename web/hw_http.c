@@ -387,7 +387,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, G
   if (!reply->upgrade)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  /* Nothing is cached unless the reply says how (the interface's static files do). */
+  bool own_cache_control = false;
+  for (guint i = 0; reply->headers && i + 1 < reply->headers->len; i += 2)
+    own_cache_control |= g_ascii_strcasecmp(reply->headers->pdata[i], "Cache-Control") == 0;
+  if (!own_cache_control)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (allow && allow->len)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow->str);
   if (reply->headers) {
@@ -639,6 +644,7 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   g_autoptr(HwHttp) h = g_new0(HwHttp, 1);
   h->opt = *o;
   h->opt.host = NULL;
+  h->opt.www_dir = g_strdup(o->www_dir); /* owned: freed in hw_http_free */
   h->opt.tls_cert_path = h->opt.tls_key_path = NULL; /* not kept: the contents are */
   if (h->opt.body_max == 0)
     h->opt.body_max = HW_HTTP_BODY_MAX_DEFAULT;
@@ -727,6 +733,7 @@ void hw_http_free(HwHttp *h)
     MHD_stop_daemon(h->daemon); /* closes the listening socket too */
   hw_auth_free(h->auth);
   g_free(h->tls_cert);
+  g_free((char *)h->opt.www_dir);
   tls_secret_free(h->tls_key);
   g_free(h);
 }

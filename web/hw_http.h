@@ -63,6 +63,9 @@ typedef struct {
   /* The recorder's live fan-out (hw_recorder_live): GET /api/v1/live serves it; NULL answers
    * that route 503. Must outlive the server. */
   HwLive *live;
+  /* The web interface's files (index.html and its assets, web/static.c), served publicly at /
+   * and /ui/; NULL: those paths answer 404 "not_installed". Copied by hw_http_new. */
+  const char *www_dir;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

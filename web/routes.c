@@ -21,6 +21,11 @@
  * Departments' tokens reach only routes marked HW_ACCESS_DEPARTMENT. */
 static const HwRoute routes[] = {
   {"GET", "/healthz", hw_route_healthz, {.access = HW_ACCESS_PUBLIC}},
+  /* The web interface's shell and assets (web/static.c): public, since the sign-in page is one
+   * of them; they hold no data, every datum comes through the routes below. */
+  {"GET", "/", hw_route_ui_index, {.access = HW_ACCESS_PUBLIC}},
+  {"GET", "/ui/{file}", hw_route_ui_asset, {.access = HW_ACCESS_PUBLIC}},
+  {"GET", "/ui/{dir}/{file}", hw_route_ui_asset, {.access = HW_ACCESS_PUBLIC}},
   {"GET", "/metrics", hw_route_metrics,
    {.roles = R(ADMIN) | R(HALL_MANAGER), .access = HW_ACCESS_LOOPBACK}},
 

@@ -520,6 +520,22 @@ static void test_tls(Fixture *f, gconstpointer data)
   g_unlink(key);
 }
 
+/* [http] www_dir: the web interface's folder, an absolute path; unset means the daemon's own
+ * default (daemon/main.c), which the example shows commented out. */
+static void test_www_dir(Fixture *f, gconstpointer data)
+{
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  g_assert_null(def->http_www_dir);
+  g_autoptr(HwConfig) ex = hw_config_load(HW_CONFIG_EXAMPLE, NULL);
+  g_assert_nonnull(ex);
+  g_assert_null(ex->http_www_dir);
+  g_autoptr(HwConfig) c = load_text(f, "[http]\nwww_dir = /usr/share/hallwatch/www\n", NULL);
+  g_assert_nonnull(c);
+  g_assert_cmpstr(c->http_www_dir, ==, "/usr/share/hallwatch/www");
+  assert_error(f, "[http]\nwww_dir = www\n", HW_CONFIG_ERROR_INVALID,
+               "2: [http] www_dir: expected an absolute path, got 'www'");
+}
+
 static void test_auth(Fixture *f, gconstpointer data)
 {
   g_autoptr(HwConfig) def = hw_config_new_default();
@@ -609,5 +625,6 @@ int main(int argc, char **argv)
   FT("tls", test_tls);
   FT("hall_timezone", test_hall_timezone);
   FT("exchange", test_exchange);
+  FT("www_dir", test_www_dir);
   return g_test_run();
 }
