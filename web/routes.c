@@ -40,6 +40,14 @@ static const HwRoute routes[] = {
   /* A snapshot is footage: the roles that see footage, not admins (separation of duties). */
   {"GET", "/api/v1/cameras/{id}/snapshot", hw_route_camera_snapshot,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  /* Recorded footage (web/playback.c): the roles that see footage. The playlist opens an audited
+   * playback session; its files are served only within it. */
+  {"GET", "/api/v1/cameras/{id}/footage", hw_route_camera_footage,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/cameras/{id}/playback.m3u8", hw_route_camera_playlist,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/playback/{session}/{file}", hw_route_playback_file,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/halls", hw_route_halls_list,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
   {"POST", "/api/v1/halls", hw_route_halls_create, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
