@@ -156,10 +156,12 @@ bool hw_footage_coverage(HwStore *store, const char *camera, const char *stream,
   if (cursor < end)
     explain_gap(gaps, cursor, end, outages, n_out, oldest, now);
 
+  /* lengths first: the order in which an initializer list is evaluated is unspecified */
+  size_t n_covered = w.covered->len, n_gaps = gaps->len;
   *ret = (HwFootageCoverage){
-    .n_covered = w.covered->len,
+    .n_covered = n_covered,
     .covered = (HwFootageRange *)(void *)g_array_free(w.covered, FALSE),
-    .n_gaps = gaps->len,
+    .n_gaps = n_gaps,
     .gaps = (HwFootageGap *)(void *)g_array_free(gaps, FALSE),
     .to_ns = MAX(end, from),
     .oldest_ns = oldest,
@@ -262,7 +264,14 @@ bool hw_playback_playlist(HwStore *store, const char *camera, const char *stream
   }
   if (!start_found)
     p.start_offset_s = position; /* start after the last footage: its end */
-  p.complete = to <= now - HW_FOOTAGE_PENDING_NS;
+  /* Nothing more will come into the range once it lies in the past, or once the stream's
+   * indexed footage already reaches past its end. */
+  hw_time_ns last_end = 0;
+  if (!hw_store_last_end(store, camera, stream, &last_end, &e)) {
+    store_failed(error, e);
+    return false;
+  }
+  p.complete = to <= now - HW_FOOTAGE_PENDING_NS || last_end >= to;
 
   GString *text = g_string_new("#EXTM3U\n#EXT-X-VERSION:7\n");
   g_string_append_printf(text, "#EXT-X-TARGETDURATION:%d\n", MAX(2, (int)ceil(max_dur)));

@@ -84,8 +84,8 @@ typedef struct {
  * file) and so across gaps, which are skipped. The URI of file F is "<file_url_prefix><F>.mp4".
  * EXT-X-START:TIME-OFFSET places `start` (clamped into the range). Only indexed fragments are
  * listed, so a file still being written is listed up to its last durable fragment. The range is
- * complete (VOD + ENDLIST) when to <= now - HW_FOOTAGE_PENDING_NS, else an EVENT playlist the
- * player reloads. Errors: HW_FOOTAGE_ERROR_RANGE, _NO_FOOTAGE, _STORE. */
+ * complete (VOD + ENDLIST) when to <= now - HW_FOOTAGE_PENDING_NS or the stream's indexed footage
+ * already reaches to; else it is an EVENT playlist the player reloads. Errors: HW_FOOTAGE_ERROR_RANGE, _NO_FOOTAGE, _STORE. */
 bool hw_playback_playlist(HwStore *store, const char *camera, const char *stream, hw_time_ns from,
                           hw_time_ns to, hw_time_ns start, hw_time_ns now,
                           const char *file_url_prefix, HwPlaylist *ret, GError **error);
