@@ -184,6 +184,57 @@ void hw_footage_coverage_clear(HwFootageCoverage *c)
   c->n_covered = c->n_gaps = 0;
 }
 
+/* ---- linking --------------------------------------------------------------------------------- */
+
+void hw_footage_links_free(HwFootageLink *links, size_t n)
+{
+  for (size_t i = 0; links && i < n; i++)
+    hw_footage_coverage_clear(&links[i].coverage);
+  g_free(links);
+}
+
+bool hw_footage_for_window(HwStore *store, int64_t window_id, hw_time_ns from, hw_time_ns to,
+                           int64_t pre_roll_ns, int64_t post_roll_ns, hw_time_ns now,
+                           HwFootageLink **ret, size_t *ret_n, GError **error)
+{
+  g_return_val_if_fail(store && ret && ret_n, false);
+  if (to < from || pre_roll_ns < 0 || post_roll_ns < 0) {
+    g_set_error(error, HW_FOOTAGE_ERROR, HW_FOOTAGE_ERROR_RANGE,
+                to < from ? "the interaction ends before it starts" : "a roll is negative");
+    return false;
+  }
+  g_autoptr(GError) e = NULL;
+  g_auto(GStrv) at_from = NULL, at_to = NULL;
+  if (!hw_store_cameras_for_window_at(store, window_id, from, &at_from, &e) ||
+      !hw_store_cameras_for_window_at(store, window_id, to, &at_to, &e)) {
+    store_failed(error, e);
+    return false;
+  }
+  /* both lists are sorted by id: merge them without duplicates */
+  GArray *links = g_array_new(FALSE, TRUE, sizeof(HwFootageLink));
+  size_t i = 0, j = 0;
+  while (at_from[i] || at_to[j]) {
+    int c = !at_from[i] ? 1 : !at_to[j] ? -1 : strcmp(at_from[i], at_to[j]);
+    const char *cam = c <= 0 ? at_from[i] : at_to[j];
+    HwFootageLink l = {.from_ns = from - pre_roll_ns, .to_ns = to + post_roll_ns};
+    g_strlcpy(l.camera, cam, sizeof l.camera);
+    if (l.to_ns <= l.from_ns)
+      l.to_ns = l.from_ns + 1;
+    if (!hw_footage_coverage(store, cam, "main", l.from_ns, l.to_ns, now, &l.coverage, error)) {
+      hw_footage_links_free((HwFootageLink *)(void *)links->data, links->len);
+      g_array_free(links, FALSE);
+      return false;
+    }
+    g_array_append_val(links, l);
+    i += c <= 0;
+    j += c >= 0;
+  }
+  *ret_n = links->len;
+  *ret = links->len ? (HwFootageLink *)(void *)g_array_free(links, FALSE)
+                    : (g_array_free(links, TRUE), NULL);
+  return true;
+}
+
 /* ---- playback -------------------------------------------------------------------------------- */
 
 void hw_playlist_clear(HwPlaylist *p)

@@ -64,6 +64,30 @@ bool hw_footage_coverage(HwStore *store, const char *camera, const char *stream,
                          hw_time_ns to, hw_time_ns now, HwFootageCoverage *ret, GError **error);
 void hw_footage_coverage_clear(HwFootageCoverage *c);
 
+/* ---- linking: the footage of a window interaction ---------------------------------------------- */
+
+/* Default rolls around a stage event (issue 5: configurable per stage type by the caller). */
+#define HW_FOOTAGE_PRE_ROLL_DEFAULT (INT64_C(30) * HW_NS_PER_S)
+#define HW_FOOTAGE_POST_ROLL_DEFAULT (INT64_C(120) * HW_NS_PER_S)
+
+typedef struct {
+  char camera[64];
+  hw_time_ns from_ns, to_ns;   /* the linked range: [from - pre_roll, to + post_roll) */
+  HwFootageCoverage coverage;  /* of the main stream over that range (cleared by _links_free) */
+} HwFootageLink;
+
+/* The footage of what happened at window window_id during [from, to] (to == from for a single
+ * event such as an evaluation press; the ticket call and the acceptance for a window
+ * interaction): every camera that covered the window at from or at to (the window→camera mapping
+ * history), each with the range [from - pre_roll, to + post_roll) and its coverage at now. An
+ * array of *ret_n links by camera id (free with hw_footage_links_free; NULL and 0 when no camera
+ * covered the window). Errors: HW_FOOTAGE_ERROR_RANGE (to < from, a negative roll),
+ * HW_FOOTAGE_ERROR_STORE. The case store calls this for each stage of a case. */
+bool hw_footage_for_window(HwStore *store, int64_t window_id, hw_time_ns from, hw_time_ns to,
+                           int64_t pre_roll_ns, int64_t post_roll_ns, hw_time_ns now,
+                           HwFootageLink **ret, size_t *ret_n, GError **error);
+void hw_footage_links_free(HwFootageLink *links, size_t n);
+
 /* ---- playback: HLS of fMP4 byte ranges ------------------------------------------------------- */
 
 typedef struct {

@@ -242,6 +242,53 @@ static void test_playlist_keyframe_before(Fx *fx, gconstpointer data)
   hw_playlist_clear(&p);
 }
 
+static void test_window_links(Fx *fx, gconstpointer data)
+{
+  (void)data;
+  HwStoreHall hall = {.code = "h1", .name = "Hall 1"};
+  g_assert_true(hw_store_hall_add(fx->store, &hall, NULL));
+  HwStoreWindow w = {.hall = "h1", .code = "7", .name = "Window 7", .departments = "[]"};
+  int64_t wid = 0;
+  g_autoptr(GError) e = NULL;
+  g_assert_true(hw_store_window_add(fx->store, &w, &wid, &e));
+  const char *first[] = {"c"}, *second[] = {"d"};
+  g_assert_true(hw_store_window_set_cameras(fx->store, wid, first, 1, B, &e));
+  g_assert_true(hw_store_window_set_cameras(fx->store, wid, second, 1, B + 50 * S, &e));
+  add_file(fx, B, 50, 2 * S, 0); /* camera c recorded 0-100 s */
+
+  /* an interaction from 45 s to 55 s: c covered the window at its start, d at its end */
+  HwFootageLink *links = NULL;
+  size_t n = 0;
+  g_assert_true(hw_footage_for_window(fx->store, wid, B + 45 * S, B + 55 * S,
+                                      HW_FOOTAGE_PRE_ROLL_DEFAULT, HW_FOOTAGE_POST_ROLL_DEFAULT,
+                                      B + 1000 * S, &links, &n, &e));
+  g_assert_no_error(e);
+  g_assert_cmpuint(n, ==, 2);
+  g_assert_cmpstr(links[0].camera, ==, "c");
+  g_assert_cmpstr(links[1].camera, ==, "d");
+  g_assert_cmpint(links[0].from_ns, ==, B + 15 * S);
+  g_assert_cmpint(links[0].to_ns, ==, B + 175 * S);
+  g_assert_cmpuint(links[0].coverage.n_covered, ==, 1);
+  g_assert_cmpint(links[0].coverage.covered[0].to_ns, ==, B + 100 * S);
+  g_assert_cmpstr(links[0].coverage.gaps[0].reason, ==, "not_recorded");
+  g_assert_cmpuint(links[1].coverage.n_covered, ==, 0); /* d never recorded: said, not hidden */
+  hw_footage_links_free(links, n);
+
+  /* a single event (an evaluation press) at 60 s: only d */
+  g_assert_true(hw_footage_for_window(fx->store, wid, B + 60 * S, B + 60 * S, 0, 0, B + 1000 * S,
+                                      &links, &n, &e));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpstr(links[0].camera, ==, "d");
+  hw_footage_links_free(links, n);
+  /* before any mapping: no camera */
+  g_assert_true(hw_footage_for_window(fx->store, wid, B - 10 * S, B - 5 * S, 0, 0, B, &links, &n,
+                                      &e));
+  g_assert_cmpuint(n, ==, 0);
+  g_assert_null(links);
+  g_assert_false(hw_footage_for_window(fx->store, wid, B, B - 1, 0, 0, B, &links, &n, &e));
+  g_assert_error(e, HW_FOOTAGE_ERROR, HW_FOOTAGE_ERROR_RANGE);
+}
+
 /* ---- HTTP Range ------------------------------------------------------------------------------ */
 
 static void test_range(void)
@@ -294,6 +341,7 @@ int main(int argc, char **argv)
   ADD("/media/footage/coverage-bounded", test_coverage_bounded);
   ADD("/media/footage/playlist-structure", test_playlist_structure);
   ADD("/media/footage/playlist-keyframe-before", test_playlist_keyframe_before);
+  ADD("/media/footage/window-links", test_window_links);
   g_test_add_func("/web/range/parse", test_range);
   return g_test_run();
 }
