@@ -95,13 +95,22 @@ static void push_unexplained(GArray *gaps, hw_time_ns from, hw_time_ns to, hw_ti
     push_gap(gaps, from, to, "not_recorded", NULL);
 }
 
-static void explain_gap(GArray *gaps, hw_time_ns a, hw_time_ns b, const HwStoreOutage *o,
-                        size_t n_o, hw_time_ns oldest, hw_time_ns now)
+static hw_time_ns outage_end(const HwStoreOutage *o, hw_time_ns now)
 {
+  return o->end_ns == 0 ? MAX(now, o->start_ns) : o->end_ns;
+}
+
+/* Tiles the gap [a, b) with the outages o (sorted by start) that overlap it. Gaps come in time
+ * order, so *lo skips for good the outages that ended before this gap: linear overall. */
+static void explain_gap(GArray *gaps, hw_time_ns a, hw_time_ns b, const HwStoreOutage *o,
+                        size_t n_o, size_t *lo, hw_time_ns oldest, hw_time_ns now)
+{
+  while (*lo < n_o && outage_end(&o[*lo], now) <= a)
+    (*lo)++;
   hw_time_ns c = a;
-  for (size_t i = 0; i < n_o && c < b; i++) {
-    hw_time_ns oend = o[i].end_ns == 0 ? MAX(now, o[i].start_ns) : o[i].end_ns;
-    if (o[i].start_ns >= b || oend <= c)
+  for (size_t i = *lo; i < n_o && c < b && o[i].start_ns < b; i++) {
+    hw_time_ns oend = outage_end(&o[i], now);
+    if (oend <= c)
       continue;
     if (o[i].start_ns > c) {
       push_unexplained(gaps, c, o[i].start_ns, oldest, now);
@@ -145,16 +154,17 @@ bool hw_footage_coverage(HwStore *store, const char *camera, const char *stream,
 
   /* The spans were asked for by overlap: clip them to the range, then tile it with gaps. */
   hw_time_ns cursor = from;
+  size_t lo = 0;
   for (guint i = 0; i < w.covered->len; i++) {
     HwFootageRange *r = &g_array_index(w.covered, HwFootageRange, i);
     r->from_ns = MAX(r->from_ns, from);
     r->to_ns = MIN(r->to_ns, end);
     if (r->from_ns > cursor)
-      explain_gap(gaps, cursor, r->from_ns, outages, n_out, oldest, now);
+      explain_gap(gaps, cursor, r->from_ns, outages, n_out, &lo, oldest, now);
     cursor = MAX(cursor, r->to_ns);
   }
   if (cursor < end)
-    explain_gap(gaps, cursor, end, outages, n_out, oldest, now);
+    explain_gap(gaps, cursor, end, outages, n_out, &lo, oldest, now);
 
   /* lengths first: the order in which an initializer list is evaluated is unspecified */
   size_t n_covered = w.covered->len, n_gaps = gaps->len;
