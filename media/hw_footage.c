@@ -348,3 +348,35 @@ bool hw_playback_playlist(HwStore *store, const char *camera, const char *stream
   *ret = p;
   return true;
 }
+
+/* The codec of the first file of camera/stream overlapping [from, to), "" if none. */
+static bool first_codec(HwStore *store, const char *camera, const char *stream, hw_time_ns from,
+                        hw_time_ns to, char ret[16], GError **error)
+{
+  g_autofree HwStoreFile *files = NULL;
+  size_t n = 0;
+  g_autoptr(GError) e = NULL;
+  if (!hw_store_files_in_range(store, camera, stream, from, to, &files, &n, &e)) {
+    store_failed(error, e);
+    return false;
+  }
+  g_strlcpy(ret, n > 0 ? files[0].codec : "", 16);
+  return true;
+}
+
+bool hw_playback_choose_stream(HwStore *store, const char *camera, hw_time_ns from, hw_time_ns to,
+                               const char **ret, GError **error)
+{
+  g_return_val_if_fail(store && camera && ret, false);
+  char main_codec[16], sub_codec[16];
+  if (!first_codec(store, camera, "main", from, to, main_codec, error))
+    return false;
+  *ret = "main";
+  if (strcmp(main_codec, "h265") != 0)
+    return true;
+  if (!first_codec(store, camera, "sub", from, to, sub_codec, error))
+    return false;
+  if (strcmp(sub_codec, "h264") == 0)
+    *ret = "sub";
+  return true;
+}

@@ -115,4 +115,10 @@ bool hw_playback_playlist(HwStore *store, const char *camera, const char *stream
                           const char *file_url_prefix, HwPlaylist *ret, GError **error);
 void hw_playlist_clear(HwPlaylist *p);
 
+/* The stream a browser without H.265 should play over [from, to): "main" unless the main
+ * stream's first file there is H.265 and the sub-stream has H.264 footage there, then "sub".
+ * (Export always takes the main stream.) *ret is a static string. */
+bool hw_playback_choose_stream(HwStore *store, const char *camera, hw_time_ns from, hw_time_ns to,
+                               const char **ret, GError **error);
+
 G_END_DECLS

@@ -240,8 +240,10 @@ static gboolean footage_args(HwRequest *req, HwReply *reply, const char **ret_st
   const char *stream = hw_request_query(req, "stream");
   if (!stream || !*stream)
     stream = "main";
-  if (strcmp(stream, "main") != 0 && strcmp(stream, "sub") != 0) {
-    hw_reply_error(reply, 400, "invalid_field", "stream", "stream is main or sub");
+  if (strcmp(stream, "main") != 0 && strcmp(stream, "sub") != 0 && strcmp(stream, "h264") != 0) {
+    hw_reply_error(reply, 400, "invalid_field", "stream",
+                   "stream is main, sub or h264 (the main stream, or the sub-stream when the main "
+                   "one is H.265 and the sub-stream H.264)");
     return FALSE;
   }
   if (!parse_time_arg(req, reply, "from", TRUE, ret_from) ||
@@ -254,6 +256,14 @@ static gboolean footage_args(HwRequest *req, HwReply *reply, const char **ret_st
   if (!camera_visible(req, id)) {
     hw_reply_error(reply, 404, "not_found", NULL, "no camera %s", id);
     return FALSE;
+  }
+  if (strcmp(stream, "h264") == 0) {
+    g_autoptr(GError) error = NULL;
+    if (!hw_playback_choose_stream(hw_request_store(req), id, *ret_from, *ret_to, &stream,
+                                   &error)) {
+      hw_reply_error(reply, 500, "internal", NULL, "%s", error->message);
+      return FALSE;
+    }
   }
   *ret_stream = stream;
   return TRUE;

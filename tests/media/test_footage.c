@@ -42,13 +42,22 @@ static void fx_tear_down(Fx *fx, gconstpointer data)
 
 /* A file of camera "c" from start with n fragments of dur each (the first `nonkey` of them after
  * the first do not start on a keyframe); returns its id. */
+static int64_t add_file_of(Fx *fx, const char *stream, const char *codec, hw_time_ns start, int n,
+                           int64_t dur, int nonkey);
+
 static int64_t add_file(Fx *fx, hw_time_ns start, int n, int64_t dur, int nonkey)
+{
+  return add_file_of(fx, "main", "h264", start, n, dur, nonkey);
+}
+
+static int64_t add_file_of(Fx *fx, const char *stream, const char *codec, hw_time_ns start, int n,
+                           int64_t dur, int nonkey)
 {
   HwStoreFile f = {.width = 320, .height = 240, .start_ns = start, .init_size = 700, .run_id = 1};
   g_strlcpy(f.camera, "c", sizeof f.camera);
-  g_strlcpy(f.stream, "main", sizeof f.stream);
-  g_snprintf(f.path, sizeof f.path, "c/%d-main.mp4", fx->n_files++);
-  g_strlcpy(f.codec, "h264", sizeof f.codec);
+  g_strlcpy(f.stream, stream, sizeof f.stream);
+  g_snprintf(f.path, sizeof f.path, "c/%d-%s.mp4", fx->n_files++, stream);
+  g_strlcpy(f.codec, codec, sizeof f.codec);
   g_strlcpy(f.clock_mode, "local", sizeof f.clock_mode);
   int64_t id = 0;
   g_autoptr(GError) e = NULL;
@@ -289,6 +298,22 @@ static void test_window_links(Fx *fx, gconstpointer data)
   g_assert_error(e, HW_FOOTAGE_ERROR, HW_FOOTAGE_ERROR_RANGE);
 }
 
+static void test_choose_stream(Fx *fx, gconstpointer data)
+{
+  (void)data;
+  add_file_of(fx, "main", "h264", B, 5, 2 * S, 0);        /* 0-10: H.264 main */
+  add_file_of(fx, "main", "h265", B + 10 * S, 5, 2 * S, 0); /* 10-20: H.265 main */
+  add_file_of(fx, "sub", "h264", B + 10 * S, 5, 2 * S, 0);  /* with an H.264 sub-stream */
+  add_file_of(fx, "main", "h265", B + 20 * S, 5, 2 * S, 0); /* 20-30: H.265 main, no sub */
+  const char *st = NULL;
+  g_assert_true(hw_playback_choose_stream(fx->store, "c", B, B + 5 * S, &st, NULL));
+  g_assert_cmpstr(st, ==, "main");
+  g_assert_true(hw_playback_choose_stream(fx->store, "c", B + 11 * S, B + 15 * S, &st, NULL));
+  g_assert_cmpstr(st, ==, "sub");
+  g_assert_true(hw_playback_choose_stream(fx->store, "c", B + 21 * S, B + 25 * S, &st, NULL));
+  g_assert_cmpstr(st, ==, "main"); /* nothing better: the main stream, and the page says so */
+}
+
 /* ---- HTTP Range ------------------------------------------------------------------------------ */
 
 static void test_range(void)
@@ -342,6 +367,7 @@ int main(int argc, char **argv)
   ADD("/media/footage/playlist-structure", test_playlist_structure);
   ADD("/media/footage/playlist-keyframe-before", test_playlist_keyframe_before);
   ADD("/media/footage/window-links", test_window_links);
+  ADD("/media/footage/choose-stream", test_choose_stream);
   g_test_add_func("/web/range/parse", test_range);
   return g_test_run();
 }

@@ -789,6 +789,18 @@ static int run(Hx *hx)
           open_checked, beyond_index);
   HX_CHECK(open_checked >= 1, "no read of the file being written could be checked");
 
+  /* the browser-safe choice: an H.264 main stream is played as it is, and said so */
+  g_autofree char *pl_h264 = g_strdup_printf("%s&stream=h264", pl_all);
+  g_autoptr(Resp) r_h264 = get(port, pl_h264, c_inv, NULL);
+  g_autofree char *chosen = r_h264 ? resp_header(r_h264, "X-HallWatch-Stream") : NULL;
+  g_autofree char *codec = r_h264 ? resp_header(r_h264, "X-HallWatch-Codec") : NULL;
+  HX_CHECK(r_h264 && r_h264->status == 200 && g_strcmp0(chosen, "main") == 0 &&
+           g_strcmp0(codec, "h264") == 0, "stream=h264: %d %s %s", r_h264 ? r_h264->status : 0,
+           chosen ? chosen : "-", codec ? codec : "-");
+  g_autofree char *pl_bad = g_strdup_printf("%s&stream=hd", pl_all);
+  g_autoptr(Resp) r_bad = get(port, pl_bad, c_inv, NULL);
+  HX_CHECK(r_bad && r_bad->status == 400, "stream=hd: %d", r_bad ? r_bad->status : 0);
+
   /* 6. one audit row per playback session, not per request */
   int64_t before_reload = audit_playbacks(hx);
   g_autoptr(Resp) again = get(port, pl_all, c_inv, NULL);
@@ -796,7 +808,8 @@ static int run(Hx *hx)
   g_autofree char *sid2 = again ? resp_header(again, "X-HallWatch-Playback-Session") : NULL;
   HX_CHECK(sid1 && sid2 && strcmp(sid1, sid2) == 0, "reloading the playlist keeps its session");
   HX_CHECK(audit_playbacks(hx) == before_reload, "a reload wrote an audit row");
-  /* playlists opened: the whole range, tried random starts, the live one */
+  /* playlists opened: the whole range, tried random starts, the live one (stream=h264 chose
+   * main: the whole range's session again) */
   HX_CHECK(audit_playbacks(hx) == audits0 + 1 + tried + 1,
            "audit rows %" G_GINT64_FORMAT ", playback sessions %d", audit_playbacks(hx) - audits0,
            1 + tried + 1);
