@@ -456,6 +456,29 @@ void hw_route_playback_file(HwRequest *req, HwReply *reply)
     hw_reply_header(reply, "Content-Range", cr);
     return;
   }
+  /* The audited range is what may be read: the init segment, and the fragments the session's
+   * playlist lists from this file (from the keyframe before its start). */
+  g_autofree HwStoreFragment *frags = NULL;
+  size_t n_frags = 0;
+  if (!hw_store_fragments_in_range(hw_request_store(req), f.id, s.from_ns, s.to_ns, true, &frags,
+                                   &n_frags, NULL)) {
+    close(fd);
+    hw_reply_error(reply, 500, "internal", NULL, "the index could not be read");
+    return;
+  }
+  uint64_t lo = n_frags ? (uint64_t)frags[0].offset : 0;
+  uint64_t hi = n_frags ? (uint64_t)(frags[n_frags - 1].offset + frags[n_frags - 1].length) : 0;
+  bool in_init = first + len <= (uint64_t)f.init_size;
+  bool in_frags = n_frags > 0 && first >= lo && first + len <= hi;
+  bool whole = first <= (uint64_t)f.init_size && first + len >= (uint64_t)f.init_size &&
+               (n_frags == 0 ? first + len <= (uint64_t)f.init_size
+                             : lo == (uint64_t)f.init_size && first + len <= hi);
+  if (len > 0 && !in_init && !in_frags && !whole) {
+    close(fd);
+    hw_reply_error(reply, 403, "outside_playback", "Range",
+                   "these bytes of file %.40s hold footage outside this playback's range", name);
+    return;
+  }
   hw_reply_file(reply, r == HW_RANGE_OK ? 206 : 200, CT_MP4, fd, first, len);
   hw_reply_header(reply, "Accept-Ranges", "bytes");
   if (r == HW_RANGE_OK) {
