@@ -758,9 +758,10 @@ static int run(Hx *hx)
   g_autoptr(Resp) r_none = get(port, uri, NULL, "bytes=0-0");
   HX_CHECK(r_none && r_none->status == 401, "no cookie: %d", r_none ? r_none->status : 0);
 
-  /* 5. the file being written: served only up to its last indexed fragment */
+  /* 5. the file being written: served only up to its last indexed fragment (the range starts
+   * more than a file_span back, so the whole open file is within it) */
   hw_time_ns now = hw_time_now();
-  g_autofree char *pl_live = playlist_path("cam-a", now - 3 * HW_NS_PER_S, now + 60 * HW_NS_PER_S, 0);
+  g_autofree char *pl_live = playlist_path("cam-a", now - 8 * HW_NS_PER_S, now + 60 * HW_NS_PER_S, 0);
   g_autoptr(Resp) r_live = get(port, pl_live, c_inv, NULL);
   HX_REQUIRE(r_live && r_live->status == 200, "live playlist: %d", r_live ? r_live->status : 0);
   g_byte_array_append(r_live->body, (const guint8 *)"", 1);
@@ -788,6 +789,7 @@ static int run(Hx *hx)
       break;
     stat(lpath, &before);
     g_autoptr(Resp) r = get(port, live_uri, c_inv, "bytes=0-");
+    HX_CHECK(r && r->status == 206, "the open file: %d", r ? r->status : 0);
     if (!r || r->status != 206)
       continue;
     g_autofree char *cr = resp_header(r, "Content-Range");
