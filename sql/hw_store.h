@@ -138,6 +138,27 @@ bool hw_store_last_end(HwStore *store, const char *camera, const char *stream,
 /* A new run id, unique in this database. */
 bool hw_store_next_run_id(HwStore *store, int64_t *ret, GError **error);
 
+/* ---- footage: reading the index back (sql/store_footage.c) -------------------------------------- */
+
+/* Called for each file of a stream overlapping [from, to), in start order, with its id and
+ * [start, end); return false to stop. Must not call into the store. */
+typedef bool (*HwStoreSpanFn)(int64_t file_id, hw_time_ns start_ns, hw_time_ns end_ns, void *user);
+/* Streams the spans of the files of camera/stream overlapping [from, to) (open files without a
+ * fragment are left out). Memory does not grow with the range: a 30-day range costs one pass over
+ * an index range. */
+bool hw_store_file_spans(HwStore *store, const char *camera, const char *stream, hw_time_ns from,
+                         hw_time_ns to, HwStoreSpanFn fn, void *user, GError **error);
+
+/* The fragments of file_id overlapping [from, to), in seq order (g_free the array). With
+ * from_keyframe, the list starts at the latest fragment at or before the first one that starts on
+ * a keyframe, so that it can be decoded from its beginning. */
+bool hw_store_fragments_in_range(HwStore *store, int64_t file_id, hw_time_ns from, hw_time_ns to,
+                                 bool from_keyframe, HwStoreFragment **ret, size_t *ret_n,
+                                 GError **error);
+
+/* Whether camera ever recorded or was provisioned (a row in `cameras`). */
+bool hw_store_camera_known(HwStore *store, const char *camera, bool *ret_known, GError **error);
+
 /* ---- outages: why footage is missing ------------------------------------------------------- */
 
 typedef enum {

@@ -63,4 +63,9 @@ void hw_route_live(HwRequest *req, HwReply *reply);
 void hw_route_ui_index(HwRequest *req, HwReply *reply);
 void hw_route_ui_asset(HwRequest *req, HwReply *reply);
 
+/* web/playback.c: recorded footage (coverage, HLS playlists, the files by byte range) */
+void hw_route_camera_footage(HwRequest *req, HwReply *reply);
+void hw_route_camera_playlist(HwRequest *req, HwReply *reply);
+void hw_route_playback_file(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

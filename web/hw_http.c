@@ -37,8 +37,17 @@ G_DEFINE_QUARK(hw-http-error-quark, hw_http_error)
 
 /* ---- replies (web/hw_route.h) ---------------------------------------------------------------- */
 
+static void reply_drop_fd(HwReply *r)
+{
+  if (r->has_fd)
+    close(r->fd);
+  r->has_fd = false;
+  r->fd = -1;
+}
+
 void hw_reply_take(HwReply *r, int status, const char *content_type, char *body, size_t len)
 {
+  reply_drop_fd(r);
   g_free(r->body);
   r->status = status;
   r->content_type = content_type;
@@ -87,6 +96,19 @@ void hw_reply_error(HwReply *r, int status, const char *code, const char *field,
   char *copy = g_strdup(dumped ? dumped : "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}");
   free(dumped);
   hw_reply_take(r, status, CT_JSON, copy, strlen(copy));
+}
+
+void hw_reply_file(HwReply *r, int status, const char *content_type, int fd, uint64_t offset,
+                   uint64_t len)
+{
+  reply_drop_fd(r);
+  g_clear_pointer(&r->body, g_free);
+  r->status = status;
+  r->content_type = content_type;
+  r->len = (size_t)len;
+  r->fd = fd;
+  r->has_fd = true;
+  r->fd_offset = offset;
 }
 
 void hw_reply_header(HwReply *r, const char *name, const char *value)
@@ -370,12 +392,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, GString *allow)
 {
-  struct MHD_Response *resp =
-    reply->upgrade ? MHD_create_response_for_upgrade(reply->upgrade, reply->upgrade_cls)
-                   : MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+  struct MHD_Response *resp;
   if (reply->upgrade) {
+    resp = MHD_create_response_for_upgrade(reply->upgrade, reply->upgrade_cls);
     g_free(reply->body);
     reply->body = NULL;
+  } else if (reply->has_fd) {
+    /* MHD owns the fd from here (closed when the response is destroyed, even on failure). */
+    resp = MHD_create_response_from_fd_at_offset64(reply->len, reply->fd, reply->fd_offset);
+    if (!resp)
+      close(reply->fd);
+    reply->has_fd = false;
+  } else {
+    resp = MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
   }
   if (!resp) {
     g_free(reply->body);
@@ -670,6 +699,7 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
     return NULL;
   if (o->live != NULL && !(h->live = hw_live_server_new(h, o->live, error)))
     return NULL;
+  h->playback = hw_playback_sessions_new();
 
   const char *host = o->host;
   int fd = listen_socket(host, o->port, &h->port, error);
@@ -732,6 +762,7 @@ void hw_http_free(HwHttp *h)
   if (h->daemon)
     MHD_stop_daemon(h->daemon); /* closes the listening socket too */
   hw_auth_free(h->auth);
+  hw_playback_sessions_free(h->playback);
   g_free(h->tls_cert);
   g_free((char *)h->opt.www_dir);
   tls_secret_free(h->tls_key);

@@ -30,6 +30,8 @@ typedef struct HwAuth HwAuth;
 /* The live view's WebSocket connections, on their own thread (web/live.c). */
 typedef struct HwLiveServer HwLiveServer;
 
+typedef struct HwPlaybackSessions HwPlaybackSessions; /* web/playback.c */
+
 struct HwHttp {
   struct MHD_Daemon *daemon;
   int port;
@@ -38,6 +40,7 @@ struct HwHttp {
   char *tls_cert;      /* PEM, NULL without TLS */
   char *tls_key;       /* PEM, NULL without TLS; zeroed when freed */
   HwAuth *auth;
+  HwPlaybackSessions *playback; /* web/playback.c */
   const HwRoute *routes;
   size_t n_routes;
   HwLiveServer *live; /* NULL when HwHttpOptions.live is */
@@ -75,7 +78,10 @@ struct HwReply {
   int status;
   const char *content_type;
   char *body; /* g_malloc'd, owned */
-  size_t len;
+  size_t len; /* of body, or of the file's bytes when fd >= 0 */
+  int fd;     /* hw_reply_file: owned, sent from fd_offset; -1 (or 0 before any reply) when none */
+  bool has_fd;
+  uint64_t fd_offset;
   GPtrArray *headers; /* name, value, name, value… (owned strings) */
   /* status 101: the connection is handed to upgrade(upgrade_cls, …) once the reply is sent */
   MHD_UpgradeHandler upgrade;
@@ -111,5 +117,20 @@ bool hw_web_audit(HwRequest *req, const char *action, const char *object_type,
 HwLiveServer *hw_live_server_new(HwHttp *http, HwLive *live, GError **error);
 /* Closes every live connection and stops the thread; before MHD_stop_daemon. NULL is fine. */
 void hw_live_server_free(HwLiveServer *srv);
+
+/* ---- playback (web/playback.c) ---------------------------------------------------------------- */
+
+HwPlaybackSessions *hw_playback_sessions_new(void);
+void hw_playback_sessions_free(HwPlaybackSessions *s);
+
+/* An HTTP Range header against a resource of size bytes (RFC 9110 §14): one range
+ * "bytes=a-b", "bytes=a-" or the suffix "bytes=-n"; a last position past the end is cut to it.
+ * HW_RANGE_NONE: no header, another unit, or several ranges (then the whole resource is sent,
+ * as RFC 9110 allows); HW_RANGE_OK: *ret_first, *ret_len set; HW_RANGE_UNSATISFIABLE: 416 (a
+ * first position at or past the end, a zero suffix, an empty resource); HW_RANGE_INVALID: a
+ * malformed bytes range (b < a, not numbers), also answered 416 with the reason. */
+typedef enum { HW_RANGE_NONE, HW_RANGE_OK, HW_RANGE_UNSATISFIABLE, HW_RANGE_INVALID } HwRangeResult;
+HwRangeResult hw_web_parse_range(const char *header, uint64_t size, uint64_t *ret_first,
+                                 uint64_t *ret_len);
 
 G_END_DECLS

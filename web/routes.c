@@ -58,6 +58,14 @@ static const HwRoute routes[] = {
   /* Live view is footage too: the same roles as the snapshot; hall scope per camera subscribed
    * (web/live.c). */
   {"GET", "/api/v1/live", hw_route_live, {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  /* Recorded footage (web/playback.c): the roles that see footage. The playlist opens an audited
+   * playback session; its files are served only within it. */
+  {"GET", "/api/v1/cameras/{id}/footage", hw_route_camera_footage,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/cameras/{id}/playback.m3u8", hw_route_camera_playlist,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/playback/{session}/{file}", hw_route_playback_file,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/halls", hw_route_halls_list,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
   {"POST", "/api/v1/halls", hw_route_halls_create, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
