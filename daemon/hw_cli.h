@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdint.h>
 
 G_BEGIN_DECLS
 
@@ -14,5 +15,16 @@ int hw_cli_audit(int argc, char **argv);
 /* daemon/cli_user.c: `user add|passwd|disable|enable|list`. 0: done; 1: failed (message on
  * stderr); 2: usage. */
 int hw_cli_user(int argc, char **argv);
+
+/* The database path: database if given, else the config's ([storage] database; config_path, or
+ * /etc/hallwatch/hallwatch.conf if present, else the defaults). *ret_interval (nullable) gets
+ * [audit] sign_interval. g_free; NULL with error for a bad config. (daemon/cli_audit.c) */
+char *hw_cli_database_path(const char *config_path, const char *database, int64_t *ret_interval,
+                           GError **error);
+
+/* daemon/cli_export.c: `verify PACKAGE` and `key show`. verify: 0 the package is intact and
+ * signed by the appliance key; 1 it is not (what does not match is printed); 2 usage or I/O. */
+int hw_cli_verify(int argc, char **argv);
+int hw_cli_key(int argc, char **argv);
 
 G_END_DECLS

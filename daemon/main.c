@@ -478,6 +478,10 @@ int main(int argc, char **argv)
     return hw_cli_user(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "audit") == 0)
     return hw_cli_audit(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "verify") == 0) /* export: an evidence package */
+    return hw_cli_verify(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "key") == 0) /* export: the appliance key */
+    return hw_cli_key(argc - 1, argv + 1);
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;

@@ -1,0 +1,294 @@
+/* media.export: a real hallwatchd records the stamped test camera into short files; an evidence
+ * package is exported for a range that starts at a random instant T and spans a file boundary.
+ * Checks what an investigator would: the first frame shown (ffmpeg, honouring the edit list)
+ * carries a capture stamp within 40 ms of T, the stamps run on without a hole to the end, moov
+ * comes before mdat, the time track is there, `hallwatchd verify` passes a good package and names
+ * the member when one byte of the MP4 or of the manifest is changed, and the sha256sum/openssl
+ * commands of docs/evidence.md (run verbatim) accept the good package and reject the bad ones. */
+#include "tests/capture/harness.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <zip.h>
+
+#include "common/hw_keys.h"
+#include "media/hw_export.h"
+#include "sql/hw_store.h"
+
+#define FRAME_NS (HW_NS_PER_S / 25)
+#define RECORD_MS 16000
+#define RANGE_NS (4 * HW_NS_PER_S)
+
+static int run_sh(const char *cmd, char **ret_out)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = -1;
+  const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+  if (!g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, &err, &status, NULL))
+    return -1;
+  if (ret_out)
+    *ret_out = g_strconcat(out ? out : "", err ? err : "", NULL);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The verify script of docs/evidence.md: the ```sh block after the verify-script marker. */
+static char *doc_script(void)
+{
+  g_autofree char *doc = NULL;
+  if (!g_file_get_contents(HW_SOURCE_DIR "/docs/evidence.md", &doc, NULL, NULL))
+    return NULL;
+  const char *m = strstr(doc, "<!-- verify-script");
+  const char *a = m ? strstr(m, "```sh\n") : NULL;
+  const char *b = a ? strstr(a + 6, "\n```") : NULL;
+  return b ? g_strndup(a + 6, (gsize)(b - a - 6 + 1)) : NULL;
+}
+
+/* A copy of pkg at out where member `name` has one byte flipped at `at` (a rebuilt, consistent
+ * zip, as someone who edits a file and zips it again would make). */
+static bool tamper(const char *pkg, const char *out, const char *name, size_t at)
+{
+  g_autofree char *cp = g_strdup_printf("cp %s %s", pkg, out);
+  if (run_sh(cp, NULL) != 0)
+    return false;
+  int zerr;
+  zip_t *z = zip_open(out, 0, &zerr);
+  if (z == NULL)
+    return false;
+  zip_int64_t idx = zip_name_locate(z, name, 0);
+  zip_stat_t st;
+  if (idx < 0 || zip_stat_index(z, (zip_uint64_t)idx, 0, &st) != 0 || at >= st.size) {
+    zip_discard(z);
+    return false;
+  }
+  uint8_t *buf = g_malloc(st.size);
+  zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
+  zip_int64_t got = f ? zip_fread(f, buf, st.size) : -1;
+  if (f)
+    zip_fclose(f);
+  if (got != (zip_int64_t)st.size) {
+    g_free(buf);
+    zip_discard(z);
+    return false;
+  }
+  buf[at] ^= 0x01;
+  zip_source_t *src = zip_source_buffer(z, buf, st.size, 1);
+  bool ok = zip_file_replace(z, (zip_uint64_t)idx, src, 0) == 0 && zip_close(z) == 0;
+  if (!ok)
+    zip_discard(z);
+  return ok;
+}
+
+static void on_progress(double done, void *user)
+{
+  GArray *a = user;
+  g_array_append_val(a, done);
+}
+
+/* Top-level box types of an MP4 in order ("ftyp moov mdat …"). */
+static char *top_boxes(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  GString *s = g_string_new(NULL);
+  if (f == NULL)
+    return g_string_free(s, FALSE);
+  uint8_t h[16];
+  int64_t off = 0;
+  while (fseeko(f, off, SEEK_SET) == 0 && fread(h, 1, 8, f) == 8) {
+    uint64_t sz = (uint64_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
+    if (sz == 1 && fread(h + 8, 1, 8, f) == 8) {
+      sz = 0;
+      for (int i = 8; i < 16; i++)
+        sz = sz << 8 | h[i];
+    }
+    g_string_append_printf(s, "%s%.4s", s->len ? " " : "", (const char *)h + 4);
+    if (sz < 8)
+      break;
+    off += (int64_t)sz;
+  }
+  fclose(f);
+  return g_string_free(s, FALSE);
+}
+
+static int run(Hx *hx)
+{
+  HwRtspStreamSpec spec = {.path = "/cam"};
+  hx_add_stream(hx, &spec);
+  g_autoptr(GString) sections = g_string_new(NULL);
+  hx_camera(sections, hx, "cam-x", "/cam", NULL, NULL, NULL);
+  HxOptions o = {.file_span = "4s"};
+  hx_write_config(hx, &o, sections->str);
+  HX_REQUIRE(hx_start(hx), "hallwatchd did not start");
+  static const char *const ids[] = {"cam-x", NULL};
+  HX_REQUIRE(hx_wait_state(hx, ids, "recording", 15000), "the camera did not record");
+  hx_sleep_ms(RECORD_MS);
+  hx_signal(hx, SIGTERM);
+  HX_REQUIRE(hx_wait_exit(hx, 8000), "hallwatchd did not stop");
+
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwStore) store = hw_store_open(hx->db, &error);
+  HX_REQUIRE(store, "store: %s", error ? error->message : "?");
+  g_autofree char *key_path = hw_key_path_for_database(hx->db);
+  g_autoptr(HwKey) key = hw_key_load(key_path, &error);
+  HX_REQUIRE(key, "key: %s", error ? error->message : "?");
+  g_autofree HwStoreFile *files = NULL;
+  size_t n = 0;
+  HX_REQUIRE(hw_store_files_in_range(store, "cam-x", "main", 0, INT64_MAX, &files, &n, &error) &&
+                 n >= 3,
+             "expected at least 3 files of 4 s, got %zu", n);
+
+  /* T: random, 0.3..3.5 s before the second file's start, so [T, T+4 s) spans the boundary. */
+  hw_time_ns boundary = files[1].start_ns;
+  hw_time_ns t = boundary - g_random_int_range(300, 3500) * HW_NS_PER_MS;
+  if (t < files[0].start_ns + 200 * HW_NS_PER_MS)
+    t = files[0].start_ns + 200 * HW_NS_PER_MS;
+  g_autofree char *pkg = g_build_filename(hx->dir, "evidence.zip", NULL);
+  g_autoptr(GArray) prog = g_array_new(FALSE, FALSE, sizeof(double));
+  HwExportRequest req = {.camera = "cam-x", .from_ns = t, .to_ns = t + RANGE_NS,
+                         .footage_dir = hx->footage, .package_path = pkg, .key = key,
+                         .version = "test", .export_id = "1", .exporter = "ivy",
+                         .exporter_role = "investigator", .case_id = "C-1", .stage = "accept",
+                         .progress = on_progress, .progress_user = prog};
+  HwExportResult res;
+  int64_t t0 = hw_time_monotonic();
+  HX_REQUIRE(hw_export_run(store, &req, &res, &error), "export: %s", error->message);
+  double secs = (double)(hw_time_monotonic() - t0) / 1e9;
+  char tb[40];
+  printf("exported %s + 4 s (file boundary %.3f s in): %" G_GINT64_FORMAT " frames from %zu files, "
+         "%" G_GINT64_FORMAT " bytes MP4, %.3f s (%.0fx real time)\n",
+         hw_time_format(t, tb, sizeof tb), (double)(boundary - t) / 1e9, res.frames,
+         res.n_sources, res.mp4_size, secs, 4.0 / secs);
+  HX_CHECK(res.n_sources >= 2, "the range spans a file boundary but %zu source file(s) were used",
+           res.n_sources);
+  HX_CHECK(prog->len >= 2 && g_array_index(prog, double, prog->len - 1) == 1.0,
+           "progress was reported %u times, last %.2f", prog->len,
+           prog->len ? g_array_index(prog, double, prog->len - 1) : -1.0);
+  for (guint i = 1; i < prog->len; i++)
+    HX_CHECK(g_array_index(prog, double, i) >= g_array_index(prog, double, i - 1),
+             "progress went backwards");
+  HX_CHECK(llabs(res.actual_from_ns - t) <= FRAME_NS / 2 + HW_NS_PER_MS,
+           "actual start %.1f ms from the requested one (limit half a frame)",
+           (double)(res.actual_from_ns - t) / 1e6);
+
+  /* Unpack; decode as a player would (ffmpeg honours the edit list). */
+  g_autofree char *dir = g_build_filename(hx->dir, "unpacked", NULL);
+  g_autofree char *cmd = g_strdup_printf("unzip -q -o %s -d %s", pkg, dir);
+  HX_REQUIRE(run_sh(cmd, NULL) == 0, "unzip failed on the package");
+  g_autofree char *mp4 = g_build_filename(dir, HW_EXPORT_MP4_NAME, NULL);
+  g_autofree char *ferr = NULL;
+  g_autoptr(GArray) stamps = hx_decode_stamps(mp4, 320, 240, &ferr);
+  HX_REQUIRE(stamps && stamps->len > 0, "no frame decoded: %s", ferr ? ferr : "");
+  int64_t first = g_array_index(stamps, int64_t, 0);
+  printf("first frame shown: stamp %.1f ms from T; %u frames decoded (%s)\n",
+         (double)(first - t) / 1e6, stamps->len, ferr && *ferr ? ferr : "no decoder errors");
+  HX_CHECK(first >= 0 && llabs(first - t) <= 40 * HW_NS_PER_MS,
+           "the first frame shown was captured %.1f ms from T (limit 40 ms)",
+           (double)(first - t) / 1e6);
+  HX_CHECK(llabs((int64_t)stamps->len - RANGE_NS / FRAME_NS) <= 2,
+           "%u frames shown for 4 s at 25 fps", stamps->len);
+  int holes = 0;
+  for (guint i = 1; i < stamps->len; i++) {
+    int64_t a = g_array_index(stamps, int64_t, i - 1), b = g_array_index(stamps, int64_t, i);
+    if (a < 0 || b < 0 || b - a < FRAME_NS / 2 || b - a > FRAME_NS * 3 / 2)
+      holes++;
+  }
+  HX_CHECK(holes == 0, "%d frame steps are not one frame apart (a hole at the file boundary?)",
+           holes);
+
+  g_autofree char *boxes = top_boxes(mp4);
+  printf("top-level boxes: %s\n", boxes);
+  HX_CHECK(g_str_has_prefix(boxes, "ftyp moov") || strstr(boxes, "moov") < strstr(boxes, "mdat"),
+           "moov does not come before mdat: %s", boxes);
+  g_autofree char *probe_cmd = g_strdup_printf(
+      "ffprobe -v error -show_entries stream=codec_name:format_tags=comment -of compact %s", mp4);
+  g_autofree char *probe = NULL;
+  HX_CHECK(run_sh(probe_cmd, &probe) == 0 && strstr(probe, "codec_name=h264") &&
+               strstr(probe, "codec_name=mov_text"),
+           "ffprobe does not show an H.264 track and a timed-text track: %s", probe);
+  g_autofree char *sub_cmd = g_strdup_printf("ffmpeg -v error -i %s -map 0:s:0 -f srt -", mp4);
+  g_autofree char *subs = NULL;
+  char day[40];
+  hw_time_format(t, day, sizeof day);
+  day[10] = '\0';
+  HX_CHECK(run_sh(sub_cmd, &subs) == 0 && strstr(subs, day) && strstr(subs, "UTC"),
+           "the timed-text track does not carry the capture date %s: %.200s", day, subs);
+  g_autofree char *man_path = g_build_filename(dir, HW_EXPORT_MANIFEST_NAME, NULL);
+  json_error_t je;
+  json_t *man = json_load_file(man_path, 0, &je);
+  HX_REQUIRE(man, "manifest.json: %s", je.text);
+  HX_CHECK(json_array_size(json_object_get(man, "sources")) == res.n_sources,
+           "the manifest lists %zu sources", json_array_size(json_object_get(man, "sources")));
+  HX_CHECK(g_strcmp0(json_string_value(json_object_get(json_object_get(man, "case"), "stage")),
+                     "accept") == 0,
+           "the manifest lacks the stage");
+  json_decref(man);
+
+  /* hallwatchd verify: good, then one byte of the MP4, then of the manifest. */
+  const char *verify[] = {HW_HALLWATCHD, "verify", "--database", hx->db, pkg, NULL};
+  g_autofree char *out = NULL;
+  int rc = hx_run_sync(verify, &out, 20000);
+  HX_CHECK(rc == 0 && strstr(out, "OK"), "verify of a good package: exit %d\n%s", rc, out);
+  g_autofree char *bad_mp4 = g_build_filename(hx->dir, "bad-mp4.zip", NULL);
+  g_autofree char *bad_man = g_build_filename(hx->dir, "bad-manifest.zip", NULL);
+  size_t at = (size_t)g_random_int_range(0, (gint32)MIN(res.mp4_size, G_MAXINT32));
+  HX_REQUIRE(tamper(pkg, bad_mp4, HW_EXPORT_MP4_NAME, at), "cannot make the tampered MP4 package");
+  /* A digit of exported_at: the manifest stays valid JSON, only the signature can tell. */
+  g_autofree char *mtext = NULL;
+  HX_REQUIRE(g_file_get_contents(man_path, &mtext, NULL, NULL), "cannot read the manifest");
+  const char *ea = strstr(mtext, "\"exported_at\": \"");
+  size_t mat = ea ? (size_t)(ea - mtext) + strlen("\"exported_at\": \"") + 3 : 0;
+  HX_REQUIRE(tamper(pkg, bad_man, HW_EXPORT_MANIFEST_NAME, mat),
+             "cannot make the tampered manifest package");
+  verify[4] = bad_mp4;
+  g_clear_pointer(&out, g_free);
+  rc = hx_run_sync(verify, &out, 20000);
+  printf("verify, MP4 byte %zu flipped: exit %d\n%s", at, rc, out);
+  HX_CHECK(rc == 1 && strstr(out, "MISMATCH: footage.mp4: SHA-256") &&
+               !strstr(out, "MISMATCH: manifest.sig"),
+           "verify did not name footage.mp4 alone: exit %d\n%s", rc, out);
+  verify[4] = bad_man;
+  g_clear_pointer(&out, g_free);
+  rc = hx_run_sync(verify, &out, 20000);
+  printf("verify, manifest byte %zu flipped: exit %d\n%s", mat, rc, out);
+  HX_CHECK(rc == 1 && strstr(out, "MISMATCH: manifest.sig: the signature does not match") &&
+               strstr(out, "ok: footage.mp4"),
+           "verify did not name the signature: exit %d\n%s", rc, out);
+  /* The commands of docs/evidence.md, verbatim. */
+  g_autofree char *script = doc_script();
+  HX_REQUIRE(script, "docs/evidence.md has no verify-script block");
+  g_autofree char *script_path = g_build_filename(hx->dir, "verify-evidence.sh", NULL);
+  HX_REQUIRE(g_file_set_contents(script_path, script, -1, NULL), "cannot write the script");
+  char fp[65];
+  hw_key_fingerprint(hw_key_public_hex(key), fp);
+  const char *cases[][2] = {{pkg, "0"}, {bad_mp4, "1"}, {bad_man, "1"}};
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *c = g_strdup_printf("sh %s %s %s", script_path, cases[i][0], fp);
+    g_autofree char *text = NULL;
+    int code = run_sh(c, &text);
+    printf("docs/evidence.md script on %s: exit %d\n%s", cases[i][0], code, text);
+    bool good = cases[i][1][0] == '0';
+    HX_CHECK(good ? code == 0 && strstr(text, "Signature Verified Successfully") &&
+                        strstr(text, "footage.mp4: OK")
+                  : code != 0,
+             "the documented commands %s %s", good ? "reject the good package" : "accept",
+             cases[i][0]);
+  }
+  g_autofree char *wrong = g_strdup_printf("sh %s %s %064d", script_path, pkg, 0);
+  HX_CHECK(run_sh(wrong, NULL) != 0, "the documented commands accept a wrong fingerprint");
+  return 0;
+}
+
+int main(void)
+{
+  Hx *hx = hx_new("export");
+  int rc = run(hx);
+  hx_free(hx);
+  if (rc != 0 || hx_failures > 0) {
+    fprintf(stderr, "%d check(s) failed\n", hx_failures);
+    return 1;
+  }
+  return 0;
+}
