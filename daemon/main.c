@@ -25,6 +25,7 @@
 #include "web/hw_http.h"
 #include "common/hw_secret.h" /* cameras: sealed credentials */
 #include "web/hw_cameras.h"    /* cameras: the API's hooks */
+#include "media/hw_export_jobs.h" /* export: evidence export jobs */
 
 #define DEMO_CAMERAS 4
 
@@ -40,6 +41,7 @@ typedef struct {
   bool stopping;
   HwKey *key;     /* audit: the appliance key, <database>.key */
   HwAudit *audit; /* audit: daemon.start/stop and config.change rows */
+  HwExportJobs *exports; /* export: the evidence export worker */
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -426,6 +428,15 @@ static int run(Daemon *d)
                                  .secret = d->secret,
                                  .footage_dir = cfg->footage_dir};
   http_opt.cameras = &d->cam_hooks;
+  /* export: packages go to <footage>/../exports; interrupted jobs are failed, queued ones run */
+  g_autofree char *exports_dir = hw_export_jobs_default_dir(cfg->footage_dir);
+  d->exports = hw_export_jobs_new(d->store, d->key, cfg->footage_dir, exports_dir, HW_VERSION,
+                                  &error);
+  if (d->exports == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  http_opt.exports = d->exports;
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -460,6 +471,7 @@ static int run(Daemon *d)
   /* Stop taking requests, then finish the recordings: the last fragments are written, files
    * fsynced, the index committed. */
   g_clear_pointer(&d->http, hw_http_free);
+  g_clear_pointer(&d->exports, hw_export_jobs_free); /* export: a running job is cancelled */
   g_clear_pointer(&d->recorder, hw_recorder_free);
   audit_system(d, "daemon.stop", NULL); /* audit: the last row, then its head signed */
   audit_sign(d);
@@ -545,6 +557,7 @@ int main(int argc, char **argv)
   int rc = run(&d);
 
   g_clear_pointer(&d.http, hw_http_free);
+  g_clear_pointer(&d.exports, hw_export_jobs_free); /* export */
   g_clear_pointer(&d.recorder, hw_recorder_free);
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
   g_clear_pointer(&d.key, hw_key_free);

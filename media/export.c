@@ -398,6 +398,11 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
   bool seg_started = false;
   AVRational tb = ist->time_base;
   while ((err = av_read_frame(in, pkt)) >= 0) {
+    if (r->cancel != NULL && g_atomic_int_get(r->cancel)) {
+      av_packet_unref(pkt);
+      g_set_error(error, HW_EXPORT_ERROR, HW_EXPORT_ERROR_CANCELLED, "the export was cancelled");
+      goto out;
+    }
     if (pkt->stream_index != vi) {
       av_packet_unref(pkt);
       continue;

@@ -26,6 +26,7 @@ typedef enum {
   HW_EXPORT_ERROR_IO,         /* a footage file or the output cannot be read or written */
   HW_EXPORT_ERROR_MEDIA,      /* libavformat refused the footage or the output */
   HW_EXPORT_ERROR_STORE,      /* the index could not be read */
+  HW_EXPORT_ERROR_CANCELLED,  /* *cancel became non-zero */
 } HwExportError;
 
 /* Names of the package's members. */
@@ -51,6 +52,7 @@ typedef struct {
   const char *case_id, *stage, *stage_event; /* a case stage export: resolved by the caller */
   HwExportProgressFn progress;
   void *progress_user;
+  const gint *cancel; /* nullable; read atomically: non-zero stops the export */
 } HwExportRequest;
 
 typedef struct {

@@ -37,8 +37,16 @@ G_DEFINE_QUARK(hw-http-error-quark, hw_http_error)
 
 /* ---- replies (web/hw_route.h) ---------------------------------------------------------------- */
 
+static void reply_drop_fd(HwReply *r)
+{
+  if (r->has_fd)
+    close(r->fd);
+  r->has_fd = false;
+}
+
 void hw_reply_take(HwReply *r, int status, const char *content_type, char *body, size_t len)
 {
+  reply_drop_fd(r);
   g_free(r->body);
   r->status = status;
   r->content_type = content_type;
@@ -87,6 +95,16 @@ void hw_reply_error(HwReply *r, int status, const char *code, const char *field,
   char *copy = g_strdup(dumped ? dumped : "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}");
   free(dumped);
   hw_reply_take(r, status, CT_JSON, copy, strlen(copy));
+}
+
+void hw_reply_fd(HwReply *r, int status, const char *content_type, int fd, uint64_t offset,
+                 uint64_t len)
+{
+  hw_reply_take(r, status, content_type, NULL, 0);
+  r->has_fd = true;
+  r->fd = fd;
+  r->fd_offset = offset;
+  r->fd_len = len;
 }
 
 void hw_reply_header(HwReply *r, const char *name, const char *value)
@@ -362,7 +380,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, GString *allow)
 {
   struct MHD_Response *resp =
-    MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+    reply->has_fd
+      ? MHD_create_response_from_fd_at_offset64(reply->fd_len, reply->fd, reply->fd_offset)
+      : MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+  if (resp)
+    reply->has_fd = false; /* MHD closes it */
+  reply_drop_fd(reply);
   if (!resp) {
     g_free(reply->body);
     if (reply->headers)

@@ -132,6 +132,10 @@ void hw_reply_error(HwReply *reply, int status, const char *code, const char *fi
                     const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 /* A non-JSON reply; takes body (g_malloc'd, g_free'd by the server) of len bytes. */
 void hw_reply_take(HwReply *reply, int status, const char *content_type, char *body, size_t len);
+/* A reply whose body is len bytes of the open file fd from offset (sent with sendfile where the
+ * connection allows); takes fd (closed by the server, also if a later reply replaces this one). */
+void hw_reply_fd(HwReply *reply, int status, const char *content_type, int fd, uint64_t offset,
+                 uint64_t len);
 /* An extra response header (copied). */
 void hw_reply_header(HwReply *reply, const char *name, const char *value);
 

@@ -69,6 +69,9 @@ struct HwReply {
   const char *content_type;
   char *body; /* g_malloc'd, owned */
   size_t len;
+  bool has_fd; /* hw_reply_fd: the body is fd from fd_offset, fd_len bytes (owned) */
+  int fd;
+  uint64_t fd_offset, fd_len;
   GPtrArray *headers; /* name, value, name, value… (owned strings) */
 };
 
