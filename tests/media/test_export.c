@@ -113,6 +113,206 @@ static char *top_boxes(const char *path)
   return g_string_free(s, FALSE);
 }
 
+/* ---- the API, over real HTTP with curl ------------------------------------------------------ */
+
+typedef struct {
+  char *jar, *csrf;
+} Sess;
+
+/* One request; the status (0 if curl failed), the body into *ret_body (g_free) or out_file. */
+static int api(Hx *hx, const Sess *s, const char *method, const char *path, const char *body,
+               char **ret_body, const char *out_file)
+{
+  g_autofree char *bpath = g_build_filename(hx->dir, "req.json", NULL);
+  g_autofree char *opath = out_file ? g_strdup(out_file) : g_build_filename(hx->dir, "resp", NULL);
+  g_autoptr(GString) cmd = g_string_new(NULL);
+  g_string_append_printf(cmd, "curl -s -o %s -w '%%{http_code}' -X %s", opath, method);
+  if (s != NULL)
+    g_string_append_printf(cmd, " -b %s -c %s -H 'X-CSRF-Token: %s'", s->jar, s->jar,
+                           s->csrf ? s->csrf : "");
+  if (body != NULL) {
+    g_file_set_contents(bpath, body, -1, NULL);
+    g_string_append_printf(cmd, " -H 'Content-Type: application/json' --data-binary @%s", bpath);
+  }
+  g_string_append_printf(cmd, " http://127.0.0.1:%d%s", hx->http_port, path);
+  g_autofree char *out = NULL;
+  run_sh(cmd->str, &out);
+  if (ret_body)
+    g_file_get_contents(opath, ret_body, NULL, NULL);
+  return out ? atoi(out) : 0;
+}
+
+static json_t *japi(Hx *hx, const Sess *s, const char *method, const char *path, const char *body,
+                    int *ret_status)
+{
+  g_autofree char *text = NULL;
+  *ret_status = api(hx, s, method, path, body, &text, NULL);
+  return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+/* Adds a user with the CLI (hall: nullable) and signs in; false on failure. */
+static bool user_session(Hx *hx, const char *name, const char *role, const char *hall, Sess *s)
+{
+  const char *argv[] = {HW_HALLWATCHD, "user", "add", name, "--role", role, "--random-password",
+                        "--config", hx->conf, hall ? "--hall" : NULL, hall, NULL};
+  g_autofree char *out = NULL;
+  g_autofree char *needle = g_strdup_printf("password for %s: ", name);
+  const char *p;
+  if (hx_run_sync(argv, &out, 30000) != 0 || (p = strstr(out, needle)) == NULL)
+    return false;
+  g_autofree char *pw = g_strndup(p + strlen(needle), strcspn(p + strlen(needle), "\r\n"));
+  s->jar = g_build_filename(hx->dir, name, NULL);
+  json_t *req = json_pack("{s:s, s:s}", "username", name, "password", pw);
+  g_autofree char *body = json_dumps(req, JSON_COMPACT);
+  json_decref(req);
+  Sess anon = {s->jar, NULL};
+  int st;
+  json_t *j = japi(hx, &anon, "POST", "/api/v1/auth/login", body, &st);
+  s->csrf = g_strdup(json_string_value(json_object_get(j, "csrf_token")));
+  json_decref(j);
+  return st == 200 && s->csrf != NULL;
+}
+
+static void sess_clear(Sess *s)
+{
+  g_free(s->jar);
+  g_free(s->csrf);
+}
+
+static int64_t db_int(Hx *hx, const char *sql)
+{
+  sqlite3 *db = hx_db_open(hx);
+  int64_t v = hx_db_int(db, sql);
+  sqlite3_close(db);
+  return v;
+}
+
+/* POST /api/v1/exports → done → download → verify; hold until release; scope; audit; restart. */
+static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
+{
+  Sess ivy = {0}, other = {0}, mgr = {0};
+  /* A job left running by a stop (as a crash would leave it) must be failed at the next start. */
+  HX_REQUIRE(hx_db_exec(hx, "INSERT INTO exports (camera, from_ns, to_ns, requested_by, state, "
+                            "created_ns) VALUES ('cam-x', 1, 2, 'someone', 'running', 1)"),
+             "cannot plant an interrupted job");
+  HX_REQUIRE(hx_start(hx), "hallwatchd did not start again");
+  int st = 0;
+  for (int i = 0; i < 50 && st != 200; i++, hx_sleep_ms(100))
+    g_free(hx_http_get(hx->http_port, "/healthz", &st));
+  HX_REQUIRE(user_session(hx, "ivy2", "investigator", NULL, &ivy), "investigator sign-in");
+  HX_REQUIRE(user_session(hx, "ivb", "investigator", "hall-b", &other), "hall-b sign-in");
+  HX_REQUIRE(user_session(hx, "mgr", "hall_manager", NULL, &mgr), "manager sign-in");
+
+  json_t *old = japi(hx, &ivy, "GET", "/api/v1/exports", NULL, &st);
+  json_t *first = json_array_get(json_object_get(old, "exports"), 0);
+  HX_CHECK(st == 200 && g_strcmp0(json_string_value(json_object_get(first, "state")), "failed") == 0 &&
+               strstr(json_string_value(json_object_get(first, "error")) ? json_string_value(json_object_get(first, "error")) : "", "interrupted"),
+           "the job left running by a stop is not failed with the reason: %d", st);
+  json_decref(old);
+
+  char fb[40], tb[40];
+  hw_time_format(t, fb, sizeof fb);
+  hw_time_format(t + RANGE_NS, tb, sizeof tb);
+  g_autofree char *body = g_strdup_printf(
+      "{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\",\"case\":\"C-9\",\"stage\":\"review\"}", fb,
+      tb);
+  json_t *job = japi(hx, &ivy, "POST", "/api/v1/exports", body, &st);
+  HX_REQUIRE(st == 202 && job, "POST /api/v1/exports: %d", st);
+  int64_t id = json_integer_value(json_object_get(job, "id"));
+  json_decref(job);
+  g_autofree char *jpath = g_strdup_printf("/api/v1/exports/%" G_GINT64_FORMAT, id);
+  json_t *done = NULL;
+  for (int i = 0; i < 200; i++) {
+    done = japi(hx, &ivy, "GET", jpath, NULL, &st);
+    const char *state = json_string_value(json_object_get(done, "state"));
+    if (g_strcmp0(state, "done") == 0 || g_strcmp0(state, "failed") == 0)
+      break;
+    json_decref(done);
+    done = NULL;
+    hx_sleep_ms(100);
+  }
+  HX_REQUIRE(done && g_strcmp0(json_string_value(json_object_get(done, "state")), "done") == 0,
+             "the export job did not finish: %s",
+             done ? json_string_value(json_object_get(done, "error")) : "timeout");
+  HX_CHECK(json_integer_value(json_object_get(done, "progress")) == 100, "progress is not 100");
+  HX_CHECK(json_is_true(json_object_get(done, "held")), "the exported footage is not held");
+  g_autofree char *want_sha =
+      g_strdup(json_string_value(json_object_get(json_object_get(done, "result"), "sha256")));
+  json_decref(done);
+
+  /* The download: the same bytes the job recorded, a package that verifies. */
+  g_autofree char *dl = g_build_filename(hx->dir, "download.zip", NULL);
+  g_autofree char *dpath = g_strdup_printf("%s/download", jpath);
+  st = api(hx, &ivy, "GET", dpath, NULL, NULL, dl);
+  g_autofree char *got_sha = hx_sha256sum(dl);
+  HX_CHECK(st == 200 && g_strcmp0(got_sha, want_sha) == 0,
+           "download: %d, sha256 %s, the job says %s", st, got_sha, want_sha);
+  const char *verify[] = {HW_HALLWATCHD, "verify", "--pubkey", key_hex, dl, NULL};
+  g_autofree char *vout = NULL;
+  HX_CHECK(hx_run_sync(verify, &vout, 20000) == 0, "the downloaded package does not verify:\n%s",
+           vout);
+  g_autofree char *vbody = g_strdup_printf("{\"id\":%" G_GINT64_FORMAT "}", id);
+  json_t *vr = japi(hx, &ivy, "POST", "/api/v1/exports/verify", vbody, &st);
+  HX_CHECK(st == 200 && json_is_true(json_object_get(vr, "ok")),
+           "POST /api/v1/exports/verify of the stored package: %d", st);
+  json_decref(vr);
+
+  /* Scope: another hall's investigator sees neither the job nor the camera. */
+  g_autofree char *ob = NULL;
+  HX_CHECK(api(hx, &other, "GET", jpath, NULL, &ob, NULL) == 404, "hall-b sees the job: %s", ob);
+  HX_CHECK(api(hx, &other, "GET", dpath, NULL, NULL, NULL) == 404, "hall-b downloads the job");
+  HX_CHECK(api(hx, &other, "POST", "/api/v1/exports", body, NULL, NULL) == 404,
+           "hall-b exports a camera outside its hall");
+  api(hx, &mgr, "POST", "/api/v1/halls", "{\"code\":\"hall-a\",\"name\":\"A\"}", NULL, NULL);
+  g_autofree char *url = hw_rtsp_server_url(hx->server, "/cam");
+  g_autofree char *cam = g_strdup_printf(
+      "{\"id\":\"cam-a\",\"name\":\"A1\",\"url\":\"%s\",\"hall\":\"hall-a\"}", url);
+  HX_CHECK(api(hx, &mgr, "POST", "/api/v1/cameras", cam, NULL, NULL) == 201, "cannot add cam-a");
+  g_autofree char *body_a = g_strdup_printf(
+      "{\"camera\":\"cam-a\",\"from\":\"%s\",\"to\":\"%s\"}", fb, tb);
+  HX_CHECK(api(hx, &other, "POST", "/api/v1/exports", body_a, NULL, NULL) == 404,
+           "hall-b exports hall-a's camera");
+  HX_CHECK(api(hx, &mgr, "POST", "/api/v1/exports", body, NULL, NULL) == 403,
+           "a hall manager may export");
+  g_autofree char *bad = g_strdup_printf("{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\"}", tb, fb);
+  g_autofree char *bad_body = NULL;
+  HX_CHECK(api(hx, &ivy, "POST", "/api/v1/exports", bad, &bad_body, NULL) == 400 &&
+               strstr(bad_body, "\"field\":\"to\""),
+           "a reversed range is not refused naming `to`: %s", bad_body);
+
+  /* The hold lasts until released, then retention may have the footage. */
+  g_autofree char *hq = g_strdup_printf(
+      "SELECT count(*) FROM holds h JOIN exports e ON e.hold_id = h.id WHERE e.id = %" G_GINT64_FORMAT
+      " AND h.released_ns = 0 AND h.camera = 'cam-x'", id);
+  HX_CHECK(db_int(hx, hq) == 1, "no live hold for the export in the holds table");
+  g_autofree char *rpath = g_strdup_printf("%s/release", jpath);
+  json_t *rel = japi(hx, &ivy, "POST", rpath, "{}", &st);
+  HX_CHECK(st == 200 && json_is_false(json_object_get(rel, "held")), "release: %d", st);
+  json_decref(rel);
+  HX_CHECK(db_int(hx, hq) == 0, "the hold is still live after release");
+  HX_CHECK(api(hx, &ivy, "POST", rpath, "{}", NULL, NULL) == 409, "a second release is not 409");
+
+  /* Audit: the request, the download and the release. */
+  g_autofree char *aq = g_strdup_printf(
+      "SELECT count(*) FROM audit_log WHERE object_type = 'export' AND object_id = '%" G_GINT64_FORMAT
+      "' AND actor = 'ivy2' AND action IN ('export.create', 'export.download', 'export.release')",
+      id);
+  HX_CHECK(db_int(hx, aq) == 3, "expected 3 audit rows for the export, found %" G_GINT64_FORMAT,
+           db_int(hx, aq));
+  json_t *k = japi(hx, &other, "GET", "/api/v1/key", NULL, &st);
+  HX_CHECK(st == 200 && g_strcmp0(json_string_value(json_object_get(k, "public_key")), key_hex) == 0,
+           "GET /api/v1/key: %d", st);
+  json_decref(k);
+  printf("API: export %" G_GINT64_FORMAT " done, downloaded (sha256 %s) and verified; hold released; "
+         "hall-b got 404\n", id, got_sha);
+  hx_signal(hx, SIGTERM);
+  HX_CHECK(hx_wait_exit(hx, 8000), "hallwatchd did not stop");
+  sess_clear(&ivy);
+  sess_clear(&other);
+  sess_clear(&mgr);
+  return 0;
+}
+
 static int run(Hx *hx)
 {
   HwRtspStreamSpec spec = {.path = "/cam"};
@@ -278,7 +478,7 @@ static int run(Hx *hx)
   }
   g_autofree char *wrong = g_strdup_printf("sh %s %s %064d", script_path, pkg, 0);
   HX_CHECK(run_sh(wrong, NULL) != 0, "the documented commands accept a wrong fingerprint");
-  return 0;
+  return api_part(hx, t, hw_key_public_hex(key));
 }
 
 int main(void)
