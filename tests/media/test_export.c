@@ -307,6 +307,8 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
          "hall-b got 404\n", id, got_sha);
   hx_signal(hx, SIGTERM);
   HX_CHECK(hx_wait_exit(hx, 8000), "hallwatchd did not stop");
+  HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
+           "hallwatchd exited with status %d (see its log)", hx->last_status);
   sess_clear(&ivy);
   sess_clear(&other);
   sess_clear(&mgr);
@@ -327,6 +329,8 @@ static int run(Hx *hx)
   hx_sleep_ms(RECORD_MS);
   hx_signal(hx, SIGTERM);
   HX_REQUIRE(hx_wait_exit(hx, 8000), "hallwatchd did not stop");
+  HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
+           "hallwatchd exited with status %d (see its log)", hx->last_status);
 
   g_autoptr(GError) error = NULL;
   g_autoptr(HwStore) store = hw_store_open(hx->db, &error);
