@@ -360,16 +360,17 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
   GArray *pending = g_array_new(FALSE, FALSE, sizeof(Pending));
   bool ok = false;
   int err;
+  /* Not seekable: the mov demuxer then reads the fragments once, in order, instead of scanning
+   * every moof of the file on open and coming back (measured: 1.7x the bytes). */
+  io->seekable = 0;
   in->pb = io;
   in->flags |= AVFMT_FLAG_CUSTOM_IO;
   if ((err = avformat_open_input(&in, NULL, av_find_input_format("mp4"), NULL)) < 0) {
     av_fail(error, err, s->file.path);
     goto out;
   }
-  if ((err = avformat_find_stream_info(in, NULL)) < 0) {
-    av_fail(error, err, s->file.path);
-    goto out;
-  }
+  /* No avformat_find_stream_info: the moov holds all a stream copy needs, and probing would
+   * decode frames and read fragments twice. */
   int vi = av_find_best_stream(in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
   if (vi < 0) {
     av_fail(error, vi, s->file.path);
