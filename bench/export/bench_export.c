@@ -9,7 +9,7 @@
  * frame each output shows is decoded and its stamp compared with the frame at that instant.
  *
  * usage: bench_export [--minutes 10] [--width 1920 --height 1080] [--file-seconds 60]
- *                     [--clip-seconds 20] [--dir DIR] [--smoke] */
+ *                     [--clip-seconds 20] [--kbps 4000] [--dir DIR] [--smoke] */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <libavformat/avformat.h>
@@ -35,7 +35,28 @@ typedef struct {
   int extradata_size;
 } Clip;
 
-static bool read_clip(const char *path, Clip *c)
+/* A packet padded to at least min_size bytes with an H.264 filler NAL unit (type 12), which
+ * decoders skip: the test pattern compresses far below a real camera's bitrate, and the export is
+ * I/O, so the bytes must be a real camera's. Assumes 4-byte NAL lengths (x264's avcC). */
+static GBytes *padded(const uint8_t *data, size_t size, size_t min_size)
+{
+  if (size + 8 > min_size)
+    return g_bytes_new(data, size);
+  size_t nal = min_size - size - 4; /* header byte, 0xff…, trailing 0x80 */
+  uint8_t *p = g_malloc(min_size);
+  memcpy(p, data, size);
+  uint8_t *q = p + size;
+  q[0] = (uint8_t)(nal >> 24);
+  q[1] = (uint8_t)(nal >> 16);
+  q[2] = (uint8_t)(nal >> 8);
+  q[3] = (uint8_t)nal;
+  q[4] = 12;
+  memset(q + 5, 0xff, nal - 2);
+  q[4 + nal - 1] = 0x80;
+  return g_bytes_new_take(p, min_size);
+}
+
+static bool read_clip(const char *path, size_t frame_bytes, Clip *c)
 {
   AVFormatContext *in = NULL;
   if (avformat_open_input(&in, path, NULL, NULL) < 0 || avformat_find_stream_info(in, NULL) < 0)
@@ -50,7 +71,7 @@ static bool read_clip(const char *path, Clip *c)
   AVPacket *pkt = av_packet_alloc();
   while (av_read_frame(in, pkt) >= 0) {
     if (pkt->stream_index == vi) {
-      g_ptr_array_add(c->data, g_bytes_new(pkt->data, (gsize)pkt->size));
+      g_ptr_array_add(c->data, padded(pkt->data, (size_t)pkt->size, frame_bytes));
       gboolean k = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
       g_array_append_val(c->key, k);
     }
@@ -174,9 +195,17 @@ static double now_s(void)
   return (double)hw_time_monotonic() / 1e9;
 }
 
+/* When the MP4 was complete (progress 0.9: moov moved to the front), for the breakdown. */
+static void on_progress(double done, void *user)
+{
+  double *mp4_done = user;
+  if (done >= 0.9 && *mp4_done == 0)
+    *mp4_done = now_s();
+}
+
 int main(int argc, char **argv)
 {
-  int minutes = 10, width = 1920, height = 1080, file_s = 60, clip_s = 20;
+  int minutes = 10, width = 1920, height = 1080, file_s = 60, clip_s = 20, kbps = 4000;
   gboolean smoke = FALSE;
   g_autofree char *dir_arg = NULL;
   GOptionEntry entries[] = {
@@ -184,6 +213,8 @@ int main(int argc, char **argv)
       {"width", 0, 0, G_OPTION_ARG_INT, &width, "Picture width", "PX"},
       {"height", 0, 0, G_OPTION_ARG_INT, &height, "Picture height", "PX"},
       {"file-seconds", 0, 0, G_OPTION_ARG_INT, &file_s, "Seconds per recording file", "S"},
+      {"kbps", 0, 0, G_OPTION_ARG_INT, &kbps, "Bitrate of the clip (default 4000, a hall camera's)",
+       "KBPS"},
       {"clip-seconds", 0, 0, G_OPTION_ARG_INT, &clip_s, "Seconds of encoded clip (looped)", "S"},
       {"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir_arg, "Work folder (default: a temporary one)",
        "DIR"},
@@ -204,6 +235,7 @@ int main(int argc, char **argv)
     height = 240;
     file_s = 20;
     clip_s = 4;
+    kbps = 300;
   }
   g_autofree char *dir = dir_arg ? g_strdup(dir_arg) : g_dir_make_tmp("hw-bench-export-XXXXXX", NULL);
   g_autofree char *footage = g_build_filename(dir, "footage", NULL);
@@ -214,18 +246,18 @@ int main(int argc, char **argv)
   double t0 = now_s();
   if (!g_file_test(clip, G_FILE_TEST_EXISTS) &&
       !hw_demo_make_clip(clip, width, height, FPS, clip_s,
-                         hw_rtsp_server_default_bitrate_kbps(width, height, FPS), &error)) {
+                         kbps, &error)) {
     g_printerr("clip: %s\n", error->message);
     return 1;
   }
   Clip c = {0};
-  if (!read_clip(clip, &c)) {
+  if (!read_clip(clip, (size_t)kbps * 1000 / 8 / FPS, &c)) {
     g_printerr("cannot read the clip %s\n", clip);
     return 1;
   }
   uint64_t clip_stamp0 = first_stamp(clip, width, height);
-  printf("clip: %dx%d, %u frames (looped), encoded in %.1f s\n", width, height, c.data->len,
-         now_s() - t0);
+  printf("clip: %dx%d at %d kbit/s, %u frames (looped), encoded in %.1f s\n", width, height, kbps,
+         c.data->len, now_s() - t0);
 
   g_autoptr(HwStore) store = hw_store_open(db, &error);
   g_autofree char *key_path = hw_key_path_for_database(db);
@@ -261,18 +293,21 @@ int main(int argc, char **argv)
       "ffmpeg -nostdin -v error -y -f concat -safe 0 -ss %.3f -to %.3f -i %s -c copy %s", ss, te,
       list, ff_out);
 
-  double ours[2] = {0}, theirs[2] = {0};
+  double ours[2] = {0}, theirs[2] = {0}, mp4_phase = 0;
   HwExportResult res = {0};
   for (int round = 0; round < 2; round++) {
     HwExportRequest req = {.camera = "bench", .from_ns = from, .to_ns = to,
                            .footage_dir = footage, .package_path = pkg, .key = key,
-                           .version = "bench"};
+                           .version = "bench", .progress = on_progress};
+    double mp4_done = 0;
+    req.progress_user = &mp4_done;
     t0 = now_s();
     if (!hw_export_run(store, &req, &res, &error)) {
       g_printerr("export: %s\n", error->message);
       return 1;
     }
     ours[round] = now_s() - t0;
+    mp4_phase = mp4_done - t0;
     t0 = now_s();
     int rc = system(ff_cmd);
     theirs[round] = now_s() - t0;
@@ -298,7 +333,10 @@ int main(int argc, char **argv)
   printf("| `ffmpeg -f concat -ss -to -c copy` (MP4 only) | %.2f s, %.2f s | %.0f× | %+.0f frames "
          "from `from`%s |\n",
          theirs[0], theirs[1], range_s / theirs[1], off_ff, got_ff ? "" : " (stamp unreadable)");
-  printf("\nexport: %.1f MB MP4, %.1f MB of recordings read (init segments and fragments), "
+  printf("\nexport, last run: the MP4 (stream copy, moov moved to the front) took %.2f s, the "
+         "package (SHA-256s, manifest, signature, zip, fsync) %.2f s\n",
+         mp4_phase, ours[1] - mp4_phase);
+  printf("export: %.1f MB MP4, %.1f MB of recordings read (init segments and fragments), "
          "from %zu files\n",
          (double)res.mp4_size / 1e6, (double)res.source_bytes / 1e6, res.n_sources);
   g_ptr_array_unref(c.data);
