@@ -20,7 +20,9 @@
 #include "sql/hw_store.h"
 
 #define FRAME_NS (HW_NS_PER_S / 25)
-#define RECORD_MS 16000
+#define RECORD_MS 10000  /* first session: files of 4 s, so at least one boundary */
+#define RECORD2_MS 5000  /* second session, after the daemon was down GAP_MS */
+#define GAP_MS 2000
 #define RANGE_NS (4 * HW_NS_PER_S)
 
 static int run_sh(const char *cmd, char **ret_out)
@@ -111,6 +113,60 @@ static char *top_boxes(const char *path)
   }
   fclose(f);
   return g_string_free(s, FALSE);
+}
+
+/* An export across the gap between the two sessions: the MP4 goes from the last frame before it
+ * straight to the first after it (nothing invented), and the manifest lists the gap with the
+ * recorder's reason. */
+static int check_gap(Hx *hx, HwStore *store, const HwKey *key, const HwStoreFile *files, size_t n)
+{
+  size_t k = 1;
+  while (k < n && files[k].run_id == files[k - 1].run_id)
+    k++;
+  HX_REQUIRE(k < n, "no second run in the index (the daemon restarted)");
+  hw_time_ns gap_from = files[k - 1].end_ns, gap_to = files[k].start_ns;
+  g_autofree char *pkg = g_build_filename(hx->dir, "gap.zip", NULL);
+  HwExportRequest req = {.camera = "cam-x", .from_ns = gap_from - 2 * HW_NS_PER_S,
+                         .to_ns = gap_to + 2 * HW_NS_PER_S, .footage_dir = hx->footage,
+                         .package_path = pkg, .key = key, .version = "test"};
+  HwExportResult res;
+  g_autoptr(GError) error = NULL;
+  HX_REQUIRE(hw_export_run(store, &req, &res, &error), "export across the gap: %s",
+             error->message);
+  g_autofree char *dir = g_build_filename(hx->dir, "gap", NULL);
+  g_autofree char *cmd = g_strdup_printf("unzip -q -o %s -d %s", pkg, dir);
+  HX_REQUIRE(run_sh(cmd, NULL) == 0, "unzip failed on the gap package");
+  g_autofree char *mp4 = g_build_filename(dir, HW_EXPORT_MP4_NAME, NULL);
+  g_autoptr(GArray) stamps = hx_decode_stamps(mp4, 320, 240, NULL);
+  HX_REQUIRE(stamps && stamps->len > 0, "the gap export does not decode");
+  int jumps = 0;
+  int64_t jump = 0;
+  for (guint i = 1; i < stamps->len; i++) {
+    int64_t d = g_array_index(stamps, int64_t, i) - g_array_index(stamps, int64_t, i - 1);
+    if (d > FRAME_NS * 3 / 2 || d < FRAME_NS / 2) {
+      jumps++;
+      jump = d;
+    }
+  }
+  printf("gap export: index gap %.3f s; the MP4 jumps %d time(s), by %.3f s; %u frames, %zu gap(s) "
+         "in the manifest\n",
+         (double)(gap_to - gap_from) / 1e9, jumps, (double)jump / 1e9, stamps->len, res.n_gaps);
+  HX_CHECK(jumps == 1 && llabs(jump - (gap_to - gap_from) - FRAME_NS) <= 2 * FRAME_NS,
+           "the MP4 does not jump once over the %.3f s gap (jumps %d, last %.3f s)",
+           (double)(gap_to - gap_from) / 1e9, jumps, (double)jump / 1e9);
+  HX_CHECK(llabs((int64_t)stamps->len - 4 * HW_NS_PER_S / FRAME_NS) <= 3,
+           "%u frames for the 4 s of footage around the gap (no frame invented?)", stamps->len);
+  g_autofree char *man_path = g_build_filename(dir, HW_EXPORT_MANIFEST_NAME, NULL);
+  json_t *man = json_load_file(man_path, 0, NULL);
+  json_t *g = json_array_get(json_object_get(man, "gaps"), 0);
+  json_t *o = json_array_get(json_object_get(g, "outages"), 0);
+  HX_CHECK(json_array_size(json_object_get(man, "gaps")) == 1 &&
+               llabs(json_integer_value(json_object_get(g, "from_ns")) - gap_from) < FRAME_NS &&
+               llabs(json_integer_value(json_object_get(g, "to_ns")) - gap_to) < FRAME_NS &&
+               g_strcmp0(json_string_value(json_object_get(o, "reason")), "daemon_down") == 0,
+           "the manifest does not list the gap with reason daemon_down");
+  json_decref(man);
+  return 0;
 }
 
 /* ---- the API, over real HTTP with curl ------------------------------------------------------ */
@@ -325,12 +381,19 @@ static int run(Hx *hx)
   hx_write_config(hx, &o, sections->str);
   HX_REQUIRE(hx_start(hx), "hallwatchd did not start");
   static const char *const ids[] = {"cam-x", NULL};
-  HX_REQUIRE(hx_wait_state(hx, ids, "recording", 15000), "the camera did not record");
-  hx_sleep_ms(RECORD_MS);
-  hx_signal(hx, SIGTERM);
-  HX_REQUIRE(hx_wait_exit(hx, 8000), "hallwatchd did not stop");
-  HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
-           "hallwatchd exited with status %d (see its log)", hx->last_status);
+  /* Two sessions with the daemon down in between: a gap with a recorded reason (daemon_down). */
+  for (int session = 0; session < 2; session++) {
+    if (session == 1) {
+      hx_sleep_ms(GAP_MS);
+      HX_REQUIRE(hx_start(hx), "hallwatchd did not start again");
+    }
+    HX_REQUIRE(hx_wait_state(hx, ids, "recording", 15000), "the camera did not record");
+    hx_sleep_ms(session == 0 ? RECORD_MS : RECORD2_MS);
+    hx_signal(hx, SIGTERM);
+    HX_REQUIRE(hx_wait_exit(hx, 8000), "hallwatchd did not stop");
+    HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
+             "hallwatchd exited with status %d (see its log)", hx->last_status);
+  }
 
   g_autoptr(GError) error = NULL;
   g_autoptr(HwStore) store = hw_store_open(hx->db, &error);
@@ -482,6 +545,8 @@ static int run(Hx *hx)
   }
   g_autofree char *wrong = g_strdup_printf("sh %s %s %064d", script_path, pkg, 0);
   HX_CHECK(run_sh(wrong, NULL) != 0, "the documented commands accept a wrong fingerprint");
+  if (check_gap(hx, store, key, files, n) != 0)
+    return 1;
   return api_part(hx, t, hw_key_public_hex(key));
 }
 
