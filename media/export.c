@@ -574,23 +574,33 @@ static bool sha256_file(const char *path, int64_t limit, char ret_hex[65], int64
   return true;
 }
 
-/* The appliance's clock discipline now (adjtimex): the index keeps no history of it. */
+/* The appliance's clock discipline now: the index keeps no history of it. adjtimex(2) with no
+ * modes only reads, but systemd's ProtectClock= filters the call (EPERM); then the flag file of
+ * systemd-timesyncd says whether it has synchronised since boot. */
 static json_t *ntp_json(void)
 {
   struct timex tx = {0};
   int state = adjtimex(&tx);
+  int e = errno;
   json_t *o = json_object();
   json_object_set_new(o, "when", json_string("at export time (the index keeps no NTP history)"));
-  json_object_set_new(o, "source", json_string("adjtimex(2)"));
-  if (state < 0) {
+  if (state >= 0) {
+    json_object_set_new(o, "source", json_string("adjtimex(2)"));
+    json_object_set_new(o, "synchronized",
+                        json_boolean(state != TIME_ERROR && !(tx.status & STA_UNSYNC)));
+    json_object_set_new(o, "max_error_us", json_integer(tx.maxerror));
+    json_object_set_new(o, "est_error_us", json_integer(tx.esterror));
+  } else if (g_file_test("/run/systemd/timesync/synchronized", G_FILE_TEST_EXISTS)) {
+    json_object_set_new(o, "source", json_string("/run/systemd/timesync/synchronized "
+                                                 "(systemd-timesyncd synchronised since boot)"));
+    json_object_set_new(o, "synchronized", json_true());
+  } else {
+    json_object_set_new(o, "source", json_string("none"));
     json_object_set_new(o, "synchronized", json_null());
-    json_object_set_new(o, "error", json_string(g_strerror(errno)));
-    return o;
+    g_autofree char *why = g_strdup_printf(
+        "adjtimex(2): %s, and no systemd-timesyncd synchronisation flag", g_strerror(e));
+    json_object_set_new(o, "error", json_string(why));
   }
-  json_object_set_new(o, "synchronized",
-                      json_boolean(state != TIME_ERROR && !(tx.status & STA_UNSYNC)));
-  json_object_set_new(o, "max_error_us", json_integer(tx.maxerror));
-  json_object_set_new(o, "est_error_us", json_integer(tx.esterror));
   return o;
 }
 
