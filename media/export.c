@@ -95,7 +95,10 @@ typedef struct {
 typedef struct {
   const HwExportRequest *req;
   AVFormatContext *out;
-  AVStream *vst, *tst;
+  AVStream *vst, *tst, *ast; /* video, capture-time text, AAC audio (NULL: none) */
+  int64_t last_audio_dts;     /* output, in the audio track's time base */
+  bool video_done;            /* a frame at or after `to` was met: only audio is still read */
+  int64_t audio_packets;
   AVCodecParameters *par; /* the first source's, to detect a format change */
   Source *src;
   size_t n_src;
@@ -194,7 +197,8 @@ static const uint8_t tx3g_entry[] = {
     0, 0, 0, 0x12, 'f', 't', 'a', 'b', 0, 1, 0, 1, 4, 'S', 'a', 'n', 's',
 };
 
-static bool open_output(Export *x, const char *path, const AVStream *in, GError **error)
+static bool open_output(Export *x, const char *path, const AVStream *in, const AVStream *ain,
+                        GError **error)
 {
   int err = avformat_alloc_output_context2(&x->out, NULL, "mp4", path);
   if (err < 0)
@@ -222,6 +226,15 @@ static bool open_output(Export *x, const char *path, const AVStream *in, GError 
   x->tst->disposition = AV_DISPOSITION_DEFAULT;
   av_dict_set(&x->tst->metadata, "language", "eng", 0);
   av_dict_set(&x->tst->metadata, "handler_name", "HallWatch capture time (UTC)", 0);
+  if (ain != NULL) {
+    x->ast = avformat_new_stream(x->out, NULL);
+    if (x->ast == NULL || (err = avcodec_parameters_copy(x->ast->codecpar, ain->codecpar)) < 0)
+      return av_fail(error, AVERROR(ENOMEM), "cannot add the audio track");
+    x->ast->codecpar->codec_tag = 0;
+    x->ast->time_base = (AVRational){1, ain->codecpar->sample_rate > 0
+                                            ? ain->codecpar->sample_rate : TICKS};
+    x->last_audio_dts = INT64_MIN;
+  }
 
   char when[40];
   hw_time_format(x->req->from_ns, when, sizeof when);
@@ -319,6 +332,32 @@ static bool write_video(Export *x, AVPacket *pkt, int64_t dts, int64_t pts, hw_t
   return err >= 0 || av_fail(error, err, "cannot write a video frame");
 }
 
+/* An audio packet (timestamps in the source's time base in_tb) moved by the segment's offset
+ * (ticks); dropped before the first shown frame and where it would overlap the previous one (a
+ * file boundary), so the track stays monotonic. */
+static bool write_audio(Export *x, AVPacket *pkt, AVRational in_tb, int64_t seg_offset,
+                        GError **error)
+{
+  if (x->ast == NULL)
+    return true;
+  AVRational tb = x->ast->time_base;
+  int64_t src = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+  int64_t dts = av_rescale_q(src, in_tb, tb) + av_rescale_q(seg_offset, (AVRational){1, TICKS}, tb);
+  /* After the last frame only the audio that plays with it (the audio of a fragment follows its
+   * video in the file). */
+  if (dts < 0 || dts <= x->last_audio_dts ||
+      (x->video_done && dts >= av_rescale_q(x->last_pts_end, (AVRational){1, TICKS}, tb)))
+    return true;
+  pkt->dts = pkt->pts = dts;
+  pkt->duration = av_rescale_q(pkt->duration, in_tb, tb);
+  pkt->stream_index = x->ast->index;
+  pkt->pos = -1;
+  x->last_audio_dts = dts;
+  x->audio_packets++;
+  int err = av_interleaved_write_frame(x->out, pkt);
+  return err >= 0 || av_fail(error, err, "cannot write an audio frame");
+}
+
 static bool same_format(const AVCodecParameters *a, const AVCodecParameters *b)
 {
   return a->codec_id == b->codec_id && a->width == b->width && a->height == b->height &&
@@ -358,6 +397,7 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
   AVFormatContext *in = avformat_alloc_context();
   AVPacket *pkt = av_packet_alloc();
   GArray *pending = g_array_new(FALSE, FALSE, sizeof(Pending));
+  GPtrArray *pending_audio = g_ptr_array_new(); /* AVPacket*, until the zero point is known */
   bool ok = false;
   int err;
   /* Not seekable: the mov demuxer then reads the fragments once, in order, instead of scanning
@@ -377,8 +417,11 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
     goto out;
   }
   AVStream *ist = in->streams[vi];
+  int ai = av_find_best_stream(in, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+  if (ai >= 0 && in->streams[ai]->codecpar->codec_id != AV_CODEC_ID_AAC)
+    ai = -1;
   if (x->out == NULL) {
-    if (!open_output(x, tmp_path, ist, error))
+    if (!open_output(x, tmp_path, ist, ai >= 0 ? in->streams[ai] : NULL, error))
       goto out;
   } else if (!same_format(x->par, ist->codecpar)) {
     x->truncated = true;
@@ -404,7 +447,20 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
       g_set_error(error, HW_EXPORT_ERROR, HW_EXPORT_ERROR_CANCELLED, "the export was cancelled");
       goto out;
     }
-    if (pkt->stream_index != vi) {
+    if (pkt->stream_index == ai && x->ast != NULL) {
+      if (!x->started) {
+        if (pending_audio->len < PREROLL_MAX_PACKETS)
+          g_ptr_array_add(pending_audio, av_packet_clone(pkt));
+        av_packet_unref(pkt);
+        continue;
+      }
+      bool w = !seg_started || write_audio(x, pkt, in->streams[ai]->time_base, seg_offset, error);
+      av_packet_unref(pkt);
+      if (!w)
+        goto out;
+      continue;
+    }
+    if (pkt->stream_index != vi || x->video_done) {
       av_packet_unref(pkt);
       continue;
     }
@@ -430,7 +486,10 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
       pkt->duration = TICKS / 25;
     if (wall_dts >= r->to_ns) {
       av_packet_unref(pkt);
-      break;
+      x->video_done = x->started;
+      if (x->ast == NULL || !x->started)
+        break;
+      continue;
     }
 
     if (!x->started) {
@@ -470,6 +529,15 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
         }
       }
       g_array_set_size(pending, 0);
+      for (guint i = 0; i < pending_audio->len; i++) {
+        AVPacket *a = g_ptr_array_index(pending_audio, i);
+        bool w = write_audio(x, a, in->streams[ai]->time_base, seg_offset, error);
+        av_packet_free(&a);
+        pending_audio->pdata[i] = NULL;
+        if (!w)
+          goto out;
+      }
+      g_ptr_array_set_size(pending_audio, 0);
       continue;
     }
     if (!seg_started) {
@@ -505,6 +573,11 @@ out:
   for (guint i = 0; i < pending->len; i++)
     av_packet_free(&g_array_index(pending, Pending, i).pkt);
   g_array_free(pending, TRUE);
+  for (guint i = 0; i < pending_audio->len; i++) {
+    AVPacket *a = g_ptr_array_index(pending_audio, i);
+    av_packet_free(&a);
+  }
+  g_ptr_array_free(pending_audio, TRUE);
   av_packet_free(&pkt);
   avformat_close_input(&in);
   if (io != NULL) {
@@ -702,7 +775,9 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
   json_object_set_new(mp4, "capture_time", json_string(
       "track 2, timed text (tx3g): the capture time (UTC) of the frame at each cue, one cue per "
       "captured second"));
-  json_object_set_new(mp4, "audio", json_string("not exported"));
+  json_object_set_new(mp4, "audio",
+                      json_string(x->ast != NULL ? "AAC, copied (track 3)"
+                                                 : "none (the first source file has no AAC track)"));
   json_object_set_new(m, "mp4", mp4);
   json_object_set_new(m, "mp4_sha256", json_string(mp4_sha));
 
@@ -863,7 +938,7 @@ bool hw_export_run(HwStore *store, const HwExportRequest *r, HwExportResult *ret
   if (!plan(store, &x, error))
     goto out;
   progress(&x, 0);
-  for (size_t i = 0; i < x.n_src && !x.truncated; i++)
+  for (size_t i = 0; i < x.n_src && !x.truncated && !x.video_done; i++)
     if (!copy_source(&x, &x.src[i], mp4_path, error))
       goto out;
   if (x.out == NULL || x.frames == 0) {

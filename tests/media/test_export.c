@@ -8,6 +8,7 @@
 #include "tests/capture/harness.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,7 +374,7 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
 
 static int run(Hx *hx)
 {
-  HwRtspStreamSpec spec = {.path = "/cam"};
+  HwRtspStreamSpec spec = {.path = "/cam", .audio = true}; /* AAC too: exported beside the video */
   hx_add_stream(hx, &spec);
   g_autoptr(GString) sections = g_string_new(NULL);
   hx_camera(sections, hx, "cam-x", "/cam", NULL, NULL, NULL);
@@ -470,11 +471,21 @@ static int run(Hx *hx)
   HX_CHECK(g_str_has_prefix(boxes, "ftyp moov") || strstr(boxes, "moov") < strstr(boxes, "mdat"),
            "moov does not come before mdat: %s", boxes);
   g_autofree char *probe_cmd = g_strdup_printf(
-      "ffprobe -v error -show_entries stream=codec_name:format_tags=comment -of compact %s", mp4);
+      "ffprobe -v error -show_entries stream=codec_name,duration,nb_frames,sample_rate -of compact "
+      "%s", mp4);
   g_autofree char *probe = NULL;
   HX_CHECK(run_sh(probe_cmd, &probe) == 0 && strstr(probe, "codec_name=h264") &&
-               strstr(probe, "codec_name=mov_text"),
-           "ffprobe does not show an H.264 track and a timed-text track: %s", probe);
+               strstr(probe, "codec_name=mov_text") && strstr(probe, "codec_name=aac"),
+           "ffprobe does not show H.264, timed-text and AAC tracks: %s", probe);
+  const char *aac = probe ? strstr(probe, "codec_name=aac|") : NULL;
+  const char *sr = aac ? strstr(aac, "sample_rate=") : NULL, *du = aac ? strstr(aac, "duration=") : NULL;
+  const char *nf = aac ? strstr(aac, "nb_frames=") : NULL;
+  double rate = sr ? g_ascii_strtod(sr + 12, NULL) : 0, adur = du ? g_ascii_strtod(du + 9, NULL) : 0;
+  double played = nf && rate > 0 ? g_ascii_strtod(nf + 10, NULL) * 1024 / rate : 0;
+  printf("ffprobe: %s", probe);
+  HX_CHECK(adur > 3.8 && adur < 4.2 && fabs(played - adur) < 0.05,
+           "the audio track lasts %.3f s of the 4 s and its frames play %.3f s (a hole?)", adur,
+           played);
   g_autofree char *sub_cmd = g_strdup_printf("ffmpeg -v error -i %s -map 0:s:0 -f srt -", mp4);
   g_autofree char *subs = NULL;
   char day[40];
