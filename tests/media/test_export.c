@@ -313,6 +313,19 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
   HX_CHECK(st == 200 && json_is_true(json_object_get(vr, "ok")),
            "POST /api/v1/exports/verify of the stored package: %d", st);
   json_decref(vr);
+  /* An uploaded package (base64 in JSON, within the body limit): the tampered one of above. */
+  g_autofree char *bad_path = g_build_filename(hx->dir, "bad-mp4.zip", NULL);
+  g_autofree char *bad_bytes = NULL;
+  gsize bad_len = 0;
+  HX_REQUIRE(g_file_get_contents(bad_path, &bad_bytes, &bad_len, NULL), "no tampered package");
+  g_autofree char *b64 = g_base64_encode((const guchar *)bad_bytes, bad_len);
+  g_autofree char *ubody = g_strdup_printf("{\"package\":\"%s\"}", b64);
+  vr = japi(hx, &ivy, "POST", "/api/v1/exports/verify", ubody, &st);
+  const char *p0 = json_string_value(json_array_get(json_object_get(vr, "problems"), 0));
+  HX_CHECK(st == 200 && json_is_false(json_object_get(vr, "ok")) && p0 &&
+               g_str_has_prefix(p0, "footage.mp4: SHA-256"),
+           "POST /api/v1/exports/verify of an uploaded tampered package: %d, %s", st, p0);
+  json_decref(vr);
 
   /* Scope: another hall's investigator sees neither the job nor the camera. */
   g_autofree char *ob = NULL;
