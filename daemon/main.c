@@ -430,8 +430,8 @@ static int run(Daemon *d)
   http_opt.cameras = &d->cam_hooks;
   /* export: packages go to <footage>/../exports; interrupted jobs are failed, queued ones run */
   g_autofree char *exports_dir = hw_export_jobs_default_dir(cfg->footage_dir);
-  d->exports = hw_export_jobs_new(d->store, d->key, cfg->footage_dir, exports_dir, HW_VERSION,
-                                  &error);
+  d->exports = hw_export_jobs_new(d->store, d->key, d->audit, cfg->footage_dir, exports_dir,
+                                  HW_VERSION, &error);
   if (d->exports == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <jansson.h>
 #include <string.h>
 
 #define INTERRUPTED "interrupted by a daemon stop; ask for the export again"
@@ -13,6 +14,7 @@
 struct HwExportJobs {
   HwStore *store;
   const HwKey *key;
+  HwAudit *audit;
   char *footage_dir, *exports_dir, *version;
   GThreadPool *pool;
   gint cancel;
@@ -32,6 +34,25 @@ static void on_progress(double done, void *user)
     r->last = pct;
     hw_store_export_progress(r->jobs->store, r->id, pct, NULL);
   }
+}
+
+/* The job's outcome in the audit log (a row that cannot be written changes nothing: the job row
+ * has the outcome too). */
+static void audit_outcome(HwExportJobs *jobs, int64_t id, const char *action, json_t *detail)
+{
+  char *text = json_dumps(detail, JSON_COMPACT);
+  json_decref(detail);
+  char oid[24];
+  g_snprintf(oid, sizeof oid, "%" G_GINT64_FORMAT, id);
+  if (jobs->audit != NULL)
+    hw_audit_record(jobs->audit, "system", "", "", action, "export", oid, text, NULL);
+  free(text);
+}
+
+static void failed(HwExportJobs *jobs, int64_t id, const char *reason)
+{
+  hw_store_export_fail(jobs->store, id, reason, NULL);
+  audit_outcome(jobs, id, "export.failed", json_pack("{s:s}", "reason", reason));
 }
 
 static void run_job(gpointer data, gpointer user)
@@ -57,7 +78,7 @@ static void run_job(gpointer data, gpointer user)
   HwExportResult res;
   if (!hw_export_run(jobs->store, &req, &res, &error)) {
     bool cancelled = error->domain == HW_EXPORT_ERROR && error->code == HW_EXPORT_ERROR_CANCELLED;
-    hw_store_export_fail(jobs->store, id, cancelled ? INTERRUPTED : error->message, NULL);
+    failed(jobs, id, cancelled ? INTERRUPTED : error->message);
     return;
   }
   g_strlcpy(e.package, name, sizeof e.package);
@@ -69,8 +90,13 @@ static void run_job(gpointer data, gpointer user)
   e.gaps = (int64_t)res.n_gaps;
   if (!hw_store_export_done(jobs->store, &e, &error)) {
     g_unlink(path);
-    hw_store_export_fail(jobs->store, id, error->message, NULL);
+    failed(jobs, id, error->message);
+    return;
   }
+  audit_outcome(jobs, id, "export.done",
+                json_pack("{s:s, s:s, s:s, s:I, s:I}", "camera", e.camera, "sha256", e.sha256,
+                          "mp4_sha256", e.mp4_sha256, "size", (json_int_t)e.size, "gaps",
+                          (json_int_t)e.gaps));
 }
 
 char *hw_export_jobs_default_dir(const char *footage_dir)
@@ -79,8 +105,9 @@ char *hw_export_jobs_default_dir(const char *footage_dir)
   return g_build_filename(parent, "exports", NULL);
 }
 
-HwExportJobs *hw_export_jobs_new(HwStore *store, const HwKey *key, const char *footage_dir,
-                                 const char *exports_dir, const char *version, GError **error)
+HwExportJobs *hw_export_jobs_new(HwStore *store, const HwKey *key, HwAudit *audit,
+                                 const char *footage_dir, const char *exports_dir,
+                                 const char *version, GError **error)
 {
   g_return_val_if_fail(store && key && footage_dir && exports_dir, NULL);
   if (g_mkdir_with_parents(exports_dir, 0750) != 0) {
@@ -95,6 +122,7 @@ HwExportJobs *hw_export_jobs_new(HwStore *store, const HwKey *key, const char *f
   HwExportJobs *jobs = g_new0(HwExportJobs, 1);
   jobs->store = store;
   jobs->key = key;
+  jobs->audit = audit;
   jobs->footage_dir = g_strdup(footage_dir);
   jobs->exports_dir = g_strdup(exports_dir);
   jobs->version = g_strdup(version ? version : "unknown");

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit/hw_audit.h"
 #include "common/hw_keys.h"
 #include "sql/hw_store.h"
 
@@ -16,11 +17,14 @@ G_BEGIN_DECLS
 
 typedef struct HwExportJobs HwExportJobs;
 
-/* Starts the worker. store and key are borrowed and must outlive the jobs. exports_dir is made
- * (0750) if missing. Recovers interrupted jobs (see above) and queues the waiting ones. NULL with
- * error if the folder cannot be made or the store read. */
-HwExportJobs *hw_export_jobs_new(HwStore *store, const HwKey *key, const char *footage_dir,
-                                 const char *exports_dir, const char *version, GError **error);
+/* Starts the worker. store, key and audit (nullable) are borrowed and must outlive the jobs.
+ * exports_dir is made (0750) if missing. Recovers interrupted jobs (see above) and queues the
+ * waiting ones. Each finished job is an audit row by "system": export.done with the package's and
+ * the MP4's SHA-256 (so the signed audit chain also vouches for the package), or export.failed
+ * with the reason. NULL with error if the folder cannot be made or the store read. */
+HwExportJobs *hw_export_jobs_new(HwStore *store, const HwKey *key, HwAudit *audit,
+                                 const char *footage_dir, const char *exports_dir,
+                                 const char *version, GError **error);
 /* Stops: the running job is cancelled (marked failed "interrupted by a daemon stop"), queued ones
  * stay queued for the next start. Waits for the worker. */
 void hw_export_jobs_free(HwExportJobs *jobs);

@@ -369,6 +369,10 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
       id);
   HX_CHECK(db_int(hx, aq) == 3, "expected 3 audit rows for the export, found %" G_GINT64_FORMAT,
            db_int(hx, aq));
+  g_autofree char *dq = g_strdup_printf(
+      "SELECT count(*) FROM audit_log WHERE action = 'export.done' AND object_id = '%" G_GINT64_FORMAT
+      "' AND actor = 'system' AND json_extract(detail, '$.sha256') = '%s'", id, want_sha);
+  HX_CHECK(db_int(hx, dq) == 1, "no export.done audit row carrying the package's SHA-256");
   json_t *k = japi(hx, &other, "GET", "/api/v1/key", NULL, &st);
   HX_CHECK(st == 200 && g_strcmp0(json_string_value(json_object_get(k, "public_key")), key_hex) == 0,
            "GET /api/v1/key: %d", st);
