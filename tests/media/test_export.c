@@ -551,6 +551,23 @@ static int run(Hx *hx)
   HX_CHECK(rc == 1 && strstr(out, "MISMATCH: manifest.sig: the signature does not match") &&
                strstr(out, "ok: footage.mp4"),
            "verify did not name the signature: exit %d\n%s", rc, out);
+  /* hallwatchd key show: hex, the fingerprint OpenSSL computes from the PEM it prints. */
+  const char *show[] = {HW_HALLWATCHD, "key", "show", "--database", hx->db, NULL};
+  g_autofree char *kout = NULL;
+  char kfp[65];
+  hw_key_fingerprint(hw_key_public_hex(key), kfp);
+  HX_CHECK(hx_run_sync(show, &kout, 20000) == 0 && strstr(kout, hw_key_public_hex(key)) &&
+               strstr(kout, kfp) && strstr(kout, "-----BEGIN PUBLIC KEY-----"),
+           "hallwatchd key show:\n%s", kout);
+  const char *pem_at = kout ? strstr(kout, "-----BEGIN PUBLIC KEY-----") : NULL;
+  g_autofree char *pem_file = g_build_filename(hx->dir, "shown.pem", NULL);
+  g_autofree char *fp_cmd = g_strdup_printf(
+      "openssl pkey -pubin -in %s -outform DER | sha256sum | cut -c1-64", pem_file);
+  g_autofree char *ossl_fp = NULL;
+  HX_CHECK(pem_at && g_file_set_contents(pem_file, pem_at, -1, NULL) &&
+               run_sh(fp_cmd, &ossl_fp) == 0 && g_str_has_prefix(ossl_fp, kfp),
+           "openssl's fingerprint of the shown PEM (%s) is not the shown one (%s)", ossl_fp, kfp);
+
   /* The commands of docs/evidence.md, verbatim. */
   g_autofree char *script = doc_script();
   HX_REQUIRE(script, "docs/evidence.md has no verify-script block");
