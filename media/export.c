@@ -209,7 +209,10 @@ static bool open_output(Export *x, const char *path, const AVStream *in, const A
     return av_fail(error, AVERROR(ENOMEM), "cannot add a track");
   if ((err = avcodec_parameters_copy(x->vst->codecpar, in->codecpar)) < 0)
     return av_fail(error, err, "cannot copy the video parameters");
-  x->vst->codecpar->codec_tag = 0;
+  /* The recordings carry H.265 parameter sets out of band (hvcC): "hvc1", which QuickTime,
+   * Safari and Windows' player want (movenc would write "hev1"). */
+  x->vst->codecpar->codec_tag =
+      in->codecpar->codec_id == AV_CODEC_ID_HEVC ? MKTAG('h', 'v', 'c', '1') : 0;
   x->vst->time_base = (AVRational){1, TICKS};
   x->par = avcodec_parameters_alloc();
   avcodec_parameters_copy(x->par, in->codecpar);

@@ -1,10 +1,16 @@
-/* media.export: a real hallwatchd records the stamped test camera into short files; an evidence
- * package is exported for a range that starts at a random instant T and spans a file boundary.
- * Checks what an investigator would: the first frame shown (ffmpeg, honouring the edit list)
- * carries a capture stamp within 40 ms of T, the stamps run on without a hole to the end, moov
- * comes before mdat, the time track is there, `hallwatchd verify` passes a good package and names
- * the member when one byte of the MP4 or of the manifest is changed, and the sha256sum/openssl
- * commands of docs/evidence.md (run verbatim) accept the good package and reject the bad ones. */
+/* media.export: a real hallwatchd records the stamped test cameras (H.264 with AAC, and H.265) into
+ * short files, in two sessions with the daemon down in between. Checked as an investigator would:
+ * - an export of a range that starts at a random instant T and spans a file boundary shows first
+ *   (ffmpeg, honouring the edit list) the frame stamped within 40 ms of T, runs on without a hole,
+ *   has moov before mdat, a capture-time text track and the AAC audio of the range;
+ * - `hallwatchd verify` passes it and names the member when one byte of the MP4 or of the
+ *   manifest changes; the commands of docs/evidence.md (run verbatim) accept the good package and
+ *   reject the bad ones; `hallwatchd key show` agrees with openssl's fingerprint;
+ * - across the daemon_down gap the MP4 jumps once and the manifest lists the gap and its reason;
+ * - an H.265 export is tagged hvc1 and frame-accurate;
+ * - over the API (curl): a job left running by a stop is failed, a new one runs to done, its
+ *   download verifies, the footage is held until released, another hall gets 404, every step
+ *   is an audit row. */
 #include "tests/capture/harness.h"
 
 #include <glib/gstdio.h>
@@ -167,6 +173,44 @@ static int check_gap(Hx *hx, HwStore *store, const HwKey *key, const HwStoreFile
                g_strcmp0(json_string_value(json_object_get(o, "reason")), "daemon_down") == 0,
            "the manifest does not list the gap with reason daemon_down");
   json_decref(man);
+  return 0;
+}
+
+/* An H.265 camera: the export is tagged hvc1 (what QuickTime, Safari and Windows' player take)
+ * and starts at the requested frame too. */
+static int check_h265(Hx *hx, HwStore *store, const HwKey *key)
+{
+  g_autofree HwStoreFile *files = NULL;
+  size_t n = 0;
+  HX_REQUIRE(hw_store_files_in_range(store, "cam-h", "main", 0, INT64_MAX, &files, &n, NULL) &&
+                 n >= 2,
+             "the H.265 camera recorded %zu files", n);
+  hw_time_ns t = files[1].start_ns - g_random_int_range(200, 1800) * HW_NS_PER_MS;
+  g_autofree char *pkg = g_build_filename(hx->dir, "h265.zip", NULL);
+  HwExportRequest req = {.camera = "cam-h", .from_ns = t, .to_ns = t + 2 * HW_NS_PER_S,
+                         .footage_dir = hx->footage, .package_path = pkg, .key = key,
+                         .version = "test"};
+  HwExportResult res;
+  g_autoptr(GError) error = NULL;
+  HX_REQUIRE(hw_export_run(store, &req, &res, &error), "H.265 export: %s", error->message);
+  g_autofree char *dir = g_build_filename(hx->dir, "h265", NULL);
+  g_autofree char *cmd = g_strdup_printf("unzip -q -o %s -d %s", pkg, dir);
+  HX_REQUIRE(run_sh(cmd, NULL) == 0, "unzip failed on the H.265 package");
+  g_autofree char *mp4 = g_build_filename(dir, HW_EXPORT_MP4_NAME, NULL);
+  g_autofree char *probe = NULL;
+  g_autofree char *pcmd = g_strdup_printf(
+      "ffprobe -v error -select_streams v -show_entries stream=codec_name,codec_tag_string "
+      "-of compact %s", mp4);
+  HX_CHECK(run_sh(pcmd, &probe) == 0 && strstr(probe, "codec_name=hevc") &&
+               strstr(probe, "codec_tag_string=hvc1"),
+           "the H.265 export is not tagged hvc1: %s", probe);
+  g_autoptr(GArray) stamps = hx_decode_stamps(mp4, 320, 240, NULL);
+  HX_REQUIRE(stamps && stamps->len > 0, "the H.265 export does not decode");
+  int64_t first = g_array_index(stamps, int64_t, 0);
+  printf("H.265 export: %u frames, first shown %.1f ms from T\n", stamps->len,
+         (double)(first - t) / 1e6);
+  HX_CHECK(first >= 0 && llabs(first - t) <= 40 * HW_NS_PER_MS,
+           "H.265: the first frame shown was captured %.1f ms from T", (double)(first - t) / 1e6);
   return 0;
 }
 
@@ -393,12 +437,15 @@ static int run(Hx *hx)
 {
   HwRtspStreamSpec spec = {.path = "/cam", .audio = true}; /* AAC too: exported beside the video */
   hx_add_stream(hx, &spec);
+  HwRtspStreamSpec spec_h = {.path = "/h265", .codec = "h265"};
+  hx_add_stream(hx, &spec_h);
   g_autoptr(GString) sections = g_string_new(NULL);
   hx_camera(sections, hx, "cam-x", "/cam", NULL, NULL, NULL);
+  hx_camera(sections, hx, "cam-h", "/h265", NULL, NULL, NULL);
   HxOptions o = {.file_span = "4s"};
   hx_write_config(hx, &o, sections->str);
   HX_REQUIRE(hx_start(hx), "hallwatchd did not start");
-  static const char *const ids[] = {"cam-x", NULL};
+  static const char *const ids[] = {"cam-x", "cam-h", NULL};
   /* Two sessions with the daemon down in between: a gap with a recorded reason (daemon_down). */
   for (int session = 0; session < 2; session++) {
     if (session == 1) {
@@ -590,7 +637,7 @@ static int run(Hx *hx)
   }
   g_autofree char *wrong = g_strdup_printf("sh %s %s %064d", script_path, pkg, 0);
   HX_CHECK(run_sh(wrong, NULL) != 0, "the documented commands accept a wrong fingerprint");
-  if (check_gap(hx, store, key, files, n) != 0)
+  if (check_gap(hx, store, key, files, n) != 0 || check_h265(hx, store, key) != 0)
     return 1;
   return api_part(hx, t, hw_key_public_hex(key));
 }
