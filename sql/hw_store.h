@@ -351,6 +351,8 @@ bool hw_store_export_fail(HwStore *store, int64_t id, const char *reason, GError
  * *ret (g_free), oldest first. */
 bool hw_store_exports_recover(HwStore *store, const char *reason, int64_t **ret, size_t *ret_n,
                               GError **error);
+/* The number of jobs queued or running. */
+bool hw_store_exports_unfinished(HwStore *store, int64_t *ret, GError **error);
 /* ---- end evidence exports ------------------------------------------------------------------ */
 
 /* ---- audit log (sql/store_audit.c) -------------------------------------------------------------

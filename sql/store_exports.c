@@ -47,6 +47,7 @@
   "UPDATE exports SET state = 'failed', error = substr(?1, 1, 500), finished_ns = ?2 "             \
   "WHERE state = 'running'"
 #define SQL_EXPORT_QUEUED "SELECT id FROM exports WHERE state = 'queued' ORDER BY id"
+#define SQL_EXPORT_UNFINISHED "SELECT count(*) FROM exports WHERE state IN ('queued', 'running')"
 
 static char *halls_json(const char *const *halls)
 {
@@ -327,5 +328,20 @@ bool hw_store_exports_recover(HwStore *store, const char *reason, int64_t **ret,
   }
   *ret_n = out->len;
   *ret = (int64_t *)g_array_free(g_steal_pointer(&out), FALSE);
+  return true;
+}
+
+bool hw_store_exports_unfinished(HwStore *store, int64_t *ret, GError **error)
+{
+  g_return_val_if_fail(store && ret, false);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_EXPORT_UNFINISHED, error);
+  if (!st)
+    return false;
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    hw_store__set_error(error, store, "counting unfinished exports");
+    return false;
+  }
+  *ret = sqlite3_column_int64(st, 0);
   return true;
 }

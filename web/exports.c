@@ -20,6 +20,7 @@
 #define EXPORT_SPAN_MAX (INT64_C(3600) * HW_NS_PER_S) /* one hour per package */
 #define LIST_MAX 200
 #define TEXT_MAX 127
+#define UNFINISHED_MAX 32 /* jobs waiting or running: the one worker takes them in turn */
 
 static HwExportJobs *jobs(HwRequest *req, HwReply *reply)
 {
@@ -211,6 +212,14 @@ void hw_route_exports_create(HwRequest *req, HwReply *reply)
   HwStoreExport e = {.from_ns = from, .to_ns = to};
   if (!camera_hall(req, reply, camera, e.hall))
     return;
+  int64_t waiting = 0;
+  if (hw_store_exports_unfinished(hw_request_store(req), &waiting, NULL) &&
+      waiting >= UNFINISHED_MAX) {
+    hw_reply_error(reply, 429, "too_many_exports", NULL,
+                   "%" G_GINT64_FORMAT " exports are waiting; ask again when some are done",
+                   waiting);
+    return;
+  }
   const HwCaller *c = hw_request_caller(req);
   g_strlcpy(e.camera, camera, sizeof e.camera);
   g_strlcpy(e.case_id, case_id ? case_id : "", sizeof e.case_id);

@@ -317,6 +317,18 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
   g_autofree char *body = g_strdup_printf(
       "{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\",\"case\":\"C-9\",\"stage\":\"review\"}", fb,
       tb);
+  /* A bounded queue: with 32 jobs unfinished, a new one is refused (429), not piled up. */
+  HX_REQUIRE(hx_db_exec(hx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                            "WHERE i < 32) INSERT INTO exports (camera, from_ns, to_ns, "
+                            "requested_by, state, created_ns) SELECT 'cam-x', 1, 2, 'busy', "
+                            "'running', 1 FROM n"),
+             "cannot plant busy jobs");
+  g_autofree char *busy = NULL;
+  HX_CHECK(api(hx, &ivy, "POST", "/api/v1/exports", body, &busy, NULL) == 429 &&
+               strstr(busy, "too_many_exports"),
+           "a 33rd unfinished export is not refused with 429: %s", busy);
+  HX_REQUIRE(hx_db_exec(hx, "UPDATE exports SET state = 'failed' WHERE requested_by = 'busy'"),
+             "cannot finish the busy jobs");
   json_t *job = japi(hx, &ivy, "POST", "/api/v1/exports", body, &st);
   HX_REQUIRE(st == 202 && job, "POST /api/v1/exports: %d", st);
   int64_t id = json_integer_value(json_object_get(job, "id"));

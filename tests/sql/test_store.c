@@ -910,6 +910,9 @@ static void test_export_lifecycle_and_recovery(Fixture *fx, gconstpointer data)
   g_assert_false(hw_store_export_fail(fx->store, done, "late", &error));
   g_clear_error(&error);
   g_assert_true(hw_store_export_start(fx->store, running, &error));
+  int64_t unfinished = 0;
+  g_assert_true(hw_store_exports_unfinished(fx->store, &unfinished, &error));
+  g_assert_cmpint(unfinished, ==, 2);
 
   g_autofree int64_t *ids = NULL;
   size_t n = 0;
