@@ -24,7 +24,7 @@ static HwKey *appliance_key(const char *config_path, const char *database, GErro
 
 int hw_cli_verify(int argc, char **argv)
 {
-  g_autofree char *config_path = NULL, *database = NULL, *pubkey = NULL;
+  g_autofree char *config_path = NULL, *database = NULL, *pubkey = NULL, *footage = NULL;
   gboolean json = FALSE, any_key = FALSE;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -37,6 +37,8 @@ int hw_cli_verify(int argc, char **argv)
        "Check the signature with the key the manifest names (says so: it proves integrity, not "
        "origin)",
        NULL},
+      {"footage", 0, 0, G_OPTION_ARG_FILENAME, &footage,
+       "Also check the source recordings the manifest lists against this footage folder", "DIR"},
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
@@ -49,7 +51,7 @@ int hw_cli_verify(int argc, char **argv)
   }
   if (argc != 2) {
     g_printerr("usage: hallwatchd verify PACKAGE [--config FILE] [--pubkey HEX | --any-key] "
-               "[--json]\n");
+               "[--footage DIR] [--json]\n");
     return 2;
   }
   if (!g_file_test(argv[1], G_FILE_TEST_IS_REGULAR)) {
@@ -79,6 +81,8 @@ int hw_cli_verify(int argc, char **argv)
     g_printerr("hallwatchd verify: cannot check %s\n", argv[1]);
     return 2;
   }
+  if (footage != NULL && v.manifest != NULL)
+    hw_export_verify_sources(&v, footage);
   if (json) {
     json_t *o = hw_export_verify_json(&v);
     char *text = json_dumps(o, JSON_INDENT(2));

@@ -609,8 +609,8 @@ static json_t *range_json(hw_time_ns from, hw_time_ns to)
   return o;
 }
 
-static bool sha256_file(const char *path, int64_t limit, char ret_hex[65], int64_t *ret_size,
-                        GError **error)
+bool hw_media_sha256_file(const char *path, int64_t limit, char ret_hex[65], int64_t *ret_size,
+                          GError **error)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -805,7 +805,7 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
       char hex[65];
       int64_t got = 0;
       g_autofree char *abs = g_build_filename(r->footage_dir, s->file.path, NULL);
-      if (!sha256_file(abs, s->file.size, hex, &got, error)) {
+      if (!hw_media_sha256_file(abs, s->file.size, hex, &got, error)) {
         json_decref(o);
         json_decref(sources);
         json_decref(modes);
@@ -886,7 +886,7 @@ static bool package(HwStore *store, Export *x, const char *mp4_path, HwExportRes
   const HwExportRequest *r = x->req;
   char mp4_sha[65];
   int64_t mp4_size = 0;
-  if (!sha256_file(mp4_path, -1, mp4_sha, &mp4_size, error))
+  if (!hw_media_sha256_file(mp4_path, -1, mp4_sha, &mp4_size, error))
     return false;
   g_autofree char *pem = hw_key_public_pem(hw_key_public_hex(r->key));
   g_autofree char *pem_sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, pem, -1);
@@ -914,7 +914,7 @@ static bool package(HwStore *store, Export *x, const char *mp4_path, HwExportRes
   };
   if (!hw_package_write(r->package_path, members, G_N_ELEMENTS(members), error))
     return false;
-  if (!sha256_file(r->package_path, -1, res->package_sha256, &res->package_size, error)) {
+  if (!hw_media_sha256_file(r->package_path, -1, res->package_sha256, &res->package_size, error)) {
     g_unlink(r->package_path);
     return false;
   }

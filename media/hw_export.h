@@ -92,6 +92,12 @@ void hw_export_verify_clear(HwExportVerify *v);
 bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
                       HwExportVerify *ret);
 
+/* Adds to v (filled by hw_export_verify, with a manifest) the check of every source recording the
+ * manifest lists against the files under footage_dir: same SHA-256 over the same bytes (the whole
+ * file, or its first `size` bytes when it was still being recorded). A missing or changed file is
+ * a problem naming its path; v->ok is updated. */
+void hw_export_verify_sources(HwExportVerify *v, const char *footage_dir);
+
 /* The verification as JSON: {"ok":…, "signature_ok":…, "key_trusted":…, "public_key":…,
  * "problems":[…], "checked":[…]} (transfer full). */
 json_t *hw_export_verify_json(const HwExportVerify *v);

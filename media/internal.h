@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,10 @@ typedef struct {
  * `unzip` reads it back), at path: a temporary beside it, fsync, rename, fsync of the folder, so
  * that path is either absent or complete. Zip64 when a member needs it. */
 bool hw_package_write(const char *path, const HwPackageMember *members, size_t n, GError **error);
+
+/* The lowercase hex SHA-256 of the file at path, of its first limit bytes (limit < 0: all);
+ * *ret_size (nullable) gets the bytes hashed. False with error (HW_EXPORT_ERROR_IO). */
+bool hw_media_sha256_file(const char *path, int64_t limit, char ret_hex[65], int64_t *ret_size,
+                          GError **error);
 
 G_END_DECLS

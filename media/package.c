@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <nettle/sha2.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
 
@@ -277,6 +278,46 @@ bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
   v.ok = v.problems->len == 0 && v.signature_ok;
   *ret = v;
   return true;
+}
+
+void hw_export_verify_sources(HwExportVerify *v, const char *footage_dir)
+{
+  json_t *sources = v->manifest ? json_object_get(v->manifest, "sources") : NULL;
+  if (!json_is_array(sources)) {
+    problem(v, "%s: no sources list to check the recordings against", HW_EXPORT_MANIFEST_NAME);
+    v->ok = false;
+    return;
+  }
+  size_t i;
+  json_t *src;
+  json_array_foreach(sources, i, src) {
+    const char *path = json_string_value(json_object_get(src, "path"));
+    const char *want = json_string_value(json_object_get(src, "sha256"));
+    json_int_t size = json_integer_value(json_object_get(src, "size"));
+    /* Paths come from the manifest: relative, without "..", or they are not HallWatch's. */
+    if (path == NULL || want == NULL || path[0] == '/' || strstr(path, "..") != NULL) {
+      problem(v, "%s: sources[%zu] has no usable path or sha256", HW_EXPORT_MANIFEST_NAME, i);
+      continue;
+    }
+    g_autofree char *abs = g_build_filename(footage_dir, path, NULL);
+    struct stat st;
+    if (stat(abs, &st) != 0) {
+      problem(v, "source %s: not in %s (deleted, or another footage folder?)", path, footage_dir);
+      continue;
+    }
+    bool whole = st.st_size == size;
+    char hex[65];
+    int64_t got = 0;
+    g_autoptr(GError) error = NULL;
+    if (!hw_media_sha256_file(abs, whole ? -1 : size, hex, &got, &error))
+      problem(v, "source %s: %s", path, error->message);
+    else if (got != size || g_ascii_strcasecmp(hex, want) != 0)
+      problem(v, "source %s: SHA-256 of its %s%" G_GINT64_FORMAT " bytes is %s, the manifest says "
+                 "%s (the recording changed)", path, whole ? "" : "first ", got, hex, want);
+    else
+      checked(v, "source %s: SHA-256 %s matches the manifest", path, hex);
+  }
+  v->ok = v->ok && v->problems->len == 0;
 }
 
 json_t *hw_export_verify_json(const HwExportVerify *v)

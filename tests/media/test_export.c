@@ -610,6 +610,32 @@ static int run(Hx *hx)
   HX_CHECK(rc == 1 && strstr(out, "MISMATCH: manifest.sig: the signature does not match") &&
                strstr(out, "ok: footage.mp4"),
            "verify did not name the signature: exit %d\n%s", rc, out);
+  /* --footage: the source recordings too; one byte changed in one of them is named. */
+  const char *vsrc[] = {HW_HALLWATCHD, "verify", "--database", hx->db, "--footage", hx->footage,
+                        pkg, NULL};
+  g_clear_pointer(&out, g_free);
+  rc = hx_run_sync(vsrc, &out, 20000);
+  HX_CHECK(rc == 0 && strstr(out, "ok: source "), "verify --footage of the good package: %d\n%s",
+           rc, out);
+  g_autofree char *src_abs = g_build_filename(hx->footage, files[1].path, NULL);
+  FILE *sf = fopen(src_abs, "r+b");
+  HX_REQUIRE(sf, "cannot open %s", src_abs);
+  long mid = (long)(files[1].size / 2);
+  int orig = (fseek(sf, mid, SEEK_SET), fgetc(sf));
+  fseek(sf, mid, SEEK_SET);
+  fputc(orig ^ 1, sf);
+  fclose(sf);
+  g_clear_pointer(&out, g_free);
+  rc = hx_run_sync(vsrc, &out, 20000);
+  g_autofree char *want_src = g_strdup_printf("MISMATCH: source %s: SHA-256", files[1].path);
+  HX_CHECK(rc == 1 && strstr(out, want_src), "verify --footage did not name the changed recording "
+           "%s: %d\n%s", files[1].path, rc, out);
+  sf = fopen(src_abs, "r+b");
+  HX_REQUIRE(sf, "cannot reopen %s", src_abs);
+  fseek(sf, mid, SEEK_SET);
+  fputc(orig, sf);
+  fclose(sf);
+
   /* hallwatchd key show: hex, the fingerprint OpenSSL computes from the PEM it prints. */
   const char *show[] = {HW_HALLWATCHD, "key", "show", "--database", hx->db, NULL};
   g_autofree char *kout = NULL;
