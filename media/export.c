@@ -19,8 +19,8 @@
 
 G_DEFINE_QUARK(hw - export - error - quark, hw_export_error)
 
-#define TICKS 90000                    /* the output's video timescale, as the recordings' */
-#define PREROLL_MAX_PACKETS 4096       /* a GOP longer than this before `from` is cut */
+#define TICKS 90000                     /* the output's video timescale, as the recordings' */
+#define PREROLL_MAX_PACKETS 4096        /* a GOP longer than this before `from` is cut */
 #define GAP_MIN_NS (100 * HW_NS_PER_MS) /* a jump in capture time above this is a gap */
 #define AVIO_BUFFER (256 * 1024)
 
@@ -66,11 +66,18 @@ static int64_t virt_seek(void *opaque, int64_t offset, int whence)
 {
   VirtFile *v = opaque;
   switch (whence & ~AVSEEK_FORCE) {
-  case AVSEEK_SIZE: return v->size;
-  case SEEK_SET: break;
-  case SEEK_CUR: offset += v->pos; break;
-  case SEEK_END: offset += v->size; break;
-  default: return AVERROR(EINVAL);
+  case AVSEEK_SIZE:
+    return v->size;
+  case SEEK_SET:
+    break;
+  case SEEK_CUR:
+    offset += v->pos;
+    break;
+  case SEEK_END:
+    offset += v->size;
+    break;
+  default:
+    return AVERROR(EINVAL);
   }
   if (offset < 0)
     return AVERROR(EINVAL);
@@ -88,16 +95,16 @@ typedef struct {
 } Source;
 
 typedef struct {
-  hw_time_ns from_ns, to_ns;  /* capture time not in the footage */
-  double at_s;                /* where in the MP4 the footage resumes */
+  hw_time_ns from_ns, to_ns; /* capture time not in the footage */
+  double at_s;               /* where in the MP4 the footage resumes */
 } Gap;
 
 typedef struct {
   const HwExportRequest *req;
   AVFormatContext *out;
   AVStream *vst, *tst, *ast; /* video, capture-time text, AAC audio (NULL: none) */
-  int64_t last_audio_dts;     /* output, in the audio track's time base */
-  bool video_done;            /* a frame at or after `to` was met: only audio is still read */
+  int64_t last_audio_dts;    /* output, in the audio track's time base */
+  bool video_done;           /* a frame at or after `to` was met: only audio is still read */
   int64_t audio_packets;
   AVCodecParameters *par; /* the first source's, to detect a format change */
   Source *src;
@@ -189,12 +196,12 @@ static bool plan(HwStore *store, Export *x, GError **error)
 /* The tx3g sample description (3GPP TS 26.245 TextSampleEntry after the data reference index):
  * no flags, centred at the bottom, transparent background, one style in white, font "Sans". */
 static const uint8_t tx3g_entry[] = {
-    0, 0, 0, 0,             /* displayFlags */
-    1, 0xff,                /* horizontal: centre; vertical: bottom */
-    0, 0, 0, 0,             /* background rgba */
-    0, 0, 0, 0, 0, 0, 0, 0, /* default text box */
-    0, 0, 0, 0, 0, 1, 0, 18, 0xff, 0xff, 0xff, 0xff, /* style: chars 0-0, font 1, plain, 18 px, white */
-    0, 0, 0, 0x12, 'f', 't', 'a', 'b', 0, 1, 0, 1, 4, 'S', 'a', 'n', 's',
+    0, 0,    0, 0,                      /* displayFlags */
+    1, 0xff,                            /* horizontal: centre; vertical: bottom */
+    0, 0,    0, 0,                      /* background rgba */
+    0, 0,    0, 0,    0,   0,   0,   0, /* default text box */
+    0, 0,    0, 0,    0,   1,   0,   18,  0xff, 0xff, 0xff, 0xff, /* style: chars 0-0, font 1, plain, 18 px, white */
+    0, 0,    0, 0x12, 'f', 't', 'a', 'b', 0,    1,    0,    1,    4, 'S', 'a', 'n', 's',
 };
 
 static bool open_output(Export *x, const char *path, const AVStream *in, const AVStream *ain,
@@ -234,8 +241,8 @@ static bool open_output(Export *x, const char *path, const AVStream *in, const A
     if (x->ast == NULL || (err = avcodec_parameters_copy(x->ast->codecpar, ain->codecpar)) < 0)
       return av_fail(error, AVERROR(ENOMEM), "cannot add the audio track");
     x->ast->codecpar->codec_tag = 0;
-    x->ast->time_base = (AVRational){1, ain->codecpar->sample_rate > 0
-                                            ? ain->codecpar->sample_rate : TICKS};
+    x->ast->time_base =
+        (AVRational){1, ain->codecpar->sample_rate > 0 ? ain->codecpar->sample_rate : TICKS};
     x->last_audio_dts = INT64_MIN;
   }
 
@@ -244,7 +251,8 @@ static bool open_output(Export *x, const char *path, const AVStream *in, const A
   av_dict_set(&x->out->metadata, "creation_time", when, 0);
   g_autofree char *comment =
       g_strdup_printf("HallWatch evidence export: camera %s from %s (capture time in the subtitle "
-                      "track; see manifest.json)", x->req->camera, when);
+                      "track; see manifest.json)",
+                      x->req->camera, when);
   av_dict_set(&x->out->metadata, "comment", comment, 0);
 
   if ((err = avio_open(&x->out->pb, path, AVIO_FLAG_WRITE)) < 0)
@@ -310,7 +318,7 @@ static bool cue_frame(Export *x, int64_t pts, hw_time_ns wall, GError **error)
 
 typedef struct {
   AVPacket *pkt;
-  hw_time_ns wall; /* capture time of the frame (its presentation) */
+  hw_time_ns wall;     /* capture time of the frame (its presentation) */
   hw_time_ns wall_dts; /* capture time at its decode time */
 } Pending;
 
@@ -365,13 +373,55 @@ static bool same_format(const AVCodecParameters *a, const AVCodecParameters *b)
 {
   return a->codec_id == b->codec_id && a->width == b->width && a->height == b->height &&
          a->extradata_size == b->extradata_size &&
-         (a->extradata_size == 0 || memcmp(a->extradata, b->extradata, (size_t)a->extradata_size) == 0);
+         (a->extradata_size == 0 ||
+          memcmp(a->extradata, b->extradata, (size_t)a->extradata_size) == 0);
 }
 
 static void add_gap(Export *x, hw_time_ns from, hw_time_ns to)
 {
   Gap g = {from, to, x->started ? (double)x->next_dts / TICKS : 0.0};
   g_array_append_val(x->gaps, g);
+}
+
+/* The zero point: of the frames gathered from the keyframe before `from` (pending, decode order,
+ * the last one at or after `from`), the one captured nearest to `from` is shown first, at output
+ * time 0; the earlier ones get negative times, which movenc turns into an edit list. Writes them
+ * and the audio gathered meanwhile; *ret_seg_offset maps this source's times to the output's. */
+static bool start(Export *x, GArray *pending, GPtrArray *pending_audio, AVRational audio_tb,
+                  int64_t *ret_seg_offset, GError **error)
+{
+  const HwExportRequest *r = x->req;
+  size_t best = pending->len - 1;
+  if (pending->len >= 2) {
+    const Pending *prev = &g_array_index(pending, Pending, pending->len - 2);
+    const Pending *last = &g_array_index(pending, Pending, pending->len - 1);
+    if (r->from_ns - prev->wall < last->wall - r->from_ns)
+      best = pending->len - 2;
+  }
+  const Pending *b = &g_array_index(pending, Pending, best);
+  x->zero_wall = b->wall;
+  if (b->wall > r->from_ns + GAP_MIN_NS)
+    add_gap(x, r->from_ns, b->wall);
+  int64_t seg_offset = -b->pkt->pts;
+  x->started = true;
+  *ret_seg_offset = seg_offset;
+  bool ok = true;
+  for (guint i = 0; i < pending->len; i++) {
+    Pending *q = &g_array_index(pending, Pending, i);
+    int64_t dts = q->pkt->dts + seg_offset, pts = q->pkt->pts + seg_offset;
+    ok = ok && write_video(x, q->pkt, dts, pts, q->wall, error);
+    x->last_wall_end = q->wall_dts + av_rescale(q->pkt->duration, HW_NS_PER_S, TICKS);
+    x->next_dts = dts + q->pkt->duration;
+    av_packet_free(&q->pkt);
+  }
+  g_array_set_size(pending, 0);
+  for (guint i = 0; i < pending_audio->len; i++) {
+    AVPacket *a = g_ptr_array_index(pending_audio, i);
+    ok = ok && write_audio(x, a, audio_tb, seg_offset, error);
+    av_packet_free(&a);
+  }
+  g_ptr_array_set_size(pending_audio, 0);
+  return ok;
 }
 
 /* Reads the source's fragments [first, last] and writes the frames in range. Returns false with
@@ -483,7 +533,8 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
     if (in_frag == 0)
       frag_dts0 = pkt->dts;
     in_frag++;
-    hw_time_ns wall_dts = s->frags[k].start_ns + av_rescale(pkt->dts - frag_dts0, HW_NS_PER_S, TICKS);
+    hw_time_ns wall_dts =
+        s->frags[k].start_ns + av_rescale(pkt->dts - frag_dts0, HW_NS_PER_S, TICKS);
     hw_time_ns wall = wall_dts + av_rescale(pkt->pts - pkt->dts, HW_NS_PER_S, TICKS);
     if (pkt->duration <= 0)
       pkt->duration = TICKS / 25;
@@ -507,40 +558,10 @@ static bool copy_source(Export *x, Source *s, const char *tmp_path, GError **err
       av_packet_unref(pkt);
       if (wall < r->from_ns)
         continue;
-      size_t best = pending->len - 1;
-      if (pending->len >= 2) {
-        const Pending *prev = &g_array_index(pending, Pending, pending->len - 2);
-        if (r->from_ns - prev->wall < wall - r->from_ns)
-          best = pending->len - 2;
-      }
-      const Pending *b = &g_array_index(pending, Pending, best);
-      x->zero_wall = b->wall;
-      if (b->wall > r->from_ns + GAP_MIN_NS)
-        add_gap(x, r->from_ns, b->wall);
-      seg_offset = -b->pkt->pts;
-      x->started = seg_started = true;
-      for (guint i = 0; i < pending->len; i++) {
-        Pending *q = &g_array_index(pending, Pending, i);
-        int64_t dts = q->pkt->dts + seg_offset, pts = q->pkt->pts + seg_offset;
-        bool w = write_video(x, q->pkt, dts, pts, q->wall, error);
-        x->last_wall_end = q->wall_dts + av_rescale(q->pkt->duration, HW_NS_PER_S, TICKS);
-        x->next_dts = dts + q->pkt->duration;
-        av_packet_free(&q->pkt);
-        if (!w) {
-          g_array_set_size(pending, 0);
-          goto out;
-        }
-      }
-      g_array_set_size(pending, 0);
-      for (guint i = 0; i < pending_audio->len; i++) {
-        AVPacket *a = g_ptr_array_index(pending_audio, i);
-        bool w = write_audio(x, a, in->streams[ai]->time_base, seg_offset, error);
-        av_packet_free(&a);
-        pending_audio->pdata[i] = NULL;
-        if (!w)
-          goto out;
-      }
-      g_ptr_array_set_size(pending_audio, 0);
+      if (!start(x, pending, pending_audio,
+                 ai >= 0 ? in->streams[ai]->time_base : (AVRational){1, 1}, &seg_offset, error))
+        goto out;
+      seg_started = true;
       continue;
     }
     if (!seg_started) {
@@ -667,8 +688,9 @@ static json_t *ntp_json(void)
     json_object_set_new(o, "max_error_us", json_integer(tx.maxerror));
     json_object_set_new(o, "est_error_us", json_integer(tx.esterror));
   } else if (g_file_test("/run/systemd/timesync/synchronized", G_FILE_TEST_EXISTS)) {
-    json_object_set_new(o, "source", json_string("/run/systemd/timesync/synchronized "
-                                                 "(systemd-timesyncd synchronised since boot)"));
+    json_object_set_new(o, "source",
+                        json_string("/run/systemd/timesync/synchronized "
+                                    "(systemd-timesyncd synchronised since boot)"));
     json_object_set_new(o, "synchronized", json_true());
   } else {
     json_object_set_new(o, "source", json_string("none"));
@@ -772,15 +794,19 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
   json_object_set_new(mp4, "height", json_integer(x->par->height));
   json_object_set_new(mp4, "frames_shown", json_integer(x->frames));
   json_object_set_new(mp4, "duration_s", json_real((double)x->last_pts_end / TICKS));
-  json_object_set_new(mp4, "starts_at", json_string(
-      "an edit list skips the frames from the keyframe before the requested start; playback "
-      "begins at the frame captured nearest to it (actual.from)"));
-  json_object_set_new(mp4, "capture_time", json_string(
-      "track 2, timed text (tx3g): the capture time (UTC) of the frame at each cue, one cue per "
-      "captured second"));
+  json_object_set_new(
+      mp4, "starts_at",
+      json_string(
+          "an edit list skips the frames from the keyframe before the requested start; playback "
+          "begins at the frame captured nearest to it (actual.from)"));
+  json_object_set_new(mp4, "capture_time",
+                      json_string("track 2, timed text (tx3g): the capture time (UTC) of the frame "
+                                  "at each cue, one cue per "
+                                  "captured second"));
   json_object_set_new(mp4, "audio",
-                      json_string(x->ast != NULL ? "AAC, copied (track 3)"
-                                                 : "none (the first source file has no AAC track)"));
+                      json_string(x->ast != NULL
+                                      ? "AAC, copied (track 3)"
+                                      : "none (the first source file has no AAC track)"));
   json_object_set_new(m, "mp4", mp4);
   json_object_set_new(m, "mp4_sha256", json_string(mp4_sha));
 
@@ -814,8 +840,9 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
       }
       json_object_set_new(o, "size", json_integer(got));
       json_object_set_new(o, "sha256", json_string(hex));
-      json_object_set_new(o, "sha256_of",
-                          json_string("the first `size` bytes (the file was still being recorded)"));
+      json_object_set_new(
+          o, "sha256_of",
+          json_string("the first `size` bytes (the file was still being recorded)"));
     }
     json_object_set_new(o, "clock_mode", json_string(s->file.clock_mode));
     json_object_set_new(o, "clock_offset_ns", json_integer(s->file.clock_offset_ns));
@@ -830,9 +857,11 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
 
   json_t *tp = json_object();
   json_object_set_new(tp, "clock_modes", modes);
-  json_object_set_new(tp, "clock_modes_mean", json_string(
-      "local: capture time = the appliance's clock at arrival, steered by the camera's media "
-      "clock; camera: the camera's own NTP time from RTCP sender reports (docs/time.md)"));
+  json_object_set_new(
+      tp, "clock_modes_mean",
+      json_string(
+          "local: capture time = the appliance's clock at arrival, steered by the camera's media "
+          "clock; camera: the camera's own NTP time from RTCP sender reports (docs/time.md)"));
   json_object_set_new(tp, "clock_offset",
                       json_string("per source: the last measured camera clock minus local clock "
                                   "(0: not measured)"));
@@ -857,8 +886,8 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
   json_t *files = json_array();
   json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "name", HW_EXPORT_MP4_NAME, "sha256",
                                          mp4_sha, "size", (json_int_t)mp4_size));
-  json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "name", HW_EXPORT_PUBKEY_NAME,
-                                         "sha256", pem_sha, "size", (json_int_t)pem_size));
+  json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "name", HW_EXPORT_PUBKEY_NAME, "sha256",
+                                         pem_sha, "size", (json_int_t)pem_size));
   json_object_set_new(m, "package_files", files);
   return m;
 }
@@ -890,7 +919,8 @@ static bool package(HwStore *store, Export *x, const char *mp4_path, HwExportRes
     return false;
   g_autofree char *pem = hw_key_public_pem(hw_key_public_hex(r->key));
   g_autofree char *pem_sha = g_compute_checksum_for_string(G_CHECKSUM_SHA256, pem, -1);
-  json_t *manifest = manifest_build(store, x, mp4_sha, mp4_size, pem_sha, (int64_t)strlen(pem), error);
+  json_t *manifest =
+      manifest_build(store, x, mp4_sha, mp4_size, pem_sha, (int64_t)strlen(pem), error);
   if (manifest == NULL)
     return false;
   *ret_manifest = manifest; /* the caller frees it, whatever happens next */

@@ -1,8 +1,8 @@
 /* The export worker (media/hw_export_jobs.h): a GThreadPool of one thread, so exports never
  * compete with each other for the disk; the store is the queue's memory across restarts. Library
  * code: failures go into the job's row, not to a log. */
-#include "media/hw_export_jobs.h"
 #include "media/hw_export.h"
+#include "media/hw_export_jobs.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -68,13 +68,21 @@ static void run_job(gpointer data, gpointer user)
   g_autofree char *path = g_build_filename(jobs->exports_dir, name, NULL);
   g_autofree char *id_text = g_strdup_printf("%" G_GINT64_FORMAT, id);
   Running r = {jobs, id, -1};
-  HwExportRequest req = {
-      .camera = e.camera, .from_ns = e.from_ns, .to_ns = e.to_ns,
-      .footage_dir = jobs->footage_dir, .package_path = path, .key = jobs->key,
-      .version = jobs->version, .export_id = id_text, .exporter = e.requested_by,
-      .exporter_role = e.role[0] ? e.role : NULL, .case_id = e.case_id[0] ? e.case_id : NULL,
-      .stage = e.stage[0] ? e.stage : NULL, .progress = on_progress, .progress_user = &r,
-      .cancel = &jobs->cancel};
+  HwExportRequest req = {.camera = e.camera,
+                         .from_ns = e.from_ns,
+                         .to_ns = e.to_ns,
+                         .footage_dir = jobs->footage_dir,
+                         .package_path = path,
+                         .key = jobs->key,
+                         .version = jobs->version,
+                         .export_id = id_text,
+                         .exporter = e.requested_by,
+                         .exporter_role = e.role[0] ? e.role : NULL,
+                         .case_id = e.case_id[0] ? e.case_id : NULL,
+                         .stage = e.stage[0] ? e.stage : NULL,
+                         .progress = on_progress,
+                         .progress_user = &r,
+                         .cancel = &jobs->cancel};
   HwExportResult res;
   if (!hw_export_run(jobs->store, &req, &res, &error)) {
     bool cancelled = error->domain == HW_EXPORT_ERROR && error->code == HW_EXPORT_ERROR_CANCELLED;
@@ -111,8 +119,8 @@ HwExportJobs *hw_export_jobs_new(HwStore *store, const HwKey *key, HwAudit *audi
 {
   g_return_val_if_fail(store && key && footage_dir && exports_dir, NULL);
   if (g_mkdir_with_parents(exports_dir, 0750) != 0) {
-    g_set_error(error, HW_EXPORT_ERROR, HW_EXPORT_ERROR_IO,
-                "cannot make the exports folder %s: %s", exports_dir, g_strerror(errno));
+    g_set_error(error, HW_EXPORT_ERROR, HW_EXPORT_ERROR_IO, "cannot make the exports folder %s: %s",
+                exports_dir, g_strerror(errno));
     return NULL;
   }
   g_autofree int64_t *queued = NULL;
@@ -154,7 +162,4 @@ char *hw_export_jobs_package_path(const HwExportJobs *jobs, const char *package)
   return g_build_filename(jobs->exports_dir, package, NULL);
 }
 
-const HwKey *hw_export_jobs_key(const HwExportJobs *jobs)
-{
-  return jobs->key;
-}
+const HwKey *hw_export_jobs_key(const HwExportJobs *jobs) { return jobs->key; }

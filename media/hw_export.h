@@ -40,12 +40,12 @@ typedef enum {
 typedef void (*HwExportProgressFn)(double done, void *user);
 
 typedef struct {
-  const char *camera;      /* required */
+  const char *camera; /* required */
   hw_time_ns from_ns, to_ns;
-  const char *footage_dir; /* the recordings' root */
+  const char *footage_dir;  /* the recordings' root */
   const char *package_path; /* the zip to write (replaced atomically; a temporary sits beside it) */
-  const HwKey *key;        /* the appliance key that signs the manifest */
-  const char *version;     /* HallWatch's version, for the manifest */
+  const HwKey *key;         /* the appliance key that signs the manifest */
+  const char *version;      /* HallWatch's version, for the manifest */
   /* For the manifest; nullable. */
   const char *export_id;
   const char *exporter, *exporter_role;
@@ -68,19 +68,18 @@ typedef struct {
 
 /* Writes the package for req (blocking; minutes for hours of footage). On failure nothing is
  * left at package_path. Thread-safe for different package paths. */
-bool hw_export_run(HwStore *store, const HwExportRequest *req, HwExportResult *ret,
-                   GError **error);
+bool hw_export_run(HwStore *store, const HwExportRequest *req, HwExportResult *ret, GError **error);
 
 /* ---- verification ------------------------------------------------------------------------- */
 
 typedef struct {
-  bool ok;               /* everything matched */
+  bool ok; /* everything matched */
   bool signature_ok;
-  bool key_trusted;      /* the signature was checked against a key the caller trusts */
-  char public_key[65];   /* the key the manifest names ("" if unreadable) */
-  GPtrArray *problems;   /* char*: one sentence per mismatch, e.g. "footage.mp4: SHA-256 …" */
-  GPtrArray *checked;    /* char*: what did match */
-  json_t *manifest;      /* the parsed manifest, NULL if unreadable (owned) */
+  bool key_trusted;    /* the signature was checked against a key the caller trusts */
+  char public_key[65]; /* the key the manifest names ("" if unreadable) */
+  GPtrArray *problems; /* char*: one sentence per mismatch, e.g. "footage.mp4: SHA-256 …" */
+  GPtrArray *checked;  /* char*: what did match */
+  json_t *manifest;    /* the parsed manifest, NULL if unreadable (owned) */
 } HwExportVerify;
 
 void hw_export_verify_clear(HwExportVerify *v);

@@ -48,8 +48,8 @@ bool hw_package_write(const char *path, const HwPackageMember *members, size_t n
   time_t now = time(NULL);
   for (size_t i = 0; i < n; i++) {
     const HwPackageMember *m = &members[i];
-    zip_source_t *src = m->path ? zip_source_file(z, m->path, 0, -1)
-                                : zip_source_buffer(z, m->data, m->len, 0);
+    zip_source_t *src =
+        m->path ? zip_source_file(z, m->path, 0, -1) : zip_source_buffer(z, m->data, m->len, 0);
     zip_int64_t idx = src ? zip_file_add(z, m->name, src, ZIP_FL_ENC_UTF_8) : -1;
     if (idx < 0) {
       if (src)
@@ -134,8 +134,7 @@ static bool read_member(zip_t *z, HwExportVerify *v, const char *name, size_t ke
   for (;;) {
     zip_int64_t r = zip_fread(f, buf, 1 << 20);
     if (r < 0) {
-      problem(v, "%s: cannot be read from the package (%s: damaged?)", name,
-              zip_file_strerror(f));
+      problem(v, "%s: cannot be read from the package (%s: damaged?)", name, zip_file_strerror(f));
       ok = false;
       break;
     }
@@ -170,8 +169,7 @@ static bool read_member(zip_t *z, HwExportVerify *v, const char *name, size_t ke
   return true;
 }
 
-bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
-                      HwExportVerify *ret)
+bool hw_export_verify(const char *package_path, const char *trusted_public_hex, HwExportVerify *ret)
 {
   HwExportVerify v = {.problems = g_ptr_array_new_with_free_func(g_free),
                       .checked = g_ptr_array_new_with_free_func(g_free)};
@@ -190,7 +188,8 @@ bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
   int64_t size = 0;
   g_autofree char *mtext = NULL, *sig = NULL;
   int64_t mlen = 0, siglen = 0;
-  bool have_manifest = read_member(z, &v, HW_EXPORT_MANIFEST_NAME, MANIFEST_MAX, hex, &mlen, &mtext);
+  bool have_manifest =
+      read_member(z, &v, HW_EXPORT_MANIFEST_NAME, MANIFEST_MAX, hex, &mlen, &mtext);
   bool have_sig = read_member(z, &v, HW_EXPORT_SIGNATURE_NAME, 64, hex, &siglen, &sig);
 
   json_error_t jerr;
@@ -205,8 +204,8 @@ bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
   }
   const char *named_key = NULL;
   if (v.manifest != NULL)
-    named_key = json_string_value(json_object_get(json_object_get(v.manifest, "appliance"),
-                                                  "public_key"));
+    named_key =
+        json_string_value(json_object_get(json_object_get(v.manifest, "appliance"), "public_key"));
   g_strlcpy(v.public_key, named_key ? named_key : "", sizeof v.public_key);
 
   /* The signature: against the trusted key if given, else the key the manifest names. */
@@ -224,8 +223,9 @@ bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
       problem(&v, "%s: no public key to check it with (the manifest names none)",
               HW_EXPORT_SIGNATURE_NAME);
     else if (!hw_key_verify(key, mtext, (size_t)mlen, sig_hex))
-      problem(&v, "%s: the signature does not match %s under key %.16s… (manifest altered, or "
-                  "signed by another key)",
+      problem(&v,
+              "%s: the signature does not match %s under key %.16s… (manifest altered, or "
+              "signed by another key)",
               HW_EXPORT_SIGNATURE_NAME, HW_EXPORT_MANIFEST_NAME, key);
     else {
       v.signature_ok = true;
@@ -243,7 +243,8 @@ bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
     problem(&v, "%s: no package_files list", HW_EXPORT_MANIFEST_NAME);
   size_t i;
   json_t *f;
-  json_array_foreach(files, i, f) {
+  json_array_foreach(files, i, f)
+  {
     const char *name = json_string_value(json_object_get(f, "name"));
     const char *want = json_string_value(json_object_get(f, "sha256"));
     json_int_t want_size = json_integer_value(json_object_get(f, "size"));
@@ -257,8 +258,8 @@ bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
       problem(&v, "%s: SHA-256 is %s, the manifest says %s (the file was altered)", name, hex,
               want);
     else if (size != want_size)
-      problem(&v, "%s: %" G_GINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT, name,
-              size, (int64_t)want_size);
+      problem(&v, "%s: %" G_GINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT, name, size,
+              (int64_t)want_size);
     else
       checked(&v, "%s: SHA-256 %s matches the manifest", name, hex);
   }
@@ -269,8 +270,8 @@ bool hw_export_verify(const char *package_path, const char *trusted_public_hex,
         strcmp(name, HW_EXPORT_SIGNATURE_NAME) == 0)
       continue;
     bool listed = false;
-    json_array_foreach(files, i, f)
-      listed |= g_strcmp0(json_string_value(json_object_get(f, "name")), name) == 0;
+    json_array_foreach(files, i, f) listed |=
+        g_strcmp0(json_string_value(json_object_get(f, "name")), name) == 0;
     if (!listed)
       problem(&v, "%s: in the package but not in the manifest", name);
   }
@@ -290,7 +291,8 @@ void hw_export_verify_sources(HwExportVerify *v, const char *footage_dir)
   }
   size_t i;
   json_t *src;
-  json_array_foreach(sources, i, src) {
+  json_array_foreach(sources, i, src)
+  {
     const char *path = json_string_value(json_object_get(src, "path"));
     const char *want = json_string_value(json_object_get(src, "sha256"));
     json_int_t size = json_integer_value(json_object_get(src, "size"));
@@ -312,8 +314,10 @@ void hw_export_verify_sources(HwExportVerify *v, const char *footage_dir)
     if (!hw_media_sha256_file(abs, whole ? -1 : size, hex, &got, &error))
       problem(v, "source %s: %s", path, error->message);
     else if (got != size || g_ascii_strcasecmp(hex, want) != 0)
-      problem(v, "source %s: SHA-256 of its %s%" G_GINT64_FORMAT " bytes is %s, the manifest says "
-                 "%s (the recording changed)", path, whole ? "" : "first ", got, hex, want);
+      problem(v,
+              "source %s: SHA-256 of its %s%" G_GINT64_FORMAT " bytes is %s, the manifest says "
+              "%s (the recording changed)",
+              path, whole ? "" : "first ", got, hex, want);
     else
       checked(v, "source %s: SHA-256 %s matches the manifest", path, hex);
   }

@@ -34,8 +34,7 @@
 #define SQL_EXPORT_SET_HOLD "UPDATE exports SET hold_id = ?2 WHERE id = ?1"
 #define SQL_EXPORT_START                                                                           \
   "UPDATE exports SET state = 'running', started_ns = ?2 WHERE id = ?1 AND state = 'queued'"
-#define SQL_EXPORT_PROGRESS                                                                        \
-  "UPDATE exports SET progress = ?2 WHERE id = ?1 AND state = 'running'"
+#define SQL_EXPORT_PROGRESS "UPDATE exports SET progress = ?2 WHERE id = ?1 AND state = 'running'"
 #define SQL_EXPORT_DONE                                                                            \
   "UPDATE exports SET state = 'done', progress = 100, package = ?2, size = ?3, sha256 = ?4, "      \
   "mp4_sha256 = ?5, actual_from_ns = ?6, actual_to_ns = ?7, gaps = ?8, finished_ns = ?9 "          \

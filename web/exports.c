@@ -36,10 +36,7 @@ static json_t *time_or_null(hw_time_ns t)
   return t > 0 ? json_string(hw_time_format(t, buf, sizeof buf)) : json_null();
 }
 
-static json_t *text_or_null(const char *s)
-{
-  return s[0] ? json_string(s) : json_null();
-}
+static json_t *text_or_null(const char *s) { return s[0] ? json_string(s) : json_null(); }
 
 static json_t *export_json(const HwStoreExport *e)
 {
@@ -206,7 +203,8 @@ void hw_route_exports_create(HwRequest *req, HwReply *reply)
     return;
   }
   if (from >= hw_time_now()) {
-    hw_reply_error(reply, 400, "invalid_field", "from", "from: that time has not been recorded yet");
+    hw_reply_error(reply, 400, "invalid_field", "from",
+                   "from: that time has not been recorded yet");
     return;
   }
   HwStoreExport e = {.from_ns = from, .to_ns = to};
@@ -233,9 +231,9 @@ void hw_route_exports_create(HwRequest *req, HwReply *reply)
     return;
   }
   char fb[40], tb[40];
-  json_t *detail = json_pack("{s:s, s:s, s:s}", "camera", camera, "from",
-                             hw_time_format(from, fb, sizeof fb), "to",
-                             hw_time_format(to, tb, sizeof tb));
+  json_t *detail =
+      json_pack("{s:s, s:s, s:s}", "camera", camera, "from", hw_time_format(from, fb, sizeof fb),
+                "to", hw_time_format(to, tb, sizeof tb));
   if (case_id)
     json_object_set_new(detail, "case", json_string(case_id));
   if (stage)

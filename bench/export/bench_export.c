@@ -91,11 +91,13 @@ static bool read_clip(const char *path, size_t frame_bytes, Clip *c)
 
 /* Writes the recordings: files of file_s seconds from base, one fragment per GOP. */
 static bool make_recordings(HwStore *store, const char *footage, const Clip *c, int width,
-                            int height, hw_time_ns base, int total_s, int file_s,
-                            GPtrArray *paths)
+                            int height, hw_time_ns base, int total_s, int file_s, GPtrArray *paths)
 {
-  HwFmp4Tracks tracks = {.codec = "h264", .width = width, .height = height,
-                         .codec_data = c->extradata, .codec_data_len = (size_t)c->extradata_size};
+  HwFmp4Tracks tracks = {.codec = "h264",
+                         .width = width,
+                         .height = height,
+                         .codec_data = c->extradata,
+                         .codec_data_len = (size_t)c->extradata_size};
   int64_t frames_total = (int64_t)total_s * FPS, per_file = (int64_t)file_s * FPS;
   int64_t run = 0;
   hw_store_next_run_id(store, &run, NULL);
@@ -113,8 +115,8 @@ static bool make_recordings(HwStore *store, const char *footage, const Clip *c, 
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
     fwrite(buf->data, 1, buf->len, fp);
     g_checksum_update(sum, buf->data, buf->len);
-    HwStoreFile file = {.width = width, .height = height, .start_ns = start,
-                        .init_size = buf->len, .run_id = run};
+    HwStoreFile file = {
+        .width = width, .height = height, .start_ns = start, .init_size = buf->len, .run_id = run};
     g_strlcpy(file.camera, "bench", sizeof file.camera);
     g_strlcpy(file.stream, "main", sizeof file.stream);
     g_strlcpy(file.path, rel, sizeof file.path);
@@ -149,9 +151,13 @@ static bool make_recordings(HwStore *store, const char *footage, const Clip *c, 
       }
       fwrite(buf->data, 1, buf->len, fp);
       g_checksum_update(sum, buf->data, buf->len);
-      HwStoreFragment fr = {.file_id = id, .seq = (int32_t)seq - 1, .offset = off,
-                            .length = buf->len, .start_ns = wall,
-                            .duration_ns = (j - i) * FRAME_NS, .frames = (int32_t)(j - i),
+      HwStoreFragment fr = {.file_id = id,
+                            .seq = (int32_t)seq - 1,
+                            .offset = off,
+                            .length = buf->len,
+                            .start_ns = wall,
+                            .duration_ns = (j - i) * FRAME_NS,
+                            .frames = (int32_t)(j - i),
                             .keyframe_start = true};
       g_array_append_val(frags, fr);
       off += buf->len;
@@ -190,10 +196,7 @@ static uint64_t first_stamp(const char *mp4, int width, int height)
   return got == n && hw_stamp_read(buf, width, width, height, &us) ? us : 0;
 }
 
-static double now_s(void)
-{
-  return (double)hw_time_monotonic() / 1e9;
-}
+static double now_s(void) { return (double)hw_time_monotonic() / 1e9; }
 
 /* When the MP4 was complete (progress 0.9: moov moved to the front), for the breakdown. */
 static void on_progress(double done, void *user)
@@ -237,7 +240,8 @@ int main(int argc, char **argv)
     clip_s = 4;
     kbps = 300;
   }
-  g_autofree char *dir = dir_arg ? g_strdup(dir_arg) : g_dir_make_tmp("hw-bench-export-XXXXXX", NULL);
+  g_autofree char *dir =
+      dir_arg ? g_strdup(dir_arg) : g_dir_make_tmp("hw-bench-export-XXXXXX", NULL);
   g_autofree char *footage = g_build_filename(dir, "footage", NULL);
   g_autofree char *db = g_build_filename(dir, "bench.db", NULL);
   g_autofree char *clip = g_build_filename(dir, "clip.mp4", NULL);
@@ -245,8 +249,7 @@ int main(int argc, char **argv)
 
   double t0 = now_s();
   if (!g_file_test(clip, G_FILE_TEST_EXISTS) &&
-      !hw_demo_make_clip(clip, width, height, FPS, clip_s,
-                         kbps, &error)) {
+      !hw_demo_make_clip(clip, width, height, FPS, clip_s, kbps, &error)) {
     g_printerr("clip: %s\n", error->message);
     return 1;
   }
@@ -278,7 +281,8 @@ int main(int argc, char **argv)
   }
   printf("recordings: %u files of %d s written in %.1f s\n", paths->len, file_s, now_s() - t0);
   int64_t from_frame = (int64_t)(file_s / 2) * FPS + 1 + g_random_int_range(0, 2 * FPS - 2);
-  hw_time_ns from = base + from_frame * FRAME_NS, to = from + (hw_time_ns)minutes * 60 * HW_NS_PER_S;
+  hw_time_ns from = base + from_frame * FRAME_NS,
+             to = from + (hw_time_ns)minutes * 60 * HW_NS_PER_S;
   uint64_t want = clip_stamp0 + (uint64_t)(from_frame % c.data->len) * (FRAME_NS / HW_NS_PER_US);
 
   g_autofree char *list = g_build_filename(dir, "concat.txt", NULL);
@@ -296,9 +300,14 @@ int main(int argc, char **argv)
   double ours[2] = {0}, theirs[2] = {0}, mp4_phase = 0;
   HwExportResult res = {0};
   for (int round = 0; round < 2; round++) {
-    HwExportRequest req = {.camera = "bench", .from_ns = from, .to_ns = to,
-                           .footage_dir = footage, .package_path = pkg, .key = key,
-                           .version = "bench", .progress = on_progress};
+    HwExportRequest req = {.camera = "bench",
+                           .from_ns = from,
+                           .to_ns = to,
+                           .footage_dir = footage,
+                           .package_path = pkg,
+                           .key = key,
+                           .version = "bench",
+                           .progress = on_progress};
     double mp4_done = 0;
     req.progress_user = &mp4_done;
     t0 = now_s();

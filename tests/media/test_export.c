@@ -27,8 +27,8 @@
 #include "sql/hw_store.h"
 
 #define FRAME_NS (HW_NS_PER_S / 25)
-#define RECORD_MS 10000  /* first session: files of 4 s, so at least one boundary */
-#define RECORD2_MS 5000  /* second session, after the daemon was down GAP_MS */
+#define RECORD_MS 10000 /* first session: files of 4 s, so at least one boundary */
+#define RECORD2_MS 5000 /* second session, after the daemon was down GAP_MS */
 #define GAP_MS 2000
 #define RANGE_NS (4 * HW_NS_PER_S)
 
@@ -133,13 +133,16 @@ static int check_gap(Hx *hx, HwStore *store, const HwKey *key, const HwStoreFile
   HX_REQUIRE(k < n, "no second run in the index (the daemon restarted)");
   hw_time_ns gap_from = files[k - 1].end_ns, gap_to = files[k].start_ns;
   g_autofree char *pkg = g_build_filename(hx->dir, "gap.zip", NULL);
-  HwExportRequest req = {.camera = "cam-x", .from_ns = gap_from - 2 * HW_NS_PER_S,
-                         .to_ns = gap_to + 2 * HW_NS_PER_S, .footage_dir = hx->footage,
-                         .package_path = pkg, .key = key, .version = "test"};
+  HwExportRequest req = {.camera = "cam-x",
+                         .from_ns = gap_from - 2 * HW_NS_PER_S,
+                         .to_ns = gap_to + 2 * HW_NS_PER_S,
+                         .footage_dir = hx->footage,
+                         .package_path = pkg,
+                         .key = key,
+                         .version = "test"};
   HwExportResult res;
   g_autoptr(GError) error = NULL;
-  HX_REQUIRE(hw_export_run(store, &req, &res, &error), "export across the gap: %s",
-             error->message);
+  HX_REQUIRE(hw_export_run(store, &req, &res, &error), "export across the gap: %s", error->message);
   g_autofree char *dir = g_build_filename(hx->dir, "gap", NULL);
   g_autofree char *cmd = g_strdup_printf("unzip -q -o %s -d %s", pkg, dir);
   HX_REQUIRE(run_sh(cmd, NULL) == 0, "unzip failed on the gap package");
@@ -187,8 +190,12 @@ static int check_h265(Hx *hx, HwStore *store, const HwKey *key)
              "the H.265 camera recorded %zu files", n);
   hw_time_ns t = files[1].start_ns - g_random_int_range(200, 1800) * HW_NS_PER_MS;
   g_autofree char *pkg = g_build_filename(hx->dir, "h265.zip", NULL);
-  HwExportRequest req = {.camera = "cam-h", .from_ns = t, .to_ns = t + 2 * HW_NS_PER_S,
-                         .footage_dir = hx->footage, .package_path = pkg, .key = key,
+  HwExportRequest req = {.camera = "cam-h",
+                         .from_ns = t,
+                         .to_ns = t + 2 * HW_NS_PER_S,
+                         .footage_dir = hx->footage,
+                         .package_path = pkg,
+                         .key = key,
                          .version = "test"};
   HwExportResult res;
   g_autoptr(GError) error = NULL;
@@ -200,7 +207,8 @@ static int check_h265(Hx *hx, HwStore *store, const HwKey *key)
   g_autofree char *probe = NULL;
   g_autofree char *pcmd = g_strdup_printf(
       "ffprobe -v error -select_streams v -show_entries stream=codec_name,codec_tag_string "
-      "-of compact %s", mp4);
+      "-of compact %s",
+      mp4);
   HX_CHECK(run_sh(pcmd, &probe) == 0 && strstr(probe, "codec_name=hevc") &&
                strstr(probe, "codec_tag_string=hvc1"),
            "the H.265 export is not tagged hvc1: %s", probe);
@@ -254,8 +262,18 @@ static json_t *japi(Hx *hx, const Sess *s, const char *method, const char *path,
 /* Adds a user with the CLI (hall: nullable) and signs in; false on failure. */
 static bool user_session(Hx *hx, const char *name, const char *role, const char *hall, Sess *s)
 {
-  const char *argv[] = {HW_HALLWATCHD, "user", "add", name, "--role", role, "--random-password",
-                        "--config", hx->conf, hall ? "--hall" : NULL, hall, NULL};
+  const char *argv[] = {HW_HALLWATCHD,
+                        "user",
+                        "add",
+                        name,
+                        "--role",
+                        role,
+                        "--random-password",
+                        "--config",
+                        hx->conf,
+                        hall ? "--hall" : NULL,
+                        hall,
+                        NULL};
   g_autofree char *out = NULL;
   g_autofree char *needle = g_strdup_printf("password for %s: ", name);
   const char *p;
@@ -306,8 +324,12 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
 
   json_t *old = japi(hx, &ivy, "GET", "/api/v1/exports", NULL, &st);
   json_t *first = json_array_get(json_object_get(old, "exports"), 0);
-  HX_CHECK(st == 200 && g_strcmp0(json_string_value(json_object_get(first, "state")), "failed") == 0 &&
-               strstr(json_string_value(json_object_get(first, "error")) ? json_string_value(json_object_get(first, "error")) : "", "interrupted"),
+  HX_CHECK(st == 200 &&
+               g_strcmp0(json_string_value(json_object_get(first, "state")), "failed") == 0 &&
+               strstr(json_string_value(json_object_get(first, "error"))
+                          ? json_string_value(json_object_get(first, "error"))
+                          : "",
+                      "interrupted"),
            "the job left running by a stop is not failed with the reason: %d", st);
   json_decref(old);
 
@@ -315,8 +337,8 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
   hw_time_format(t, fb, sizeof fb);
   hw_time_format(t + RANGE_NS, tb, sizeof tb);
   g_autofree char *body = g_strdup_printf(
-      "{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\",\"case\":\"C-9\",\"stage\":\"review\"}", fb,
-      tb);
+      "{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\",\"case\":\"C-9\",\"stage\":\"review\"}",
+      fb, tb);
   /* A bounded queue: with 32 jobs unfinished, a new one is refused (429), not piled up. */
   HX_REQUIRE(hx_db_exec(hx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                             "WHERE i < 32) INSERT INTO exports (camera, from_ns, to_ns, "
@@ -391,25 +413,27 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
            "hall-b exports a camera outside its hall");
   api(hx, &mgr, "POST", "/api/v1/halls", "{\"code\":\"hall-a\",\"name\":\"A\"}", NULL, NULL);
   g_autofree char *url = hw_rtsp_server_url(hx->server, "/cam");
-  g_autofree char *cam = g_strdup_printf(
-      "{\"id\":\"cam-a\",\"name\":\"A1\",\"url\":\"%s\",\"hall\":\"hall-a\"}", url);
+  g_autofree char *cam =
+      g_strdup_printf("{\"id\":\"cam-a\",\"name\":\"A1\",\"url\":\"%s\",\"hall\":\"hall-a\"}", url);
   HX_CHECK(api(hx, &mgr, "POST", "/api/v1/cameras", cam, NULL, NULL) == 201, "cannot add cam-a");
-  g_autofree char *body_a = g_strdup_printf(
-      "{\"camera\":\"cam-a\",\"from\":\"%s\",\"to\":\"%s\"}", fb, tb);
+  g_autofree char *body_a =
+      g_strdup_printf("{\"camera\":\"cam-a\",\"from\":\"%s\",\"to\":\"%s\"}", fb, tb);
   HX_CHECK(api(hx, &other, "POST", "/api/v1/exports", body_a, NULL, NULL) == 404,
            "hall-b exports hall-a's camera");
   HX_CHECK(api(hx, &mgr, "POST", "/api/v1/exports", body, NULL, NULL) == 403,
            "a hall manager may export");
-  g_autofree char *bad = g_strdup_printf("{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\"}", tb, fb);
+  g_autofree char *bad =
+      g_strdup_printf("{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\"}", tb, fb);
   g_autofree char *bad_body = NULL;
   HX_CHECK(api(hx, &ivy, "POST", "/api/v1/exports", bad, &bad_body, NULL) == 400 &&
                strstr(bad_body, "\"field\":\"to\""),
            "a reversed range is not refused naming `to`: %s", bad_body);
 
   /* The hold lasts until released, then retention may have the footage. */
-  g_autofree char *hq = g_strdup_printf(
-      "SELECT count(*) FROM holds h JOIN exports e ON e.hold_id = h.id WHERE e.id = %" G_GINT64_FORMAT
-      " AND h.released_ns = 0 AND h.camera = 'cam-x'", id);
+  g_autofree char *hq =
+      g_strdup_printf("SELECT count(*) FROM holds h JOIN exports e ON e.hold_id = h.id WHERE e.id "
+                      "= %" G_GINT64_FORMAT " AND h.released_ns = 0 AND h.camera = 'cam-x'",
+                      id);
   HX_CHECK(db_int(hx, hq) == 1, "no live hold for the export in the holds table");
   g_autofree char *rpath = g_strdup_printf("%s/release", jpath);
   json_t *rel = japi(hx, &ivy, "POST", rpath, "{}", &st);
@@ -420,21 +444,26 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
 
   /* Audit: the request, the download and the release. */
   g_autofree char *aq = g_strdup_printf(
-      "SELECT count(*) FROM audit_log WHERE object_type = 'export' AND object_id = '%" G_GINT64_FORMAT
+      "SELECT count(*) FROM audit_log WHERE object_type = 'export' AND object_id = "
+      "'%" G_GINT64_FORMAT
       "' AND actor = 'ivy2' AND action IN ('export.create', 'export.download', 'export.release')",
       id);
   HX_CHECK(db_int(hx, aq) == 3, "expected 3 audit rows for the export, found %" G_GINT64_FORMAT,
            db_int(hx, aq));
   g_autofree char *dq = g_strdup_printf(
-      "SELECT count(*) FROM audit_log WHERE action = 'export.done' AND object_id = '%" G_GINT64_FORMAT
-      "' AND actor = 'system' AND json_extract(detail, '$.sha256') = '%s'", id, want_sha);
+      "SELECT count(*) FROM audit_log WHERE action = 'export.done' AND object_id = "
+      "'%" G_GINT64_FORMAT "' AND actor = 'system' AND json_extract(detail, '$.sha256') = '%s'",
+      id, want_sha);
   HX_CHECK(db_int(hx, dq) == 1, "no export.done audit row carrying the package's SHA-256");
   json_t *k = japi(hx, &other, "GET", "/api/v1/key", NULL, &st);
-  HX_CHECK(st == 200 && g_strcmp0(json_string_value(json_object_get(k, "public_key")), key_hex) == 0,
+  HX_CHECK(st == 200 &&
+               g_strcmp0(json_string_value(json_object_get(k, "public_key")), key_hex) == 0,
            "GET /api/v1/key: %d", st);
   json_decref(k);
-  printf("API: export %" G_GINT64_FORMAT " done, downloaded (sha256 %s) and verified; hold released; "
-         "hall-b got 404\n", id, got_sha);
+  printf("API: export %" G_GINT64_FORMAT
+         " done, downloaded (sha256 %s) and verified; hold released; "
+         "hall-b got 404\n",
+         id, got_sha);
   hx_signal(hx, SIGTERM);
   HX_CHECK(hx_wait_exit(hx, 8000), "hallwatchd did not stop");
   HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
@@ -491,11 +520,20 @@ static int run(Hx *hx)
     t = files[0].start_ns + 200 * HW_NS_PER_MS;
   g_autofree char *pkg = g_build_filename(hx->dir, "evidence.zip", NULL);
   g_autoptr(GArray) prog = g_array_new(FALSE, FALSE, sizeof(double));
-  HwExportRequest req = {.camera = "cam-x", .from_ns = t, .to_ns = t + RANGE_NS,
-                         .footage_dir = hx->footage, .package_path = pkg, .key = key,
-                         .version = "test", .export_id = "1", .exporter = "ivy",
-                         .exporter_role = "investigator", .case_id = "C-1", .stage = "accept",
-                         .progress = on_progress, .progress_user = prog};
+  HwExportRequest req = {.camera = "cam-x",
+                         .from_ns = t,
+                         .to_ns = t + RANGE_NS,
+                         .footage_dir = hx->footage,
+                         .package_path = pkg,
+                         .key = key,
+                         .version = "test",
+                         .export_id = "1",
+                         .exporter = "ivy",
+                         .exporter_role = "investigator",
+                         .case_id = "C-1",
+                         .stage = "accept",
+                         .progress = on_progress,
+                         .progress_user = prog};
   HwExportResult res;
   int64_t t0 = hw_time_monotonic();
   HX_REQUIRE(hw_export_run(store, &req, &res, &error), "export: %s", error->message);
@@ -503,8 +541,8 @@ static int run(Hx *hx)
   char tb[40];
   printf("exported %s + 4 s (file boundary %.3f s in): %" G_GINT64_FORMAT " frames from %zu files, "
          "%" G_GINT64_FORMAT " bytes MP4, %.3f s (%.0fx real time)\n",
-         hw_time_format(t, tb, sizeof tb), (double)(boundary - t) / 1e9, res.frames,
-         res.n_sources, res.mp4_size, secs, 4.0 / secs);
+         hw_time_format(t, tb, sizeof tb), (double)(boundary - t) / 1e9, res.frames, res.n_sources,
+         res.mp4_size, secs, 4.0 / secs);
   HX_CHECK(res.n_sources >= 2, "the range spans a file boundary but %zu source file(s) were used",
            res.n_sources);
   HX_CHECK(prog->len >= 2 && g_array_index(prog, double, prog->len - 1) == 1.0,
@@ -548,15 +586,18 @@ static int run(Hx *hx)
            "moov does not come before mdat: %s", boxes);
   g_autofree char *probe_cmd = g_strdup_printf(
       "ffprobe -v error -show_entries stream=codec_name,duration,nb_frames,sample_rate -of compact "
-      "%s", mp4);
+      "%s",
+      mp4);
   g_autofree char *probe = NULL;
   HX_CHECK(run_sh(probe_cmd, &probe) == 0 && strstr(probe, "codec_name=h264") &&
                strstr(probe, "codec_name=mov_text") && strstr(probe, "codec_name=aac"),
            "ffprobe does not show H.264, timed-text and AAC tracks: %s", probe);
   const char *aac = probe ? strstr(probe, "codec_name=aac|") : NULL;
-  const char *sr = aac ? strstr(aac, "sample_rate=") : NULL, *du = aac ? strstr(aac, "duration=") : NULL;
+  const char *sr = aac ? strstr(aac, "sample_rate=") : NULL,
+             *du = aac ? strstr(aac, "duration=") : NULL;
   const char *nf = aac ? strstr(aac, "nb_frames=") : NULL;
-  double rate = sr ? g_ascii_strtod(sr + 12, NULL) : 0, adur = du ? g_ascii_strtod(du + 9, NULL) : 0;
+  double rate = sr ? g_ascii_strtod(sr + 12, NULL) : 0,
+         adur = du ? g_ascii_strtod(du + 9, NULL) : 0;
   double played = nf && rate > 0 ? g_ascii_strtod(nf + 10, NULL) * 1024 / rate : 0;
   printf("ffprobe: %s", probe);
   HX_CHECK(adur > 3.8 && adur < 4.2 && fabs(played - adur) < 0.05,
@@ -611,8 +652,8 @@ static int run(Hx *hx)
                strstr(out, "ok: footage.mp4"),
            "verify did not name the signature: exit %d\n%s", rc, out);
   /* --footage: the source recordings too; one byte changed in one of them is named. */
-  const char *vsrc[] = {HW_HALLWATCHD, "verify", "--database", hx->db, "--footage", hx->footage,
-                        pkg, NULL};
+  const char *vsrc[] = {HW_HALLWATCHD, "verify",    "--database", hx->db,
+                        "--footage",   hx->footage, pkg,          NULL};
   g_clear_pointer(&out, g_free);
   rc = hx_run_sync(vsrc, &out, 20000);
   HX_CHECK(rc == 0 && strstr(out, "ok: source "), "verify --footage of the good package: %d\n%s",
@@ -628,8 +669,10 @@ static int run(Hx *hx)
   g_clear_pointer(&out, g_free);
   rc = hx_run_sync(vsrc, &out, 20000);
   g_autofree char *want_src = g_strdup_printf("MISMATCH: source %s: SHA-256", files[1].path);
-  HX_CHECK(rc == 1 && strstr(out, want_src), "verify --footage did not name the changed recording "
-           "%s: %d\n%s", files[1].path, rc, out);
+  HX_CHECK(rc == 1 && strstr(out, want_src),
+           "verify --footage did not name the changed recording "
+           "%s: %d\n%s",
+           files[1].path, rc, out);
   sf = fopen(src_abs, "r+b");
   HX_REQUIRE(sf, "cannot reopen %s", src_abs);
   fseek(sf, mid, SEEK_SET);
@@ -646,8 +689,8 @@ static int run(Hx *hx)
            "hallwatchd key show:\n%s", kout);
   const char *pem_at = kout ? strstr(kout, "-----BEGIN PUBLIC KEY-----") : NULL;
   g_autofree char *pem_file = g_build_filename(hx->dir, "shown.pem", NULL);
-  g_autofree char *fp_cmd = g_strdup_printf(
-      "openssl pkey -pubin -in %s -outform DER | sha256sum | cut -c1-64", pem_file);
+  g_autofree char *fp_cmd =
+      g_strdup_printf("openssl pkey -pubin -in %s -outform DER | sha256sum | cut -c1-64", pem_file);
   g_autofree char *ossl_fp = NULL;
   HX_CHECK(pem_at && g_file_set_contents(pem_file, pem_at, -1, NULL) &&
                run_sh(fp_cmd, &ossl_fp) == 0 && g_str_has_prefix(ossl_fp, kfp),

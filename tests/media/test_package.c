@@ -24,7 +24,8 @@ static void sign(Fx *fx)
   char hex[HW_KEY_SIGNATURE_HEX_LEN + 1];
   hw_key_sign(fx->key, fx->manifest, strlen(fx->manifest), hex);
   for (size_t i = 0; i < 64; i++)
-    fx->sig[i] = (char)(g_ascii_xdigit_value(hex[2 * i]) << 4 | g_ascii_xdigit_value(hex[2 * i + 1]));
+    fx->sig[i] =
+        (char)(g_ascii_xdigit_value(hex[2 * i]) << 4 | g_ascii_xdigit_value(hex[2 * i + 1]));
 }
 
 static void set_up(Fx *fx, gconstpointer data)
@@ -130,8 +131,8 @@ static void test_missing_member(Fx *fx, gconstpointer data)
 static void test_other_key(Fx *fx, gconstpointer data)
 {
   write_pkg(fx, NULL, 64);
-  g_autofree char *p = verify(fx, "1111111111111111111111111111111111111111111111111111111111111111",
-                              false);
+  g_autofree char *p =
+      verify(fx, "1111111111111111111111111111111111111111111111111111111111111111", false);
   g_assert_nonnull(strstr(p, "manifest.sig: the signature does not match"));
   /* Without a trusted key, the manifest's own key is used and the report says it is not trusted. */
   HwExportVerify v;
