@@ -306,11 +306,33 @@ static int64_t db_int(Hx *hx, const char *sql)
   return v;
 }
 
+/* GET /api/v1/exports/{id} until it is done or failed (20 s at most); the job, or NULL. */
+static json_t *wait_finished(Hx *hx, const Sess *s, int64_t id)
+{
+  g_autofree char *path = g_strdup_printf("/api/v1/exports/%" G_GINT64_FORMAT, id);
+  for (int i = 0; i < 200; i++) {
+    int st;
+    json_t *job = japi(hx, s, "GET", path, NULL, &st);
+    const char *state = json_string_value(json_object_get(job, "state"));
+    if (g_strcmp0(state, "done") == 0 || g_strcmp0(state, "failed") == 0)
+      return job;
+    json_decref(job);
+    hx_sleep_ms(100);
+  }
+  return NULL;
+}
+
 /* POST /api/v1/exports → done → download → verify; hold until release; scope; audit; restart. */
 static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
 {
   Sess ivy = {0}, other = {0}, mgr = {0};
-  /* A job left running by a stop (as a crash would leave it) must be failed at the next start. */
+  /* Jobs survive a restart: one still queued at a stop runs at the next start (job 1); one left
+   * running (as a crash would leave it) is failed with the reason (job 2). */
+  g_autofree char *queued = g_strdup_printf(
+      "INSERT INTO exports (camera, from_ns, to_ns, requested_by, state, created_ns) VALUES "
+      "('cam-x', %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", 'someone', 'queued', 1)",
+      t, t + HW_NS_PER_S);
+  HX_REQUIRE(hx_db_exec(hx, queued), "cannot plant a queued job");
   HX_REQUIRE(hx_db_exec(hx, "INSERT INTO exports (camera, from_ns, to_ns, requested_by, state, "
                             "created_ns) VALUES ('cam-x', 1, 2, 'someone', 'running', 1)"),
              "cannot plant an interrupted job");
@@ -332,6 +354,11 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
                       "interrupted"),
            "the job left running by a stop is not failed with the reason: %d", st);
   json_decref(old);
+  json_t *resumed = wait_finished(hx, &ivy, 1);
+  HX_CHECK(resumed && g_strcmp0(json_string_value(json_object_get(resumed, "state")), "done") == 0,
+           "the job queued at the stop did not run at the next start: %s",
+           resumed ? json_string_value(json_object_get(resumed, "error")) : "timeout");
+  json_decref(resumed);
 
   char fb[40], tb[40];
   hw_time_format(t, fb, sizeof fb);
@@ -356,16 +383,7 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
   int64_t id = json_integer_value(json_object_get(job, "id"));
   json_decref(job);
   g_autofree char *jpath = g_strdup_printf("/api/v1/exports/%" G_GINT64_FORMAT, id);
-  json_t *done = NULL;
-  for (int i = 0; i < 200; i++) {
-    done = japi(hx, &ivy, "GET", jpath, NULL, &st);
-    const char *state = json_string_value(json_object_get(done, "state"));
-    if (g_strcmp0(state, "done") == 0 || g_strcmp0(state, "failed") == 0)
-      break;
-    json_decref(done);
-    done = NULL;
-    hx_sleep_ms(100);
-  }
+  json_t *done = wait_finished(hx, &ivy, id);
   HX_REQUIRE(done && g_strcmp0(json_string_value(json_object_get(done, "state")), "done") == 0,
              "the export job did not finish: %s",
              done ? json_string_value(json_object_get(done, "error")) : "timeout");
