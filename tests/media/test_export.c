@@ -423,6 +423,38 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
            "POST /api/v1/exports/verify of an uploaded tampered package: %d, %s", st, p0);
   json_decref(vr);
 
+  /* The footage being recorded right now: the file is still open, so its manifest entry hashes
+   * the bytes indexed at export time, and verify --footage checks that prefix. */
+  static const char *const cam_x[] = {"cam-x", NULL};
+  HX_REQUIRE(hx_wait_state(hx, cam_x, "recording", 15000), "cam-x does not record again");
+  hx_sleep_ms(4000);
+  char lfb[40], ltb[40];
+  hw_time_ns now = hw_time_now();
+  hw_time_format(now - 3 * HW_NS_PER_S, lfb, sizeof lfb);
+  hw_time_format(now - HW_NS_PER_S, ltb, sizeof ltb);
+  g_autofree char *lbody =
+      g_strdup_printf("{\"camera\":\"cam-x\",\"from\":\"%s\",\"to\":\"%s\"}", lfb, ltb);
+  json_t *live = japi(hx, &ivy, "POST", "/api/v1/exports", lbody, &st);
+  int64_t lid = json_integer_value(json_object_get(live, "id"));
+  json_decref(live);
+  live = st == 202 ? wait_finished(hx, &ivy, lid) : NULL;
+  HX_CHECK(live && g_strcmp0(json_string_value(json_object_get(live, "state")), "done") == 0,
+           "an export of the last seconds did not finish: %d %s", st,
+           live ? json_string_value(json_object_get(live, "error")) : "timeout");
+  json_decref(live);
+  g_autofree char *lzip = g_build_filename(hx->dir, "live.zip", NULL);
+  g_autofree char *lpath = g_strdup_printf("/api/v1/exports/%" G_GINT64_FORMAT "/download", lid);
+  api(hx, &ivy, "GET", lpath, NULL, NULL, lzip);
+  g_autofree char *lman_cmd = g_strdup_printf("unzip -p %s manifest.json", lzip);
+  g_autofree char *lman = NULL;
+  run_sh(lman_cmd, &lman);
+  const char *vlive[] = {HW_HALLWATCHD, "verify",    "--pubkey", key_hex,
+                         "--footage",   hx->footage, lzip,       NULL};
+  g_autofree char *lout = NULL;
+  HX_CHECK(lman && strstr(lman, "still being recorded") && hx_run_sync(vlive, &lout, 20000) == 0,
+           "the export of an open recording does not verify against its growing file:\n%s\n%s",
+           lman ? lman : "", lout ? lout : "");
+
   /* Scope: another hall's investigator sees neither the job nor the camera. */
   g_autofree char *ob = NULL;
   HX_CHECK(api(hx, &other, "GET", jpath, NULL, &ob, NULL) == 404, "hall-b sees the job: %s", ob);
