@@ -28,6 +28,7 @@
 #include "web/hw_http.h"
 #include "common/hw_secret.h" /* cameras: sealed credentials */
 #include "web/hw_cameras.h"    /* cameras: the API's hooks */
+#include "media/hw_export_jobs.h" /* export: evidence export jobs */
 
 #define DEMO_CAMERAS 4
 
@@ -46,6 +47,8 @@ typedef struct {
   /* calendar: the hall's working days for deadlines ([hall] timezone; rebuilt when the calendar
    * changes). The warnings evaluator takes its calendar from here. */
   HwCalendarSource *calendar;
+
+  HwExportJobs *exports; /* export: the evidence export worker */
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -494,6 +497,16 @@ static int run(Daemon *d)
                                  .footage_dir = cfg->footage_dir};
   http_opt.cameras = &d->cam_hooks;
   http_opt.live = hw_recorder_live(d->recorder); /* live view: GET /api/v1/live */
+
+  /* export: packages go to <footage>/../exports; interrupted jobs are failed, queued ones run */
+  g_autofree char *exports_dir = hw_export_jobs_default_dir(cfg->footage_dir);
+  d->exports = hw_export_jobs_new(d->store, d->key, d->audit, cfg->footage_dir, exports_dir,
+                                  HW_VERSION, &error);
+  if (d->exports == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  http_opt.exports = d->exports;
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -528,6 +541,7 @@ static int run(Daemon *d)
   /* Stop taking requests, then finish the recordings: the last fragments are written, files
    * fsynced, the index committed. */
   g_clear_pointer(&d->http, hw_http_free);
+  g_clear_pointer(&d->exports, hw_export_jobs_free); /* export: a running job is cancelled */
   g_clear_pointer(&d->recorder, hw_recorder_free);
   audit_system(d, "daemon.stop", NULL); /* audit: the last row, then its head signed */
   audit_sign(d);
@@ -550,6 +564,11 @@ int main(int argc, char **argv)
     return hw_cli_calendar(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "import") == 0)
     return hw_cli_import(argc - 1, argv + 1);
+
+  if (argc > 1 && strcmp(argv[1], "verify") == 0) /* export: an evidence package */
+    return hw_cli_verify(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "key") == 0) /* export: the appliance key */
+    return hw_cli_key(argc - 1, argv + 1);
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;
@@ -613,6 +632,7 @@ int main(int argc, char **argv)
   int rc = run(&d);
 
   g_clear_pointer(&d.http, hw_http_free);
+  g_clear_pointer(&d.exports, hw_export_jobs_free); /* export */
   g_clear_pointer(&d.recorder, hw_recorder_free);
   g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */

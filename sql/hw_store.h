@@ -313,6 +313,71 @@ bool hw_store_camera_windows(HwStore *store, const char *camera, HwStoreWindow *
 
 /* ---- end camera management --------------------------------------------------------------- */
 
+/* ---- evidence exports (sql/store_exports.c) ------------------------------------------------------
+ * Export jobs (media/hw_export.h does the work) and the window history an export's manifest
+ * names. `halls` is a caller's scope as in the camera section (NULL: every hall; an export made
+ * for a camera in no hall has hall "" and is seen only by unrestricted callers). */
+
+typedef struct {
+  int64_t window_id;
+  char hall[64];
+  char code[64];
+  char name[128];
+  hw_time_ns from_ns, to_ns; /* the camera covered the window then; to_ns 0: still does */
+} HwStoreWindowSpan;
+
+/* The windows camera covered at any time in [from, to), by start (g_free the array). */
+bool hw_store_camera_window_spans(HwStore *store, const char *camera, hw_time_ns from,
+                                  hw_time_ns to, HwStoreWindowSpan **ret, size_t *ret_n,
+                                  GError **error);
+
+typedef struct {
+  int64_t id;
+  char camera[64];
+  char hall[64];
+  hw_time_ns from_ns, to_ns;
+  char case_id[128];
+  char stage[128];
+  char requested_by[64];
+  char role[32];
+  char state[16]; /* "queued", "running", "done", "failed" */
+  int progress;   /* 0..100 */
+  char error[512];
+  char package[256]; /* file name in the exports folder, "" until done */
+  int64_t size;
+  char sha256[65], mp4_sha256[65];
+  hw_time_ns actual_from_ns, actual_to_ns;
+  int64_t gaps;
+  int64_t hold_id;         /* 0: none */
+  hw_time_ns hold_released_ns; /* 0: the hold is live */
+  hw_time_ns created_ns, started_ns, finished_ns;
+} HwStoreExport;
+
+/* Adds a queued job and its hold on [from, to) of the camera (reason "export <id>"), in one
+ * transaction; sets *ret_id. Uses camera, hall, range, case_id, stage, requested_by, role. */
+bool hw_store_export_add(HwStore *store, const HwStoreExport *e, int64_t *ret_id, GError **error);
+/* One job within halls (NOT_FOUND if none or outside). */
+bool hw_store_export_get(HwStore *store, int64_t id, const char *const *halls, HwStoreExport *ret,
+                         GError **error);
+/* Jobs within halls, newest first, at most max (g_free the array). */
+bool hw_store_exports_list(HwStore *store, const char *const *halls, size_t max,
+                           HwStoreExport **ret, size_t *ret_n, GError **error);
+/* queued → running (started_ns now); NOT_FOUND unless it was queued. */
+bool hw_store_export_start(HwStore *store, int64_t id, GError **error);
+bool hw_store_export_progress(HwStore *store, int64_t id, int progress, GError **error);
+/* running → done with the result fields of e (package, size, sha256, mp4_sha256, actual range,
+ * gaps), progress 100. */
+bool hw_store_export_done(HwStore *store, const HwStoreExport *e, GError **error);
+/* → failed with the reason (any unfinished state). */
+bool hw_store_export_fail(HwStore *store, int64_t id, const char *reason, GError **error);
+/* At start: jobs left running are failed with reason; the ids of queued ones (to run again) in
+ * *ret (g_free), oldest first. */
+bool hw_store_exports_recover(HwStore *store, const char *reason, int64_t **ret, size_t *ret_n,
+                              GError **error);
+/* The number of jobs queued or running. */
+bool hw_store_exports_unfinished(HwStore *store, int64_t *ret, GError **error);
+/* ---- end evidence exports ------------------------------------------------------------------ */
+
 /* ---- audit log (sql/store_audit.c) -------------------------------------------------------------
  * An append-only hash chain: row n carries the SHA-256 of row n-1's canonical form (prev_hash)
  * and of its own (hash). The canonical form of a row is the concatenation of netstrings

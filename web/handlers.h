@@ -68,4 +68,13 @@ void hw_route_camera_footage(HwRequest *req, HwReply *reply);
 void hw_route_camera_playlist(HwRequest *req, HwReply *reply);
 void hw_route_playback_file(HwRequest *req, HwReply *reply);
 
+/* web/exports.c: evidence export jobs, packages, verification, the appliance key */
+void hw_route_exports_create(HwRequest *req, HwReply *reply);
+void hw_route_exports_list(HwRequest *req, HwReply *reply);
+void hw_route_export_get(HwRequest *req, HwReply *reply);
+void hw_route_export_download(HwRequest *req, HwReply *reply);
+void hw_route_export_release(HwRequest *req, HwReply *reply);
+void hw_route_exports_verify(HwRequest *req, HwReply *reply);
+void hw_route_key_get(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

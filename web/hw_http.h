@@ -56,6 +56,8 @@ typedef struct {
   /* The audit log: sign-ins (and failed attempts), sign-outs, API token changes. The daemon
    * always gives one; NULL (fuzzing, benchmarks) records nothing. Must outlive the server. */
   HwAudit *audit;
+  /* export: evidence export jobs (web/exports.c); NULL answers those routes 503. */
+  struct HwExportJobs *exports;
   /* TLS: both PEM files or neither. With them the server speaks HTTPS only and may listen on any
    * address; without them it refuses any host but loopback. Read once by hw_http_new. */
   const char *tls_cert_path;

@@ -92,6 +92,16 @@ static const HwRoute routes[] = {
   {"DELETE", "/api/v1/calendar/{date}", hw_route_calendar_delete, {.roles = R(ADMIN)}},
   {"POST", "/api/v1/calendar/import", hw_route_calendar_import, {.roles = R(ADMIN)}},
 
+  /* Evidence export (web/exports.c): investigators only, within their halls. The public key is
+   * not a secret: every signed-in role may read it (the interface shows it). */
+  {"POST", "/api/v1/exports", hw_route_exports_create, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/exports", hw_route_exports_list, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/exports/{id}", hw_route_export_get, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/exports/{id}/download", hw_route_export_download, {.roles = R(INVESTIGATOR)}},
+  {"POST", "/api/v1/exports/{id}/release", hw_route_export_release, {.roles = R(INVESTIGATOR)}},
+  {"POST", "/api/v1/exports/verify", hw_route_exports_verify, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/key", hw_route_key_get, {.roles = HW_ROLES_ALL}},
+
   /* The audit log: auditors only, not even admins (separation of duties). */
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},
   {"GET", "/api/v1/audit/verify", hw_route_audit_verify, {.roles = R(AUDITOR)}},

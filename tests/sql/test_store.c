@@ -1051,6 +1051,144 @@ static void test_user_last_login(Fixture *fx, gconstpointer data)
   g_assert_cmpint(u.last_login_ns, <=, hw_time_now());
 }
 
+/* ---- evidence exports (sql/store_exports.c) ---------------------------------------------------- */
+
+static int64_t add_export(HwStore *s, const char *camera, const char *hall, hw_time_ns from,
+                          hw_time_ns to)
+{
+  HwStoreExport e = {.from_ns = from, .to_ns = to};
+  g_strlcpy(e.camera, camera, sizeof e.camera);
+  g_strlcpy(e.hall, hall, sizeof e.hall);
+  g_strlcpy(e.requested_by, "ivy", sizeof e.requested_by);
+  g_strlcpy(e.role, "investigator", sizeof e.role);
+  g_strlcpy(e.stage, "受理", sizeof e.stage);
+  int64_t id = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_export_add(s, &e, &id, &error));
+  g_assert_no_error(error);
+  return id;
+}
+
+/* An export holds its footage from the moment it is asked for: retention skips the files it
+ * overlaps until the hold is released, then may delete them. */
+static void test_export_holds_until_released(Fixture *fx, gconstpointer data)
+{
+  int64_t held = add_file(fx->store, "cam1", "main", "a.mp4", 1000, 2000, true, 10);
+  add_file(fx->store, "cam1", "main", "b.mp4", 2000, 3000, true, 10);
+  int64_t id = add_export(fx->store, "cam1", "", 1500, 1800);
+  HwStoreExport e;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_export_get(fx->store, id, NULL, &e, &error));
+  g_assert_cmpstr(e.state, ==, "queued");
+  g_assert_cmpstr(e.stage, ==, "受理");
+  g_assert_cmpint(e.hold_id, >, 0);
+  g_assert_cmpint(e.hold_released_ns, ==, 0);
+  g_autofree HwStoreFile *del = NULL;
+  size_t n = 0;
+  g_assert_true(hw_store_deletable_files(fx->store, NULL, hw_time_now(), 10, &del, &n, &error));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpint(del[0].id, !=, held);
+  g_assert_true(hw_store_hold_release(fx->store, e.hold_id, &error));
+  g_assert_true(hw_store_export_get(fx->store, id, NULL, &e, &error));
+  g_assert_cmpint(e.hold_released_ns, >, 0);
+  g_clear_pointer(&del, g_free);
+  g_assert_true(hw_store_deletable_files(fx->store, NULL, hw_time_now(), 10, &del, &n, &error));
+  g_assert_cmpuint(n, ==, 2);
+}
+
+/* A hall-limited caller sees only its halls' exports; "" (a camera in no hall) only the
+ * unrestricted. Filtering is in SQL, so a list never leaks another hall's job. */
+static void test_export_scope_by_hall(Fixture *fx, gconstpointer data)
+{
+  int64_t a = add_export(fx->store, "cam-a", "hall-a", 1, 2);
+  int64_t b = add_export(fx->store, "cam-b", "hall-b", 1, 2);
+  add_export(fx->store, "cam-x", "", 1, 2);
+  const char *const only_a[] = {"hall-a", NULL};
+  g_autofree HwStoreExport *list = NULL;
+  size_t n = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_exports_list(fx->store, only_a, 10, &list, &n, &error));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpint(list[0].id, ==, a);
+  HwStoreExport e;
+  g_assert_false(hw_store_export_get(fx->store, b, only_a, &e, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+  g_clear_pointer(&list, g_free);
+  g_assert_true(hw_store_exports_list(fx->store, NULL, 10, &list, &n, NULL));
+  g_assert_cmpuint(n, ==, 3);
+  g_assert_cmpint(list[0].id, >, list[1].id); /* newest first */
+}
+
+/* queued → running → done; a job moves forward only, and a restart fails the running one with
+ * the reason and hands back the queued ones. */
+static void test_export_lifecycle_and_recovery(Fixture *fx, gconstpointer data)
+{
+  int64_t done = add_export(fx->store, "cam1", "", 1, 2);
+  int64_t running = add_export(fx->store, "cam1", "", 1, 2);
+  int64_t queued = add_export(fx->store, "cam1", "", 1, 2);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_export_start(fx->store, done, &error));
+  g_assert_false(hw_store_export_start(fx->store, done, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+  g_assert_true(hw_store_export_progress(fx->store, done, 42, &error));
+  HwStoreExport e = {.id = done, .size = 10, .actual_from_ns = 1, .actual_to_ns = 2};
+  g_strlcpy(e.package, "export-1.zip", sizeof e.package);
+  g_strlcpy(e.sha256, SHA, sizeof e.sha256);
+  g_strlcpy(e.mp4_sha256, SHA, sizeof e.mp4_sha256);
+  g_assert_true(hw_store_export_done(fx->store, &e, &error));
+  g_assert_false(hw_store_export_fail(fx->store, done, "late", &error));
+  g_clear_error(&error);
+  g_assert_true(hw_store_export_start(fx->store, running, &error));
+  int64_t unfinished = 0;
+  g_assert_true(hw_store_exports_unfinished(fx->store, &unfinished, &error));
+  g_assert_cmpint(unfinished, ==, 2);
+
+  g_autofree int64_t *ids = NULL;
+  size_t n = 0;
+  g_assert_true(hw_store_exports_recover(fx->store, "interrupted", &ids, &n, &error));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpint(ids[0], ==, queued);
+  g_assert_true(hw_store_export_get(fx->store, running, NULL, &e, &error));
+  g_assert_cmpstr(e.state, ==, "failed");
+  g_assert_cmpstr(e.error, ==, "interrupted");
+  g_assert_true(hw_store_export_get(fx->store, done, NULL, &e, &error));
+  g_assert_cmpstr(e.state, ==, "done");
+  g_assert_cmpint(e.progress, ==, 100);
+  g_assert_cmpstr(e.package, ==, "export-1.zip");
+}
+
+/* The windows a camera covered during a range, from the mapping history (a manifest names them). */
+static void test_export_window_spans(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  HwStoreHall hall = {.code = "h1", .name = "Hall 1"};
+  g_assert_true(hw_store_hall_add(fx->store, &hall, &error));
+  HwStoreWindow w = {0};
+  g_strlcpy(w.hall, "h1", sizeof w.hall);
+  g_strlcpy(w.code, "W07", sizeof w.code);
+  g_strlcpy(w.departments, "[]", sizeof w.departments);
+  int64_t w7 = 0, w8 = 0;
+  g_assert_true(hw_store_window_add(fx->store, &w, &w7, &error));
+  g_strlcpy(w.code, "W08", sizeof w.code);
+  g_assert_true(hw_store_window_add(fx->store, &w, &w8, &error));
+  const char *const cam[] = {"cam1"};
+  g_assert_true(hw_store_window_set_cameras(fx->store, w7, cam, 1, 100, &error));
+  g_assert_true(hw_store_window_set_cameras(fx->store, w7, NULL, 0, 200, &error));
+  g_assert_true(hw_store_window_set_cameras(fx->store, w8, cam, 1, 200, &error));
+  g_autofree HwStoreWindowSpan *spans = NULL;
+  size_t n = 0;
+  g_assert_true(hw_store_camera_window_spans(fx->store, "cam1", 150, 250, &spans, &n, &error));
+  g_assert_cmpuint(n, ==, 2);
+  g_assert_cmpstr(spans[0].code, ==, "W07");
+  g_assert_cmpint(spans[0].to_ns, ==, 200);
+  g_assert_cmpstr(spans[1].code, ==, "W08");
+  g_assert_cmpint(spans[1].to_ns, ==, 0);
+  g_clear_pointer(&spans, g_free);
+  g_assert_true(hw_store_camera_window_spans(fx->store, "cam1", 50, 100, &spans, &n, &error));
+  g_assert_cmpuint(n, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -1082,5 +1220,9 @@ int main(int argc, char **argv)
   ADD("/sql/user/update-ends-sessions", test_user_update_ends_sessions);
   ADD("/sql/user/last-admin", test_user_last_admin);
   ADD("/sql/user/last-login", test_user_last_login);
+  ADD("/sql/export/holds-until-released", test_export_holds_until_released); /* export */
+  ADD("/sql/export/scope-by-hall", test_export_scope_by_hall);
+  ADD("/sql/export/lifecycle-and-recovery", test_export_lifecycle_and_recovery);
+  ADD("/sql/export/window-spans", test_export_window_spans);
   return g_test_run();
 }

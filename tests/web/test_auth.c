@@ -12,6 +12,7 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_calendar.h"
+#include "media/hw_export_jobs.h"
 #include "common/hw_secret.h"
 #include "sql/hw_store_private.h"
 #include "web/hw_auth.h"
@@ -142,6 +143,8 @@ typedef struct {
   HwSecret *secret;
   HwCameraHooks hooks;
   HwHttp *http;
+  HwKey *key;            /* the appliance key, for the export worker */
+  HwExportJobs *exports; /* the evidence export worker (its routes are walked too) */
   int port;
   int64_t user_ids[HW_ROLE_COUNT];
   int serial; /* makes names of test objects unique */
@@ -162,6 +165,15 @@ static void start_server(Fixture *f, int64_t idle_ns, int lockout_after, size_t 
   if (body_max)
     o.body_max = body_max;
   g_autoptr(GError) error = NULL;
+  if (!f->exports) {
+    g_autofree char *key_path = hw_key_path_for_database(f->db);
+    f->key = hw_key_load_or_create(key_path, NULL, &error);
+    g_assert_no_error(error);
+    g_autofree char *exports_dir = g_build_filename(f->dir, "exports", NULL);
+    f->exports = hw_export_jobs_new(f->store, f->key, f->audit, f->dir, exports_dir, "test", &error);
+    g_assert_no_error(error);
+  }
+  o.exports = f->exports;
   f->http = hw_http_new(&o, &error);
   g_assert_no_error(error);
   f->port = hw_http_port(f->http);
@@ -218,6 +230,8 @@ static void remove_dir(const char *path)
 static void fixture_teardown(Fixture *f, gconstpointer data)
 {
   hw_http_free(f->http);
+  g_clear_pointer(&f->exports, hw_export_jobs_free);
+  g_clear_pointer(&f->key, hw_key_free);
   hw_secret_free(f->secret);
   hw_audit_free(f->audit);
   hw_store_close(f->store);
@@ -449,6 +463,20 @@ static void make_calendar_object(Fixture *f, const char *hall, const char *depar
   g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", day.name);
 }
 
+/* An evidence export of a camera in `hall` (queued: the walk checks who may see it, not the MP4). */
+static void make_export_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  HwStoreExport e = {.from_ns = 1000 * HW_NS_PER_S, .to_ns = 1010 * HW_NS_PER_S};
+  g_snprintf(e.camera, sizeof e.camera, "cam-%s-%d", hall, ++f->serial);
+  g_strlcpy(e.hall, hall, sizeof e.hall);
+  g_strlcpy(e.requested_by, "investigator", sizeof e.requested_by);
+  g_strlcpy(e.role, "investigator", sizeof e.role);
+  int64_t id = 0;
+  g_assert_true(hw_store_export_add(f->store, &e, &id, NULL));
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", e.camera);
+}
+
 /* Every kind of object a route can name, one line each. A route whose pattern starts with a
  * kind's `object` pattern (e.g. GET /api/v1/cameras/{id}/snapshot) is walked with that kind's
  * objects; a GET route equal to its `list` must list only what the caller's scope allows.
@@ -474,6 +502,7 @@ static const struct {
   {"api_token", "/api/v1/tokens/{id}", "/api/v1/tokens", false, true, make_token_object},
   {"user", "/api/v1/users/{id}", "/api/v1/users", false, false, make_user_object},
   {"calendar_day", "/api/v1/calendar/{date}", NULL, false, false, make_calendar_object},
+  {"export", "/api/v1/exports/{id}", "/api/v1/exports", true, false, make_export_object},
 };
 
 /* GET routes without a parameter that list no scoped objects, and why. */
@@ -486,6 +515,7 @@ static const char *const not_object_lists[] = {
   "/api/v1/audit/verify",
   "/api/v1/calendar", /* the national working-day calendar: the same for every hall */
   "/api/v1/live",     /* a WebSocket: each camera subscribed is scope-checked (web.live) */
+  "/api/v1/key",      /* the appliance's public key, the same for everyone */
 };
 
 /* Routes with an object parameter that name no scoped object, each with the reason and the test
@@ -507,6 +537,7 @@ static const struct {
   {"PUT", "/api/v1/calendar/{date}", "{\"kind\":\"holiday\",\"name\":\"walk\"}", NULL},
   {"GET", "/api/v1/cameras/{id}/footage", WALK_RANGE, NULL},
   {"GET", "/api/v1/cameras/{id}/playback.m3u8", WALK_RANGE, "no_footage"},
+  {"GET", "/api/v1/exports/{id}/download", NULL, "not_ready"},
 };
 
 /* The route's path for object id; a GET route's "body" in route_needs is its query. */
