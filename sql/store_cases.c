@@ -73,6 +73,11 @@ static const char SQL_COMPLAINT_INSERT[] =
 static const char SQL_CASE_GET[] =
     "SELECT " CASE_COLS " FROM cases WHERE department = ?1 AND case_number = ?2"
     " AND (?9 IS NULL OR instr(?9, char(10) || department || char(10)) > 0)";
+/* ?2 departments, ?3 halls: the caller's scope as "\n<a>\n<b>\n", NULL for every one. */
+static const char SQL_CASE_BY_ID[] =
+    "SELECT " CASE_COLS " FROM cases WHERE id = ?1"
+    " AND (?2 IS NULL OR instr(?2, char(10) || department || char(10)) > 0)"
+    " AND (?3 IS NULL OR instr(?3, char(10) || coalesce(hall, '') || char(10)) > 0)";
 static const char SQL_CASE_STAGES[] =
     "SELECT id, case_id, source_event_id, stage, time_ns, reported_ns, received_ns,"
     " coalesce(operator_id, ''), coalesce(operator_name, ''), coalesce(hall, ''),"
@@ -488,28 +493,65 @@ static void row_to_case(sqlite3_stmt *st, HwStoreCase *c)
   c->updated_ns = sqlite3_column_int64(st, 31);
 }
 
+/* A scope list as "\n<a>\n<b>\n" for instr() in SQL, NULL for none (codes holding a newline
+ * are dropped: they match nothing). */
+static char *scope_text(const char *const *codes)
+{
+  if (codes == NULL)
+    return NULL;
+  GString *s = g_string_new("\n");
+  for (size_t i = 0; codes[i]; i++)
+    if (codes[i][0] != '\0' && strchr(codes[i], '\n') == NULL)
+      g_string_append_printf(s, "%s\n", codes[i]);
+  return g_string_free(s, FALSE);
+}
+
+static void bind_scope(sqlite3_stmt *st, int i, const char *scope)
+{
+  if (scope)
+    hw_store__bind_text(st, i, scope);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+bool hw_store_case_by_id(HwStore *store, int64_t id, const char *const *departments,
+                         const char *const *halls, HwStoreCase *ret, GError **error)
+{
+  g_return_val_if_fail(store && ret, false);
+  g_autofree char *dscope = scope_text(departments), *hscope = scope_text(halls);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CASE_BY_ID, error);
+  if (!st)
+    return false;
+  sqlite3_bind_int64(st, 1, id);
+  bind_scope(st, 2, dscope);
+  bind_scope(st, 3, hscope);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    row_to_case(st, ret);
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "case %" G_GINT64_FORMAT
+                ": not found", id);
+    return false;
+  }
+  hw_store__set_error(error, store, "reading a case");
+  return false;
+}
+
 bool hw_store_case_get(HwStore *store, const char *department, const char *case_number,
                        const char *const *departments, HwStoreCase *ret, GError **error)
 {
   g_return_val_if_fail(store && department && case_number && ret, false);
-  g_autofree char *scope = NULL;
-  if (departments != NULL) {
-    GString *s = g_string_new("\n");
-    for (size_t i = 0; departments[i]; i++)
-      if (strchr(departments[i], '\n') == NULL)
-        g_string_append_printf(s, "%s\n", departments[i]);
-    scope = g_string_free(s, FALSE);
-  }
+  g_autofree char *scope = scope_text(departments);
   HW_STORE_LOCKED(store);
   HW_AUTO_STMT st = hw_store__stmt(store, SQL_CASE_GET, error);
   if (!st)
     return false;
   hw_store__bind_text(st, 1, department);
   hw_store__bind_text(st, 2, case_number);
-  if (scope)
-    hw_store__bind_text(st, 9, scope);
-  else
-    sqlite3_bind_null(st, 9);
+  bind_scope(st, 9, scope);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     row_to_case(st, ret);

@@ -68,6 +68,9 @@ void hw_route_camera_footage(HwRequest *req, HwReply *reply);
 void hw_route_camera_playlist(HwRequest *req, HwReply *reply);
 void hw_route_playback_file(HwRequest *req, HwReply *reply);
 
+/* web/case_footage.c: the footage of a case's stages */
+void hw_route_case_footage(HwRequest *req, HwReply *reply);
+
 /* web/exports.c: evidence export jobs, packages, verification, the appliance key */
 void hw_route_exports_create(HwRequest *req, HwReply *reply);
 void hw_route_exports_list(HwRequest *req, HwReply *reply);

@@ -7,6 +7,8 @@
 #include <microhttpd.h>
 
 #include "capture/hw_recorder.h"
+#include "media/hw_footage.h"
+#include "sql/hw_store_cases.h"
 #include "web/hw_http.h"
 #include "web/hw_route.h"
 #include "web/routes.h"
@@ -118,9 +120,37 @@ HwLiveServer *hw_live_server_new(HwHttp *http, HwLive *live, GError **error);
 /* Closes every live connection and stops the thread; before MHD_stop_daemon. NULL is fine. */
 void hw_live_server_free(HwLiveServer *srv);
 
+/* ---- case footage (web/case_footage.c) ------------------------------------------------------- */
+
+/* The footage of one stage event of a case: its window (resolved by hall and code; window_id 0
+ * when the event names none or an unknown one), the span [from, to] (to > from only for the
+ * window interaction: the ticket call up to the acceptance) and the linked cameras with their
+ * ranges and coverage (empty when no camera covered the window then). */
+typedef struct {
+  const HwStoreStageEvent *event; /* borrowed from the stage array */
+  int64_t window_id;
+  hw_time_ns from_ns, to_ns;
+  int64_t pre_roll_ns, post_roll_ns;
+  HwFootageLink *links;
+  size_t n_links;
+} HwCaseStageLink;
+
+/* The links of every stage event of case c (stages[0..n) from hw_store_case_stages), or only of
+ * the event with id only_event (> 0). *ret is an array of *ret_n (free with
+ * hw_case_stage_links_free). */
+bool hw_case_stage_links(HwStore *store, const HwStoreCase *c, const HwStoreStageEvent *stages,
+                         size_t n, int64_t only_event, hw_time_ns now, HwCaseStageLink **ret,
+                         size_t *ret_n, GError **error);
+void hw_case_stage_links_free(HwCaseStageLink *links, size_t n);
+/* The case of store id id_text within the caller's department and hall scope; false with the
+ * reply set (404 when it is not there or outside the scope). */
+bool hw_web_case_get(HwRequest *req, HwReply *reply, const char *id_text, HwStoreCase *ret);
+
 /* ---- playback (web/playback.c) ---------------------------------------------------------------- */
 
 HwPlaybackSessions *hw_playback_sessions_new(void);
+/* Sets "covered", "gaps" (reason, detail), "truncated", "next_from" of a coverage on o. */
+void hw_web_coverage_json(json_t *o, const HwFootageCoverage *c);
 void hw_playback_sessions_free(HwPlaybackSessions *s);
 
 /* An HTTP Range header against a resource of size bytes (RFC 9110 §14): one range

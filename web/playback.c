@@ -285,6 +285,28 @@ static void set_times(json_t *o, hw_time_ns from, hw_time_ns to)
 
 /* ---- GET /api/v1/cameras/{id}/footage -------------------------------------------------------- */
 
+void hw_web_coverage_json(json_t *o, const HwFootageCoverage *c)
+{
+  json_t *cov = json_array(), *gaps = json_array();
+  for (size_t i = 0; i < c->n_covered; i++) {
+    json_t *r = json_object();
+    set_times(r, c->covered[i].from_ns, c->covered[i].to_ns);
+    json_array_append_new(cov, r);
+  }
+  for (size_t i = 0; i < c->n_gaps; i++) {
+    json_t *g = json_object();
+    set_times(g, c->gaps[i].from_ns, c->gaps[i].to_ns);
+    json_object_set_new(g, "reason", json_string(c->gaps[i].reason));
+    g_autofree char *detail = g_utf8_make_valid(c->gaps[i].detail, -1);
+    json_object_set_new(g, "detail", json_string(detail));
+    json_array_append_new(gaps, g);
+  }
+  json_object_set_new(o, "covered", cov);
+  json_object_set_new(o, "gaps", gaps);
+  json_object_set_new(o, "truncated", json_boolean(c->truncated));
+  json_object_set_new(o, "next_from", c->truncated ? time_json(c->next_from_ns) : json_null());
+}
+
 void hw_route_camera_footage(HwRequest *req, HwReply *reply)
 {
   const char *stream, *id = hw_request_param(req, "id");
@@ -301,24 +323,7 @@ void hw_route_camera_footage(HwRequest *req, HwReply *reply)
   json_t *o = json_pack("{s:s, s:s}", "camera", id, "stream", stream);
   set_times(o, from, c.to_ns);
   json_object_set_new(o, "oldest", c.oldest_ns ? time_json(c.oldest_ns) : json_null());
-  json_t *cov = json_array(), *gaps = json_array();
-  for (size_t i = 0; i < c.n_covered; i++) {
-    json_t *r = json_object();
-    set_times(r, c.covered[i].from_ns, c.covered[i].to_ns);
-    json_array_append_new(cov, r);
-  }
-  for (size_t i = 0; i < c.n_gaps; i++) {
-    json_t *g = json_object();
-    set_times(g, c.gaps[i].from_ns, c.gaps[i].to_ns);
-    json_object_set_new(g, "reason", json_string(c.gaps[i].reason));
-    g_autofree char *detail = g_utf8_make_valid(c.gaps[i].detail, -1);
-    json_object_set_new(g, "detail", json_string(detail));
-    json_array_append_new(gaps, g);
-  }
-  json_object_set_new(o, "covered", cov);
-  json_object_set_new(o, "gaps", gaps);
-  json_object_set_new(o, "truncated", json_boolean(c.truncated));
-  json_object_set_new(o, "next_from", c.truncated ? time_json(c.next_from_ns) : json_null());
+  hw_web_coverage_json(o, &c);
   hw_footage_coverage_clear(&c);
   hw_reply_json(reply, 200, o);
 }

@@ -66,6 +66,10 @@ static const HwRoute routes[] = {
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/playback/{session}/{file}", hw_route_playback_file,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  /* The footage of a case's stages (web/case_footage.c): supervisors and investigators, within
+   * their departments and halls. */
+  {"GET", "/api/v1/cases/{id}/footage", hw_route_case_footage,
+   {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/halls", hw_route_halls_list,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
   {"POST", "/api/v1/halls", hw_route_halls_create, {.roles = R(HALL_MANAGER) | R(ADMIN)}},

@@ -12,6 +12,7 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_calendar.h"
+#include "sql/hw_store_cases.h"
 #include "media/hw_export_jobs.h"
 #include "common/hw_secret.h"
 #include "sql/hw_store_private.h"
@@ -477,6 +478,26 @@ static void make_export_object(Fixture *f, const char *hall, const char *departm
   g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", e.camera);
 }
 
+/* A case (办件) of `department` served in `hall`, stored as the exchange API stores it. */
+static void make_case_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  char number[64];
+  g_snprintf(number, sizeof number, "case-%s-%s-%d", department, hall, ++f->serial);
+  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = department,
+                    .case_number = number, .version = 1, .item_code = "I", .item_name = "item",
+                    .applicant_type = "person", .applicant_name = "A", .statutory_limit = 20,
+                    .statutory_unit = "working_days", .promised_limit = 10,
+                    .promised_unit = "working_days", .secrecy = "internal", .hall = hall,
+                    .fee_charged_fen = -1, .fee_standard_fen = -1};
+  HwIngestOutcome out;
+  g_assert_true(hw_store_cases_ingest(f->store, department, &r, 1, hw_time_now(), &out, NULL,
+                                      NULL));
+  HwStoreCase c;
+  g_assert_true(hw_store_case_get(f->store, department, number, NULL, &c, NULL));
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, c.id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", number);
+}
+
 /* Every kind of object a route can name, one line each. A route whose pattern starts with a
  * kind's `object` pattern (e.g. GET /api/v1/cameras/{id}/snapshot) is walked with that kind's
  * objects; a GET route equal to its `list` must list only what the caller's scope allows.
@@ -503,6 +524,7 @@ static const struct {
   {"user", "/api/v1/users/{id}", "/api/v1/users", false, false, make_user_object},
   {"calendar_day", "/api/v1/calendar/{date}", NULL, false, false, make_calendar_object},
   {"export", "/api/v1/exports/{id}", "/api/v1/exports", true, false, make_export_object},
+  {"case", "/api/v1/cases/{id}", "/api/v1/cases", true, true, make_case_object},
 };
 
 /* GET routes without a parameter that list no scoped objects, and why. */
