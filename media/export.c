@@ -747,6 +747,14 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
     json_object_set_new(cs, "case", r->case_id ? json_string(r->case_id) : json_null());
     json_object_set_new(cs, "stage", r->stage ? json_string(r->stage) : json_null());
     json_object_set_new(cs, "event", r->stage_event ? json_string(r->stage_event) : json_null());
+    if (r->case_department != NULL) {
+      json_object_set_new(cs, "department", json_string(r->case_department));
+      json_object_set_new(cs, "time", r->stage_time_ns ? time_json(r->stage_time_ns) : json_null());
+      json_object_set_new(cs, "time_ns", json_integer(r->stage_time_ns));
+      json_object_set_new(cs, "hall", r->stage_hall ? json_string(r->stage_hall) : json_null());
+      json_object_set_new(cs, "window",
+                          r->stage_window ? json_string(r->stage_window) : json_null());
+    }
     json_object_set_new(m, "case", cs);
   } else {
     json_object_set_new(m, "case", json_null());

@@ -3,6 +3,7 @@
  * code: failures go into the job's row, not to a log. */
 #include "media/hw_export.h"
 #include "media/hw_export_jobs.h"
+#include "sql/hw_store_cases.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -67,6 +68,19 @@ static void run_job(gpointer data, gpointer user)
   g_autofree char *name = g_strdup_printf("export-%" G_GINT64_FORMAT ".zip", id);
   g_autofree char *path = g_build_filename(jobs->exports_dir, name, NULL);
   g_autofree char *id_text = g_strdup_printf("%" G_GINT64_FORMAT, id);
+  /* a case stage export: the manifest names the stage as the case store holds it */
+  HwStoreStageEvent ev;
+  HwStoreCase kase;
+  char ev_text[24] = "";
+  bool staged = e.stage_event > 0;
+  if (staged) {
+    if (!hw_store_stage_event_get(jobs->store, e.stage_event, &ev, &error) ||
+        !hw_store_case_by_id(jobs->store, ev.case_id, NULL, NULL, &kase, &error)) {
+      failed(jobs, id, error->message);
+      return;
+    }
+    g_snprintf(ev_text, sizeof ev_text, "%" G_GINT64_FORMAT, ev.id);
+  }
   Running r = {jobs, id, -1};
   HwExportRequest req = {.camera = e.camera,
                          .from_ns = e.from_ns,
@@ -80,6 +94,11 @@ static void run_job(gpointer data, gpointer user)
                          .exporter_role = e.role[0] ? e.role : NULL,
                          .case_id = e.case_id[0] ? e.case_id : NULL,
                          .stage = e.stage[0] ? e.stage : NULL,
+                         .stage_event = staged ? ev_text : NULL,
+                         .case_department = staged ? kase.department : NULL,
+                         .stage_time_ns = staged ? ev.time_ns : 0,
+                         .stage_hall = staged && ev.hall[0] ? ev.hall : NULL,
+                         .stage_window = staged && ev.window[0] ? ev.window : NULL,
                          .progress = on_progress,
                          .progress_user = &r,
                          .cancel = &jobs->cancel};

@@ -50,6 +50,10 @@ typedef struct {
   const char *export_id;
   const char *exporter, *exporter_role;
   const char *case_id, *stage, *stage_event; /* a case stage export: resolved by the caller */
+  /* A case stage export as the case store holds it (nullable / 0): the case's department, the
+   * stage's time, hall and window. */
+  const char *case_department, *stage_hall, *stage_window;
+  hw_time_ns stage_time_ns;
   HwExportProgressFn progress;
   void *progress_user;
   const gint *cancel; /* nullable; read atomically: non-zero stops the export */

@@ -338,6 +338,7 @@ typedef struct {
   hw_time_ns from_ns, to_ns;
   char case_id[128];
   char stage[128];
+  int64_t stage_event; /* a case stage export: the stage event's store id; 0 otherwise */
   char requested_by[64];
   char role[32];
   char state[16]; /* "queued", "running", "done", "failed" */
@@ -354,7 +355,8 @@ typedef struct {
 } HwStoreExport;
 
 /* Adds a queued job and its hold on [from, to) of the camera (reason "export <id>"), in one
- * transaction; sets *ret_id. Uses camera, hall, range, case_id, stage, requested_by, role. */
+ * transaction; sets *ret_id. Uses camera, hall, range, case_id, stage, stage_event, requested_by,
+ * role. */
 bool hw_store_export_add(HwStore *store, const HwStoreExport *e, int64_t *ret_id, GError **error);
 /* One job within halls (NOT_FOUND if none or outside). */
 bool hw_store_export_get(HwStore *store, int64_t id, const char *const *halls, HwStoreExport *ret,

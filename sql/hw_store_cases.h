@@ -149,6 +149,8 @@ bool hw_store_case_by_id(HwStore *store, int64_t id, const char *const *departme
 bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
                           GError **error);
 void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n);
+/* One stage event by its store id (ret->opinion is left NULL); NOT_FOUND if none. */
+bool hw_store_stage_event_get(HwStore *store, int64_t id, HwStoreStageEvent *ret, GError **error);
 
 /* Row counts of the four record tables (tests, metrics): cases, stage events, evaluations,
  * complaints. */

@@ -78,11 +78,13 @@ static const char SQL_CASE_BY_ID[] =
     "SELECT " CASE_COLS " FROM cases WHERE id = ?1"
     " AND (?2 IS NULL OR instr(?2, char(10) || department || char(10)) > 0)"
     " AND (?3 IS NULL OR instr(?3, char(10) || coalesce(hall, '') || char(10)) > 0)";
+#define STAGE_COLS                                                                                 \
+  "id, case_id, source_event_id, stage, time_ns, reported_ns, received_ns,"                        \
+  " coalesce(operator_id, ''), coalesce(operator_name, ''), coalesce(hall, ''),"                   \
+  " coalesce(window, ''), coalesce(queue_ticket, ''), coalesce(outcome, ''), opinion"
 static const char SQL_CASE_STAGES[] =
-    "SELECT id, case_id, source_event_id, stage, time_ns, reported_ns, received_ns,"
-    " coalesce(operator_id, ''), coalesce(operator_name, ''), coalesce(hall, ''),"
-    " coalesce(window, ''), coalesce(queue_ticket, ''), coalesce(outcome, ''), opinion"
-    " FROM stage_events WHERE case_id = ?1 ORDER BY time_ns, id";
+    "SELECT " STAGE_COLS " FROM stage_events WHERE case_id = ?1 ORDER BY time_ns, id";
+static const char SQL_STAGE_GET[] = "SELECT " STAGE_COLS " FROM stage_events WHERE id = ?1";
 static const char SQL_COUNTS[] =
     "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM stage_events),"
     " (SELECT count(*) FROM evaluations), (SELECT count(*) FROM complaints)";
@@ -566,6 +568,45 @@ bool hw_store_case_get(HwStore *store, const char *department, const char *case_
   return false;
 }
 
+static void row_to_event(sqlite3_stmt *st, HwStoreStageEvent *e)
+{
+  memset(e, 0, sizeof *e);
+  e->id = sqlite3_column_int64(st, 0);
+  e->case_id = sqlite3_column_int64(st, 1);
+  hw_store__copy_text(e->source_event_id, sizeof e->source_event_id, st, 2);
+  hw_store__copy_text(e->stage, sizeof e->stage, st, 3);
+  e->time_ns = sqlite3_column_int64(st, 4);
+  e->reported_ns = sqlite3_column_int64(st, 5);
+  e->received_ns = sqlite3_column_int64(st, 6);
+  hw_store__copy_text(e->operator_id, sizeof e->operator_id, st, 7);
+  hw_store__copy_text(e->operator_name, sizeof e->operator_name, st, 8);
+  hw_store__copy_text(e->hall, sizeof e->hall, st, 9);
+  hw_store__copy_text(e->window, sizeof e->window, st, 10);
+  hw_store__copy_text(e->queue_ticket, sizeof e->queue_ticket, st, 11);
+  hw_store__copy_text(e->outcome, sizeof e->outcome, st, 12);
+}
+
+bool hw_store_stage_event_get(HwStore *store, int64_t id, HwStoreStageEvent *ret, GError **error)
+{
+  g_return_val_if_fail(store && ret, false);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_STAGE_GET, error);
+  if (!st)
+    return false;
+  sqlite3_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    row_to_event(st, ret);
+    return true;
+  }
+  if (rc == SQLITE_DONE)
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND,
+                "stage event %" G_GINT64_FORMAT ": not found", id);
+  else
+    hw_store__set_error(error, store, "reading a stage event");
+  return false;
+}
+
 void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n)
 {
   for (size_t i = 0; events && i < n; i++)
@@ -585,20 +626,8 @@ bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **r
   g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(HwStoreStageEvent));
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    HwStoreStageEvent e = {0};
-    e.id = sqlite3_column_int64(st, 0);
-    e.case_id = sqlite3_column_int64(st, 1);
-    hw_store__copy_text(e.source_event_id, sizeof e.source_event_id, st, 2);
-    hw_store__copy_text(e.stage, sizeof e.stage, st, 3);
-    e.time_ns = sqlite3_column_int64(st, 4);
-    e.reported_ns = sqlite3_column_int64(st, 5);
-    e.received_ns = sqlite3_column_int64(st, 6);
-    hw_store__copy_text(e.operator_id, sizeof e.operator_id, st, 7);
-    hw_store__copy_text(e.operator_name, sizeof e.operator_name, st, 8);
-    hw_store__copy_text(e.hall, sizeof e.hall, st, 9);
-    hw_store__copy_text(e.window, sizeof e.window, st, 10);
-    hw_store__copy_text(e.queue_ticket, sizeof e.queue_ticket, st, 11);
-    hw_store__copy_text(e.outcome, sizeof e.outcome, st, 12);
+    HwStoreStageEvent e;
+    row_to_event(st, &e);
     const unsigned char *op = sqlite3_column_text(st, 13);
     e.opinion = op ? g_strdup((const char *)op) : NULL;
     g_array_append_val(out, e);

@@ -17,7 +17,7 @@
   "e.id, e.camera, e.hall, e.from_ns, e.to_ns, e.case_id, e.stage, e.requested_by, e.role, "       \
   "e.state, e.progress, e.error, e.package, e.size, e.sha256, e.mp4_sha256, e.actual_from_ns, "    \
   "e.actual_to_ns, e.gaps, coalesce(e.hold_id, 0), coalesce(h.released_ns, 0), e.created_ns, "     \
-  "e.started_ns, e.finished_ns "
+  "e.started_ns, e.finished_ns, coalesce(e.stage_event, 0) "
 #define EXPORT_FROM " FROM exports e LEFT JOIN holds h ON h.id = e.hold_id "
 /* ?9 is the caller's hall list as a JSON array, NULL for every hall. */
 #define EXPORT_SCOPE " (?9 IS NULL OR e.hall IN (SELECT value FROM json_each(?9))) "
@@ -27,7 +27,7 @@
   "SELECT " EXPORT_COLS EXPORT_FROM "WHERE" EXPORT_SCOPE "ORDER BY e.id DESC LIMIT ?2"
 #define SQL_EXPORT_ADD                                                                             \
   "INSERT INTO exports (camera, hall, from_ns, to_ns, case_id, stage, requested_by, role, "        \
-  "created_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+  "created_ns, stage_event) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, nullif(?10, 0))"
 #define SQL_HOLD_ADD                                                                               \
   "INSERT INTO holds (camera, from_ns, to_ns, reason, until_ns, created_ns) "                      \
   "VALUES (?1, ?2, ?3, ?4, 0, ?5)"
@@ -120,6 +120,7 @@ static void export_row(sqlite3_stmt *st, HwStoreExport *e)
   e->created_ns = sqlite3_column_int64(st, 21);
   e->started_ns = sqlite3_column_int64(st, 22);
   e->finished_ns = sqlite3_column_int64(st, 23);
+  e->stage_event = sqlite3_column_int64(st, 24);
 }
 
 bool hw_store_export_add(HwStore *store, const HwStoreExport *e, int64_t *ret_id, GError **error)
@@ -144,6 +145,7 @@ bool hw_store_export_add(HwStore *store, const HwStoreExport *e, int64_t *ret_id
     hw_store__bind_text(st, 7, e->requested_by);
     hw_store__bind_text(st, 8, e->role);
     sqlite3_bind_int64(st, 9, now);
+    sqlite3_bind_int64(st, 10, e->stage_event);
     if (!hw_store__step_write(store, st, error, "adding an export"))
       goto fail;
     id = sqlite3_last_insert_rowid(hw_store__db(store));

@@ -171,7 +171,139 @@ static bool camera_hall(HwRequest *req, HwReply *reply, const char *camera, char
   return false;
 }
 
-/* POST /api/v1/exports {"camera","from","to","case"?,"stage"?} → 202 and the queued job. */
+/* Adds and submits one job (e: camera, hall, range, case fields set), audited; the job's id in
+ * *ret_id, or false with the reply set. */
+static bool job_add(HwRequest *req, HwReply *reply, HwExportJobs *j, HwStoreExport *e,
+                    int64_t *ret_id)
+{
+  int64_t waiting = 0;
+  if (hw_store_exports_unfinished(hw_request_store(req), &waiting, NULL) &&
+      waiting >= UNFINISHED_MAX) {
+    hw_reply_error(reply, 429, "too_many_exports", NULL,
+                   "%" G_GINT64_FORMAT " exports are waiting; ask again when some are done",
+                   waiting);
+    return false;
+  }
+  const HwCaller *c = hw_request_caller(req);
+  g_strlcpy(e->requested_by, c->name, sizeof e->requested_by);
+  g_strlcpy(e->role, hw_role_name(c->role) ? hw_role_name(c->role) : "", sizeof e->role);
+  int64_t id = 0;
+  g_autoptr(GError) error = NULL;
+  if (!hw_store_export_add(hw_request_store(req), e, &id, &error)) {
+    hw_reply_error(reply, 500, "internal", NULL, "the store failed while adding the export");
+    return false;
+  }
+  char fb[40], tb[40];
+  json_t *detail = json_pack("{s:s, s:s, s:s}", "camera", e->camera, "from",
+                             hw_time_format(e->from_ns, fb, sizeof fb), "to",
+                             hw_time_format(e->to_ns, tb, sizeof tb));
+  if (e->case_id[0])
+    json_object_set_new(detail, "case", json_string(e->case_id));
+  if (e->stage[0])
+    json_object_set_new(detail, "stage", json_string(e->stage));
+  if (e->stage_event > 0)
+    json_object_set_new(detail, "stage_event", json_integer(e->stage_event));
+  if (!audit(req, reply, "export.create", id, detail)) {
+    hw_store_export_fail(hw_request_store(req), id, "the audit log could not record the request",
+                         NULL);
+    return false;
+  }
+  hw_export_jobs_submit(j, id);
+  *ret_id = id;
+  return true;
+}
+
+/* 202 with job id (and, for several, "jobs": every one of ids[0..n)). */
+static void reply_jobs(HwRequest *req, HwReply *reply, const int64_t *ids, size_t n)
+{
+  json_t *all = json_array();
+  json_t *first;
+  for (size_t i = 0; i < n; i++) {
+    HwStoreExport got;
+    if (!hw_store_export_get(hw_request_store(req), ids[i], NULL, &got, NULL)) {
+      json_decref(all);
+      hw_reply_error(reply, 500, "internal", NULL, "the store failed while reading the export");
+      return;
+    }
+    json_array_append_new(all, export_json(&got));
+  }
+  first = json_deep_copy(json_array_get(all, 0));
+  if (n > 1)
+    json_object_set_new(first, "jobs", all);
+  else
+    json_decref(all);
+  char loc[64];
+  g_snprintf(loc, sizeof loc, "/api/v1/exports/%" G_GINT64_FORMAT, ids[0]);
+  hw_reply_header(reply, "Location", loc);
+  hw_reply_json(reply, 202, first);
+}
+
+/* POST /api/v1/exports {"case": <case id>, "stage": <stage event id>}: the stage's window
+ * cameras and range as GET /api/v1/cases/{id}/footage gives them, one job per camera. */
+static void create_for_stage(HwRequest *req, HwReply *reply, HwExportJobs *j, json_t *body)
+{
+  json_t *cv = json_object_get(body, "case"), *sv = json_object_get(body, "stage");
+  if (!json_is_integer(cv) || json_integer_value(cv) <= 0) {
+    hw_reply_error(reply, 400, "invalid_field", "case",
+                   "case: the case's id (GET /api/v1/cases) with stage, the stage event's id");
+    return;
+  }
+  if (json_integer_value(sv) <= 0) {
+    hw_reply_error(reply, 400, "invalid_field", "stage", "stage: the stage event's id");
+    return;
+  }
+  char id_text[24];
+  g_snprintf(id_text, sizeof id_text, "%" G_GINT64_FORMAT, (int64_t)json_integer_value(cv));
+  HwStoreCase c;
+  if (!hw_web_case_get(req, reply, id_text, &c))
+    return;
+  HwStore *store = hw_request_store(req);
+  HwStoreStageEvent *stages = NULL;
+  size_t n = 0, n_links = 0;
+  HwCaseStageLink *links = NULL;
+  g_autoptr(GError) error = NULL;
+  if (!hw_store_case_stages(store, c.id, &stages, &n, &error) ||
+      !hw_case_stage_links(store, &c, stages, n, json_integer_value(sv), hw_time_now(), &links,
+                           &n_links, &error)) {
+    hw_store_stage_events_free(stages, n);
+    hw_reply_error(reply, 500, "internal", NULL, "resolving the stage failed: %s", error->message);
+    return;
+  }
+  int64_t ids[16];
+  size_t n_ids = 0;
+  if (n_links == 0)
+    hw_reply_error(reply, 404, "not_found", "stage", "the case has no stage event %" G_GINT64_FORMAT,
+                   (int64_t)json_integer_value(sv));
+  else if (links[0].n_links == 0)
+    hw_reply_error(reply, 409, "no_camera", "stage",
+                   "no camera covered window %s at that stage's time: nothing to export / "
+                   "该环节时窗口无摄像机",
+                   links[0].event->window[0] ? links[0].event->window : "(none)");
+  for (size_t i = 0; n_links > 0 && i < links[0].n_links && i < G_N_ELEMENTS(ids); i++) {
+    const HwFootageLink *k = &links[0].links[i];
+    HwStoreExport e = {.from_ns = k->from_ns, .to_ns = k->to_ns,
+                       .stage_event = links[0].event->id};
+    if (k->to_ns - k->from_ns > EXPORT_SPAN_MAX) {
+      hw_reply_error(reply, 400, "invalid_field", "stage",
+                     "the stage's range is longer than one hour: export camera ranges instead");
+      break;
+    }
+    g_strlcpy(e.camera, k->camera, sizeof e.camera);
+    g_strlcpy(e.case_id, c.case_number, sizeof e.case_id);
+    g_strlcpy(e.stage, links[0].event->stage, sizeof e.stage);
+    if (!camera_hall(req, reply, k->camera, e.hall) || !job_add(req, reply, j, &e, &ids[n_ids]))
+      break;
+    n_ids++;
+  }
+  bool all = n_links > 0 && n_ids == links[0].n_links && n_ids > 0;
+  hw_case_stage_links_free(links, n_links);
+  hw_store_stage_events_free(stages, n);
+  if (all)
+    reply_jobs(req, reply, ids, n_ids);
+}
+
+/* POST /api/v1/exports {"camera","from","to","case"?,"stage"?} → 202 and the queued job; or
+ * {"case": <case id>, "stage": <stage event id>} (create_for_stage). */
 void hw_route_exports_create(HwRequest *req, HwReply *reply)
 {
   HwExportJobs *j = jobs(req, reply);
@@ -180,7 +312,12 @@ void hw_route_exports_create(HwRequest *req, HwReply *reply)
   json_t *body = hw_request_json(req);
   if (!json_is_object(body)) {
     hw_reply_error(reply, 400, "invalid_field", NULL,
-                   "send {\"camera\":…, \"from\":…, \"to\":…} (case, stage optional)");
+                   "send {\"camera\":…, \"from\":…, \"to\":…} (case, stage optional), or "
+                   "{\"case\": <case id>, \"stage\": <stage event id>}");
+    return;
+  }
+  if (json_is_integer(json_object_get(body, "stage"))) {
+    create_for_stage(req, reply, j, body);
     return;
   }
   const char *camera = json_string_value(json_object_get(body, "camera"));
@@ -210,49 +347,12 @@ void hw_route_exports_create(HwRequest *req, HwReply *reply)
   HwStoreExport e = {.from_ns = from, .to_ns = to};
   if (!camera_hall(req, reply, camera, e.hall))
     return;
-  int64_t waiting = 0;
-  if (hw_store_exports_unfinished(hw_request_store(req), &waiting, NULL) &&
-      waiting >= UNFINISHED_MAX) {
-    hw_reply_error(reply, 429, "too_many_exports", NULL,
-                   "%" G_GINT64_FORMAT " exports are waiting; ask again when some are done",
-                   waiting);
-    return;
-  }
-  const HwCaller *c = hw_request_caller(req);
   g_strlcpy(e.camera, camera, sizeof e.camera);
   g_strlcpy(e.case_id, case_id ? case_id : "", sizeof e.case_id);
   g_strlcpy(e.stage, stage ? stage : "", sizeof e.stage);
-  g_strlcpy(e.requested_by, c->name, sizeof e.requested_by);
-  g_strlcpy(e.role, hw_role_name(c->role) ? hw_role_name(c->role) : "", sizeof e.role);
   int64_t id = 0;
-  g_autoptr(GError) error = NULL;
-  if (!hw_store_export_add(hw_request_store(req), &e, &id, &error)) {
-    hw_reply_error(reply, 500, "internal", NULL, "the store failed while adding the export");
-    return;
-  }
-  char fb[40], tb[40];
-  json_t *detail =
-      json_pack("{s:s, s:s, s:s}", "camera", camera, "from", hw_time_format(from, fb, sizeof fb),
-                "to", hw_time_format(to, tb, sizeof tb));
-  if (case_id)
-    json_object_set_new(detail, "case", json_string(case_id));
-  if (stage)
-    json_object_set_new(detail, "stage", json_string(stage));
-  if (!audit(req, reply, "export.create", id, detail)) {
-    hw_store_export_fail(hw_request_store(req), id, "the audit log could not record the request",
-                         NULL);
-    return;
-  }
-  hw_export_jobs_submit(j, id);
-  HwStoreExport got;
-  if (!hw_store_export_get(hw_request_store(req), id, NULL, &got, NULL)) {
-    hw_reply_error(reply, 500, "internal", NULL, "the store failed while reading the export");
-    return;
-  }
-  char loc[64];
-  g_snprintf(loc, sizeof loc, "/api/v1/exports/%" G_GINT64_FORMAT, id);
-  hw_reply_header(reply, "Location", loc);
-  hw_reply_json(reply, 202, export_json(&got));
+  if (job_add(req, reply, j, &e, &id))
+    reply_jobs(req, reply, &id, 1);
 }
 
 void hw_route_exports_list(HwRequest *req, HwReply *reply)

@@ -285,6 +285,68 @@ static int run(Hx *hx)
   g_autoptr(json_t) j_x = jcall(hx, &sup, "GET", "/api/v1/cases/999999/footage", NULL, &st);
   HX_CHECK(st == 404, "no such case: %d", st);
 
+  /* a stage export: a package whose manifest names the case and the stage, and verifies */
+  g_autofree char *req = g_strdup_printf("{\"case\":%" G_GINT64_FORMAT ",\"stage\":%" G_GINT64_FORMAT
+                                         "}", case_id, call_id);
+  g_autoptr(json_t) job = jcall(hx, &inv, "POST", "/api/v1/exports", req, &st);
+  g_autofree char *job_dump = job ? json_dumps(job, JSON_COMPACT) : NULL;
+  HX_REQUIRE(st == 202 && job, "POST /api/v1/exports {case, stage}: %d %s", st,
+             job_dump ? job_dump : "");
+  HX_CHECK(g_strcmp0(json_string_value(json_object_get(job, "camera")), "cam-a") == 0 &&
+               g_strcmp0(json_string_value(json_object_get(job, "case")), CASE_NO) == 0 &&
+               g_strcmp0(json_string_value(json_object_get(job, "stage")), "ticket_called") == 0,
+           "the job is cam-a's for the case's ticket call: %s", job_dump);
+  int64_t job_id = json_integer_value(json_object_get(job, "id"));
+  g_autofree char *job_path = g_strdup_printf("/api/v1/exports/%" G_GINT64_FORMAT, job_id);
+  const char *state = NULL;
+  for (int i = 0; i < 300; i++) {
+    g_autoptr(json_t) now = jcall(hx, &inv, "GET", job_path, NULL, &st);
+    state = json_string_value(json_object_get(now, "state"));
+    if (g_strcmp0(state, "done") == 0 || g_strcmp0(state, "failed") == 0) {
+      state = g_strcmp0(state, "done") == 0 ? "done" : "failed";
+      if (strcmp(state, "failed") == 0)
+        fprintf(stderr, "export failed: %s\n",
+                json_string_value(json_object_get(now, "error")));
+      break;
+    }
+    hx_sleep_ms(100);
+  }
+  HX_REQUIRE(g_strcmp0(state, "done") == 0, "the stage export is not done: %s",
+             state ? state : "(none)");
+  g_autofree char *zip = g_build_filename(hx->dir, "stage.zip", NULL);
+  g_autofree char *dl = g_strdup_printf("curl -s -o %s -b %s http://127.0.0.1:%d%s/download", zip,
+                                        inv.jar, hx->http_port, job_path);
+  g_autofree char *unzip = g_strdup_printf("unzip -p %s manifest.json", zip);
+  g_autofree char *manifest_text = NULL;
+  HX_REQUIRE(system(dl) == 0 && g_spawn_command_line_sync(unzip, &manifest_text, NULL, NULL, NULL),
+             "downloading the package");
+  g_autoptr(json_t) manifest = json_loads(manifest_text ? manifest_text : "", 0, NULL);
+  json_t *mc = json_object_get(manifest, "case");
+  g_autofree char *mc_dump = mc ? json_dumps(mc, JSON_COMPACT) : NULL;
+  HX_CHECK(g_strcmp0(json_string_value(json_object_get(mc, "case")), CASE_NO) == 0 &&
+               g_strcmp0(json_string_value(json_object_get(mc, "department")), DEPT) == 0 &&
+               g_strcmp0(json_string_value(json_object_get(mc, "stage")), "ticket_called") == 0 &&
+               g_strcmp0(json_string_value(json_object_get(mc, "window")), WINDOW) == 0 &&
+               json_integer_value(json_object_get(mc, "time_ns")) == t_call,
+           "the manifest names the case, department, stage, window and time: %s",
+           mc_dump ? mc_dump : "(no case)");
+  HX_CHECK(json_integer_value(json_object_get(json_object_get(manifest, "requested"), "from_ns")) ==
+               t_call - 30 * HW_NS_PER_S,
+           "the manifest's range starts 30 s before the call");
+  const char *verify[] = {HW_HALLWATCHD, "verify", "--config", hx->conf, zip, NULL};
+  g_autofree char *vout = NULL;
+  int vrc = hx_run_sync(verify, &vout, 30000);
+  HX_CHECK(vrc == 0, "hallwatchd verify: exit %d: %s", vrc, vout ? vout : "");
+  /* the stage of no camera: nothing to export, said plainly */
+  db = hx_db_open(hx);
+  int64_t before_id =
+      hx_db_int(db, "SELECT id FROM stage_events WHERE source_event_id = 'EV-before'");
+  sqlite3_close(db);
+  g_autofree char *req2 = g_strdup_printf("{\"case\":%" G_GINT64_FORMAT ",\"stage\":%" G_GINT64_FORMAT
+                                          "}", case_id, before_id);
+  g_autoptr(json_t) j2 = jcall(hx, &inv, "POST", "/api/v1/exports", req2, &st);
+  HX_CHECK(st == 409, "exporting a stage when the window had no camera: %d", st);
+
   sess_clear(&inv);
   sess_clear(&sup);
   sess_clear(&sup_dept);
