@@ -875,6 +875,66 @@ static void test_cases_store_refuses(Fixture *fx, gconstpointer data)
   g_assert_cmpint(raw_int(fx->path, "SELECT count(*) FROM cases"), ==, 1);
 }
 
+/* The export_stage migration on a database of the version before it: an export made then keeps
+ * its fields and has no stage event; a new one records its stage event. */
+static void test_export_stage_migration(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_clear_pointer(&fx->store, hw_store_close);
+  size_t n = 0;
+  while (n < hw_store_n_migrations &&
+         !g_str_has_suffix(hw_store_migrations[n].name, "_export_stage.sql"))
+    n++;
+  g_assert_cmpuint(n, <, hw_store_n_migrations);
+  g_autofree char *path = g_build_filename(fx->dir, "previous.db", NULL);
+  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, n, &error);
+  g_assert_no_error(error);
+  HwStoreExport e = {.camera = "c1", .from_ns = 10 * HW_NS_PER_S, .to_ns = 20 * HW_NS_PER_S,
+                     .case_id = "N1", .stage = "accepted", .requested_by = "inv"};
+  hw_store_close(old);
+  /* a job as the previous version wrote it (its code is gone: by hand) */
+  int64_t id_new = 0, id_old = raw_int(
+      path, "INSERT INTO exports (camera, from_ns, to_ns, case_id, stage, requested_by, created_ns)"
+            " VALUES ('c1', 10000000000, 20000000000, 'N1', 'accepted', 'inv', 1) RETURNING id");
+  g_autoptr(HwStore) s = hw_store_open(path, &error);
+  g_assert_no_error(error);
+  HwStoreExport got;
+  g_assert_true(hw_store_export_get(s, id_old, NULL, &got, &error));
+  g_assert_cmpstr(got.case_id, ==, "N1");
+  g_assert_cmpint(got.stage_event, ==, 0);
+  /* a stage event to point at */
+  HwCaseRecord r[2] = {
+      {.type = HW_CASE_RECORD_CASE, .department = "D1", .case_number = "N1", .version = 1,
+       .item_code = "I", .item_name = "item", .applicant_type = "person", .applicant_name = "A",
+       .statutory_limit = 20, .statutory_unit = "working_days", .promised_limit = 10,
+       .promised_unit = "working_days", .secrecy = "internal", .fee_charged_fen = -1,
+       .fee_standard_fen = -1},
+      {.type = HW_CASE_RECORD_STAGE_EVENT, .department = "D1", .case_number = "N1",
+       .event_id = "E1", .stage = "accepted", .time_ns = 15 * HW_NS_PER_S, .hall = "H1",
+       .window = "W1"}};
+  HwIngestOutcome out[2];
+  g_assert_true(hw_store_cases_ingest(s, "D1", r, 2, 1, out, NULL, &error));
+  g_assert_no_error(error);
+  e.stage_event = raw_int(path, "SELECT id FROM stage_events");
+  g_assert_true(hw_store_export_add(s, &e, &id_new, &error));
+  g_assert_true(hw_store_export_get(s, id_new, NULL, &got, &error));
+  g_assert_cmpint(got.stage_event, ==, e.stage_event);
+  HwStoreStageEvent ev;
+  g_assert_true(hw_store_stage_event_get(s, got.stage_event, &ev, &error));
+  g_assert_cmpstr(ev.window, ==, "W1");
+  HwStoreCase c;
+  /* by id, within the scope; outside either scope it is not found */
+  const char *d1[] = {"D1", NULL}, *d2[] = {"D2", NULL}, *h1[] = {"H1", NULL};
+  g_assert_true(hw_store_case_by_id(s, ev.case_id, d1, NULL, &c, &error));
+  g_assert_cmpstr(c.case_number, ==, "N1");
+  g_assert_false(hw_store_case_by_id(s, ev.case_id, d2, NULL, &c, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+  /* the case itself names no hall: a hall-limited caller does not see it */
+  g_assert_false(hw_store_case_by_id(s, ev.case_id, NULL, h1, &c, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+}
+
 /* ---- users (sql/hw_store_auth.c) ---------------------------------------------------------------
  */
 
@@ -1200,6 +1260,7 @@ int main(int argc, char **argv)
   ADD("/sql/schema/failed-migration-leaves-nothing", test_failed_migration_leaves_nothing);
   ADD("/sql/schema/wal-mode", test_wal_mode);
   ADD("/sql/schema/cases-migration-on-previous-version", test_cases_migration_on_previous_version);
+  ADD("/sql/schema/export-stage-migration", test_export_stage_migration);
   ADD("/sql/cases/store-refuses", test_cases_store_refuses);
   ADD("/sql/file/lifecycle", test_file_lifecycle);
   ADD("/sql/file/rejects-bad-rows", test_file_rejects_bad_rows);
