@@ -50,6 +50,8 @@ static const char *const stages[] = {"ticket_called",
                                      "completed",
                                      "certificate_collected",
                                      NULL};
+
+const char *const *hw_exchange_stage_names(void) { return stages; }
 static const char *const outcomes[] = {
     "certificate_issued", "returned",           "voided",    "deleted",
     "forwarded",          "supplement_timeout", "completed", NULL};

@@ -85,4 +85,7 @@ json_t *hw_exchange_result_json(const HwExchangeResult *result);
 /* The HTTP status of a result: 200, 400, 403, 422, 500. */
 int hw_exchange_result_http_status(const HwExchangeResult *result);
 
+/* The stage types of a stage event (docs/exchange/openapi.yaml), NULL-terminated. */
+const char *const *hw_exchange_stage_names(void);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
  * duplicate sections and keys silently), then GKeyFile for the values, then validation of each
  * key against the fixed schema below. Unknown sections and keys are errors, never ignored. */
 #include "daemon/hw_config.h"
+#include "cases/hw_exchange.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -44,6 +45,8 @@ static const struct {
 
 /* [exchange]: only "clock_offset.<department>" keys (any department code). */
 #define CLOCK_OFFSET_PREFIX "clock_offset."
+/* [footage]: the longest pre- or post-roll (an export covers at most one hour). */
+#define FOOTAGE_ROLL_MAX (INT64_C(3600) * HW_NS_PER_S)
 #define CLOCK_OFFSET_MAX (INT64_C(24) * 3600 * HW_NS_PER_S)
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
@@ -639,6 +642,8 @@ static gboolean parse_auth(const Scan *s, HwConfig *c, GError **error)
 static void config_init_defaults(HwConfig *c)
 {
   c->footage_dir = g_strdup(HW_CONFIG_DEFAULT_FOOTAGE);
+  c->footage_rolls.pre_ns = HW_FOOTAGE_PRE_ROLL_DEFAULT;
+  c->footage_rolls.post_ns = HW_FOOTAGE_POST_ROLL_DEFAULT;
   c->database_path = g_strdup(HW_CONFIG_DEFAULT_DATABASE);
   c->http_host = g_strdup(HW_CONFIG_DEFAULT_HTTP_HOST);
   c->http_port = HW_CONFIG_DEFAULT_HTTP_PORT;
@@ -679,6 +684,7 @@ void hw_config_free(HwConfig *config)
   g_strfreev(config->warnings);
   g_strfreev(config->exchange_departments);
   g_free(config->exchange_clock_offsets_ns);
+  g_free(config->footage_rolls.stages);
   g_free(config);
 }
 
@@ -728,13 +734,69 @@ static gboolean parse_exchange(const Scan *s, HwConfig *c, GError **error)
   return TRUE;
 }
 
+/* [footage] pre_roll / post_roll (0 to 1h; defaults 30s / 120s) and pre_roll.<stage type> /
+ * post_roll.<stage type> for one stage type (the other roll of that type stays the default). */
+static gboolean parse_footage(const Scan *s, HwConfig *c, GError **error)
+{
+  HwFootageRolls *r = &c->footage_rolls;
+  if (!g_key_file_has_group(s->kf, "footage"))
+    return TRUE;
+  g_auto(GStrv) keys = g_key_file_get_keys(s->kf, "footage", NULL, NULL);
+  size_t n = keys ? g_strv_length(keys) : 0;
+  r->stages = g_new0(HwFootageStageRolls, n + 1);
+  /* the defaults first: a stage type's other roll is the section's default */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < n; i++) {
+      const char *k = keys[i];
+      bool pre = g_str_has_prefix(k, "pre_roll"), post = g_str_has_prefix(k, "post_roll");
+      const char *rest = k + (pre ? strlen("pre_roll") : post ? strlen("post_roll") : 0);
+      const char *stage = *rest == '.' ? rest + 1 : NULL;
+      bool known = (pre || post) && (*rest == '\0' || stage != NULL);
+      if (known && stage != NULL) {
+        known = false;
+        for (const char *const *st = hw_exchange_stage_names(); *st; st++)
+          known |= strcmp(*st, stage) == 0;
+      }
+      if (!known)
+        return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, "footage", k,
+                    "unknown key (known: pre_roll, post_roll, pre_roll.<stage type>, "
+                    "post_roll.<stage type>, the stage types of the exchange API such as "
+                    "ticket_called or accepted)");
+      if ((pass == 0) != (stage == NULL))
+        continue;
+      g_autofree char *v = NULL;
+      if (!get_string(s, "footage", k, &v, error))
+        return FALSE;
+      int64_t ns = 0;
+      if (!v || !hw_config_parse_duration(v, &ns) || ns > FOOTAGE_ROLL_MAX)
+        return fail(s, error, HW_CONFIG_ERROR_INVALID, "footage", k,
+                    "expected a duration from 0s to 1h such as 30s or 2m, got '%s'", v ? v : "");
+      if (stage == NULL) {
+        *(pre ? &r->pre_ns : &r->post_ns) = ns;
+        continue;
+      }
+      size_t j = 0;
+      while (j < r->n && strcmp(r->stages[j].stage, stage) != 0)
+        j++;
+      if (j == r->n) {
+        g_strlcpy(r->stages[j].stage, stage, sizeof r->stages[j].stage);
+        r->stages[j].pre_ns = r->pre_ns;
+        r->stages[j].post_ns = r->post_ns;
+        r->n++;
+      }
+      *(pre ? &r->stages[j].pre_ns : &r->stages[j].post_ns) = ns;
+    }
+  return TRUE;
+}
+
 static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError **error)
 {
   for (size_t i = 0; i < s->sections->len; i++) {
     const char *name = s->sections->pdata[i];
     if (g_str_has_prefix(name, CAMERA_PREFIX))
       continue;
-    gboolean known = strcmp(name, "exchange") == 0; /* parse_exchange checks its keys */
+    /* parse_exchange and parse_footage check their keys */
+    gboolean known = strcmp(name, "exchange") == 0 || strcmp(name, "footage") == 0;
     for (size_t j = 0; j < G_N_ELEMENTS(fixed_sections); j++) {
       if (strcmp(name, fixed_sections[j].name) == 0) {
         if (!check_keys(s, name, fixed_sections[j].keys, error))
@@ -745,7 +807,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     if (!known)
       return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
                   "unknown section (known: storage, http, log, recording, reconnect, retention, audit, auth, "
-                  "hall, exchange, camera.<id>)");
+                  "hall, exchange, footage, camera.<id>)");
   }
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
@@ -777,7 +839,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "audit", "sign_interval",
                 "must be between 10s and 24h");
 
-  if (!parse_auth(s, c, error) || !parse_exchange(s, c, error))
+  if (!parse_auth(s, c, error) || !parse_exchange(s, c, error) || !parse_footage(s, c, error))
     return FALSE;
 
   /* [hall] timezone: the civil dates of deadlines (a due date ends at 24:00 there). A name this

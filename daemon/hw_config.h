@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "capture/hw_recorder.h"
+#include "media/hw_footage.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,9 @@ typedef struct {
   char **exchange_departments;
   int64_t *exchange_clock_offsets_ns;
   size_t n_exchange_clocks;
+  /* [footage] pre_roll, post_roll and their .<stage type> variants: the footage linked to a case
+   * stage (GET /api/v1/cases/{id}/footage, stage exports). stages is owned. */
+  HwFootageRolls footage_rolls;
   /* [camera.<id>] sections in file order, each with source "config". */
   HwCameraConfig **cameras;
   size_t n_cameras;

@@ -43,6 +43,7 @@ typedef struct {
   char *demo_dir;
   bool stopping;
   HwKey *key;     /* audit: the appliance key, <database>.key */
+  HwFootageRolls footage_rolls; /* [footage] as read at start (stages owned) */
   HwAudit *audit; /* audit: daemon.start/stop and config.change rows */
   /* calendar: the hall's working days for deadlines ([hall] timezone; rebuilt when the calendar
    * changes). The warnings evaluator takes its calendar from here. */
@@ -507,6 +508,10 @@ static int run(Daemon *d)
     return 1;
   }
   http_opt.exports = d->exports;
+  d->footage_rolls = cfg->footage_rolls;
+  d->footage_rolls.stages =
+      g_memdup2(cfg->footage_rolls.stages, cfg->footage_rolls.n * sizeof(HwFootageStageRolls));
+  http_opt.footage_rolls = &d->footage_rolls;
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -646,6 +651,7 @@ int main(int argc, char **argv)
   }
   g_clear_pointer(&d.loop, g_main_loop_unref);
   hw_config_free(d.config);
+  g_free(d.footage_rolls.stages);
   g_free(d.config_path);
   return rc;
 }

@@ -196,6 +196,18 @@ void hw_footage_coverage_clear(HwFootageCoverage *c)
 
 /* ---- linking --------------------------------------------------------------------------------- */
 
+void hw_footage_rolls_for(const HwFootageRolls *r, const char *stage, int64_t *ret_pre_ns,
+                          int64_t *ret_post_ns)
+{
+  *ret_pre_ns = r ? r->pre_ns : HW_FOOTAGE_PRE_ROLL_DEFAULT;
+  *ret_post_ns = r ? r->post_ns : HW_FOOTAGE_POST_ROLL_DEFAULT;
+  for (size_t i = 0; r && i < r->n; i++)
+    if (strcmp(r->stages[i].stage, stage) == 0) {
+      *ret_pre_ns = r->stages[i].pre_ns;
+      *ret_post_ns = r->stages[i].post_ns;
+    }
+}
+
 void hw_footage_links_free(HwFootageLink *links, size_t n)
 {
   for (size_t i = 0; links && i < n; i++)

@@ -70,6 +70,22 @@ void hw_footage_coverage_clear(HwFootageCoverage *c);
 #define HW_FOOTAGE_PRE_ROLL_DEFAULT (INT64_C(30) * HW_NS_PER_S)
 #define HW_FOOTAGE_POST_ROLL_DEFAULT (INT64_C(120) * HW_NS_PER_S)
 
+/* The rolls of one stage type, and of every stage type ([footage] in the configuration file). */
+typedef struct {
+  char stage[32];
+  int64_t pre_ns, post_ns;
+} HwFootageStageRolls;
+
+typedef struct HwFootageRolls {
+  int64_t pre_ns, post_ns; /* for stage types not listed */
+  HwFootageStageRolls *stages; /* n of them; each roll given for a stage type, else the default */
+  size_t n;
+} HwFootageRolls;
+
+/* The pre- and post-roll of a stage type under r (NULL: the defaults above). */
+void hw_footage_rolls_for(const HwFootageRolls *r, const char *stage, int64_t *ret_pre_ns,
+                          int64_t *ret_post_ns);
+
 typedef struct {
   char camera[64];
   hw_time_ns from_ns, to_ns;   /* the linked range: [from - pre_roll, to + post_roll) */

@@ -49,19 +49,16 @@ void hw_case_stage_links_free(HwCaseStageLink *links, size_t n)
 }
 
 bool hw_case_stage_links(HwStore *store, const HwStoreCase *c, const HwStoreStageEvent *stages,
-                         size_t n, int64_t only_event, hw_time_ns now, HwCaseStageLink **ret,
-                         size_t *ret_n, GError **error)
+                         size_t n, int64_t only_event, const HwFootageRolls *rolls,
+                         hw_time_ns now, HwCaseStageLink **ret, size_t *ret_n, GError **error)
 {
   GArray *out = g_array_new(FALSE, TRUE, sizeof(HwCaseStageLink));
   for (size_t k = 0; k < n; k++) {
     const HwStoreStageEvent *e = &stages[k];
     if (only_event > 0 && e->id != only_event)
       continue;
-    HwCaseStageLink l = {.event = e,
-                         .from_ns = e->time_ns,
-                         .to_ns = e->time_ns,
-                         .pre_roll_ns = HW_FOOTAGE_PRE_ROLL_DEFAULT,
-                         .post_roll_ns = HW_FOOTAGE_POST_ROLL_DEFAULT};
+    HwCaseStageLink l = {.event = e, .from_ns = e->time_ns, .to_ns = e->time_ns};
+    hw_footage_rolls_for(rolls, e->stage, &l.pre_roll_ns, &l.post_roll_ns);
     if (strcmp(e->stage, STAGE_CALL) == 0)
       l.to_ns = interaction_end(c, stages, n, k);
     /* an event without a hall of its own happened in the case's hall */
@@ -108,8 +105,8 @@ static json_t *stage_json(const HwCaseStageLink *l)
   json_object_set_new(o, "window", e->window[0] ? json_string(e->window) : json_null());
   json_object_set_new(o, "span_to", time_json(l->to_ns));
   json_object_set_new(o, "span_to_ns", json_integer(l->to_ns));
-  json_object_set_new(o, "pre_roll_s", json_integer(l->pre_roll_ns / HW_NS_PER_S));
-  json_object_set_new(o, "post_roll_s", json_integer(l->post_roll_ns / HW_NS_PER_S));
+  json_object_set_new(o, "pre_roll_s", json_real((double)l->pre_roll_ns / 1e9));
+  json_object_set_new(o, "post_roll_s", json_real((double)l->post_roll_ns / 1e9));
   /* why there is nothing to show, when there is nothing */
   const char *none = !e->window[0]      ? "no_window"
                      : l->window_id == 0 ? "unknown_window"
@@ -160,7 +157,8 @@ void hw_route_case_footage(HwRequest *req, HwReply *reply)
   HwCaseStageLink *links = NULL;
   g_autoptr(GError) error = NULL;
   if (!hw_store_case_stages(store, c.id, &stages, &n, &error) ||
-      !hw_case_stage_links(store, &c, stages, n, 0, hw_time_now(), &links, &n_links, &error)) {
+      !hw_case_stage_links(store, &c, stages, n, 0, req->http->opt.footage_rolls, hw_time_now(),
+                           &links, &n_links, &error)) {
     hw_store_stage_events_free(stages, n);
     hw_reply_error(reply, 500, "internal", NULL, "reading the case's footage failed: %s",
                    error->message);

@@ -263,8 +263,8 @@ static void create_for_stage(HwRequest *req, HwReply *reply, HwExportJobs *j, js
   HwCaseStageLink *links = NULL;
   g_autoptr(GError) error = NULL;
   if (!hw_store_case_stages(store, c.id, &stages, &n, &error) ||
-      !hw_case_stage_links(store, &c, stages, n, json_integer_value(sv), hw_time_now(), &links,
-                           &n_links, &error)) {
+      !hw_case_stage_links(store, &c, stages, n, json_integer_value(sv),
+                           req->http->opt.footage_rolls, hw_time_now(), &links, &n_links, &error)) {
     hw_store_stage_events_free(stages, n);
     hw_reply_error(reply, 500, "internal", NULL, "resolving the stage failed: %s", error->message);
     return;

@@ -68,6 +68,9 @@ typedef struct {
   /* The web interface's files (index.html and its assets, web/static.c), served publicly at /
    * and /ui/; NULL: those paths answer 404 "not_installed". Copied by hw_http_new. */
   const char *www_dir;
+  /* The rolls around a case stage's footage ([footage]); NULL: 30 s / 120 s. Must outlive the
+   * server (the daemon keeps the ones read at start: a reload does not change them). */
+  const struct HwFootageRolls *footage_rolls;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

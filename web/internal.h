@@ -136,11 +136,11 @@ typedef struct {
 } HwCaseStageLink;
 
 /* The links of every stage event of case c (stages[0..n) from hw_store_case_stages), or only of
- * the event with id only_event (> 0). *ret is an array of *ret_n (free with
+ * the event with id only_event (> 0), with the rolls of each stage type (NULL: the defaults). *ret is an array of *ret_n (free with
  * hw_case_stage_links_free). */
 bool hw_case_stage_links(HwStore *store, const HwStoreCase *c, const HwStoreStageEvent *stages,
-                         size_t n, int64_t only_event, hw_time_ns now, HwCaseStageLink **ret,
-                         size_t *ret_n, GError **error);
+                         size_t n, int64_t only_event, const HwFootageRolls *rolls,
+                         hw_time_ns now, HwCaseStageLink **ret, size_t *ret_n, GError **error);
 void hw_case_stage_links_free(HwCaseStageLink *links, size_t n);
 /* The case of store id id_text within the caller's department and hall scope; false with the
  * reply set (404 when it is not there or outside the scope). */

@@ -149,6 +149,9 @@ static int run(Hx *hx)
   hx_add_stream(hx, &spec);
   g_autoptr(GString) cams = g_string_new(NULL);
   hx_camera(cams, hx, "cam-a", "/a", NULL, NULL, NULL);
+  /* the rolls of one stage type from the configuration file */
+  g_string_append(cams, "[footage]\npre_roll.supplement_requested = 5s\n"
+                        "post_roll.supplement_requested = 20s\n");
   HxOptions o = {.file_span = "4s", .fragment_max = "1s", .stall_timeout = "1s"};
   hx_write_config(hx, &o, cams->str);
 
@@ -201,7 +204,8 @@ static int run(Hx *hx)
   hx_sleep_ms(4000);
   hw_rtsp_server_set_stalled(hx->server, "/a", false);
   hw_time_ns stall_to = hw_time_now();
-  hw_time_ns t_down = (stall_from + stall_to) / 2 + HW_NS_PER_S / 2;
+  /* whole milliseconds: the exchange API carries times to the millisecond */
+  hw_time_ns t_down = ((stall_from + stall_to) / 2 + HW_NS_PER_S / 2) / HW_NS_PER_MS * HW_NS_PER_MS;
   hw_time_ns t_before = t_map - 3 * HW_NS_PER_S;
   hx_sleep_ms(5000);
 
@@ -266,6 +270,9 @@ static int run(Hx *hx)
   HX_CHECK(gap && reason && strcmp(reason, "not_recorded") != 0 && strcmp(reason, "pending") != 0,
            "the stall at T is a gap with a reason: %s", dump);
   HX_CHECK(item_at(c_down, "covered", t_down) == NULL, "the stall is not covered: %s", dump);
+  HX_CHECK(ns(c_down, "from_ns") == t_down - 5 * HW_NS_PER_S &&
+               ns(c_down, "to_ns") == t_down + 20 * HW_NS_PER_S,
+           "[footage] rolls of supplement_requested: T-5 s .. T+20 s: %s", dump);
   fprintf(stderr, "stalled stage: gap reason %s\n", reason ? reason : "(none)");
 
   /* a stage before the window had a camera */

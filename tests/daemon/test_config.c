@@ -245,7 +245,7 @@ static void test_error_unknown_section(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
-               "retention, audit, auth, hall, exchange, camera.<id>)");
+               "retention, audit, auth, hall, exchange, footage, camera.<id>)");
 }
 
 static void test_error_camera_id(Fixture *f, gconstpointer data)
@@ -430,6 +430,47 @@ static void test_audit_sign_interval(Fixture *f, gconstpointer data)
                "'often'");
   assert_error(f, "[audit]\nsigning = 5m\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [audit] signing: unknown key (known: sign_interval)");
+}
+
+/* [footage] pre_roll / post_roll and their per-stage-type variants: 30 s / 120 s when absent;
+ * a stage type's roll not given is the section's default; errors name the file and line. */
+static void test_footage(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) none = load_text(f, "[storage]\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(none->footage_rolls.pre_ns, ==, 30 * HW_NS_PER_S);
+  g_assert_cmpint(none->footage_rolls.post_ns, ==, 120 * HW_NS_PER_S);
+  g_assert_cmpuint(none->footage_rolls.n, ==, 0);
+  g_autoptr(HwConfig) c = load_text(f,
+                                    "[footage]\npost_roll.completed = 5m\npre_roll = 10s\n"
+                                    "pre_roll.ticket_called = 0s\npost_roll.ticket_called = 1m\n",
+                                    &error);
+  g_assert_no_error(error);
+  const HwFootageRolls *r = &c->footage_rolls;
+  g_assert_cmpint(r->pre_ns, ==, 10 * HW_NS_PER_S);
+  g_assert_cmpint(r->post_ns, ==, 120 * HW_NS_PER_S);
+  g_assert_cmpuint(r->n, ==, 2);
+  g_assert_cmpstr(r->stages[0].stage, ==, "completed");
+  g_assert_cmpint(r->stages[0].pre_ns, ==, 10 * HW_NS_PER_S); /* the section's default */
+  g_assert_cmpint(r->stages[0].post_ns, ==, 300 * HW_NS_PER_S);
+  g_assert_cmpstr(r->stages[1].stage, ==, "ticket_called");
+  g_assert_cmpint(r->stages[1].pre_ns, ==, 0);
+  g_assert_cmpint(r->stages[1].post_ns, ==, 60 * HW_NS_PER_S);
+  assert_error(f, "[footage]\npre_roll = 2h\n", HW_CONFIG_ERROR_INVALID,
+               "2: [footage] pre_roll: expected a duration from 0s to 1h such as 30s or 2m, got "
+               "'2h'");
+  assert_error(f, "[footage]\n\npost_roll.accepted = soon\n", HW_CONFIG_ERROR_INVALID,
+               "3: [footage] post_roll.accepted: expected a duration from 0s to 1h such as 30s or "
+               "2m, got 'soon'");
+  assert_error(f, "[footage]\npre_roll.acepted = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [footage] pre_roll.acepted: unknown key (known: pre_roll, post_roll, "
+               "pre_roll.<stage type>, post_roll.<stage type>, the stage types of the exchange "
+               "API such as ticket_called or accepted)");
+  assert_error(f, "[footage]\npreroll = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [footage] preroll: unknown key (known: pre_roll, post_roll, "
+               "pre_roll.<stage type>, post_roll.<stage type>, the stage types of the exchange "
+               "API such as ticket_called or accepted)");
 }
 
 /* [exchange] clock_offset.<department>: signed durations within 24h, one key per department. */
@@ -625,6 +666,7 @@ int main(int argc, char **argv)
   FT("tls", test_tls);
   FT("hall_timezone", test_hall_timezone);
   FT("exchange", test_exchange);
+  FT("footage", test_footage);
   FT("www_dir", test_www_dir);
   return g_test_run();
 }
