@@ -49,8 +49,8 @@ void hw_case_stage_links_free(HwCaseStageLink *links, size_t n)
 }
 
 bool hw_case_stage_links(HwStore *store, const HwStoreCase *c, const HwStoreStageEvent *stages,
-                         size_t n, int64_t only_event, const HwFootageRolls *rolls,
-                         hw_time_ns now, HwCaseStageLink **ret, size_t *ret_n, GError **error)
+                         size_t n, int64_t only_event, const HwFootageRolls *rolls, hw_time_ns now,
+                         HwCaseStageLink **ret, size_t *ret_n, GError **error)
 {
   GArray *out = g_array_new(FALSE, TRUE, sizeof(HwCaseStageLink));
   for (size_t k = 0; k < n; k++) {
@@ -64,9 +64,9 @@ bool hw_case_stage_links(HwStore *store, const HwStoreCase *c, const HwStoreStag
     /* an event without a hall of its own happened in the case's hall */
     l.window_id = window_find(store, e->hall[0] ? e->hall : c->hall, e->window, error);
     if (l.window_id < 0 ||
-        (l.window_id > 0 && !hw_footage_for_window(store, l.window_id, l.from_ns, l.to_ns,
-                                                   l.pre_roll_ns, l.post_roll_ns, now, &l.links,
-                                                   &l.n_links, error))) {
+        (l.window_id > 0 &&
+         !hw_footage_for_window(store, l.window_id, l.from_ns, l.to_ns, l.pre_roll_ns,
+                                l.post_roll_ns, now, &l.links, &l.n_links, error))) {
       hw_case_stage_links_free((HwCaseStageLink *)(void *)out->data, out->len);
       g_array_free(out, FALSE);
       return false;
@@ -108,7 +108,7 @@ static json_t *stage_json(const HwCaseStageLink *l)
   json_object_set_new(o, "pre_roll_s", json_real((double)l->pre_roll_ns / 1e9));
   json_object_set_new(o, "post_roll_s", json_real((double)l->post_roll_ns / 1e9));
   /* why there is nothing to show, when there is nothing */
-  const char *none = !e->window[0]      ? "no_window"
+  const char *none = !e->window[0]       ? "no_window"
                      : l->window_id == 0 ? "unknown_window"
                      : l->n_links == 0   ? "no_camera"
                                          : NULL;

@@ -5,9 +5,9 @@
  * a stage while the camera was stalled, no camera for a stage before the mapping. Scope: another
  * department's or hall's supervisor gets 404. A stage export (POST /api/v1/exports {case, stage})
  * makes a package whose manifest names the case and stage and that `hallwatchd verify` accepts. */
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
-#include <glib/gstdio.h>
 #include <stdlib.h>
 
 #include "sql/hw_store.h"
@@ -80,11 +80,11 @@ static json_t *jcall(Hx *hx, const Sess *s, const char *method, const char *path
 }
 
 /* `hallwatchd user add` with one scope (--hall or --department; both NULL: none), then signs in. */
-static bool session(Hx *hx, const char *name, const char *role, const char *flag,
-                    const char *code, Sess *s)
+static bool session(Hx *hx, const char *name, const char *role, const char *flag, const char *code,
+                    Sess *s)
 {
-  const char *argv[] = {HW_HALLWATCHD, "user", "add", name, "--role", role, "--random-password",
-                        "--config", hx->conf, flag, code, NULL};
+  const char *argv[] = {HW_HALLWATCHD,       "user",     "add",    name, "--role", role,
+                        "--random-password", "--config", hx->conf, flag, code,     NULL};
   g_autofree char *out = NULL;
   g_autofree char *needle = g_strdup_printf("password for %s: ", name);
   const char *p;
@@ -128,7 +128,10 @@ static json_t *stage_of(json_t *answer, const char *event_id)
   return NULL;
 }
 
-static int64_t ns(json_t *o, const char *key) { return json_integer_value(json_object_get(o, key)); }
+static int64_t ns(json_t *o, const char *key)
+{
+  return json_integer_value(json_object_get(o, key));
+}
 
 /* The range item (covered or gap) of o[key] holding t (borrowed), NULL if none. */
 static json_t *item_at(json_t *o, const char *key, hw_time_ns t)
@@ -170,12 +173,12 @@ static int run(Hx *hx)
     HwStoreWindow w = {.hall = HALL, .code = WINDOW, .name = "7号窗口", .departments = "[]"};
     int64_t wid = 0;
     const char *cam[] = {"cam-a"};
-    HX_REQUIRE(hw_store_token_add(store, DEPT, "approval system", hash, hw_time_now(), NULL,
-                                  &error) &&
-                   hw_store_hall_add(store, &hall, &error) &&
-                   hw_store_window_add(store, &w, &wid, &error) &&
-                   hw_store_window_set_cameras(store, wid, cam, 1, t_map, &error),
-               "setting up the store: %s", error ? error->message : "");
+    HX_REQUIRE(
+        hw_store_token_add(store, DEPT, "approval system", hash, hw_time_now(), NULL, &error) &&
+            hw_store_hall_add(store, &hall, &error) &&
+            hw_store_window_add(store, &w, &wid, &error) &&
+            hw_store_window_set_cameras(store, wid, cam, 1, t_map, &error),
+        "setting up the store: %s", error ? error->message : "");
     hw_store_close(store);
   }
   Sess inv = {0}, sup = {0}, sup_dept = {0}, sup_other = {0}, sup_hall = {0};
@@ -219,19 +222,18 @@ static int run(Hx *hx)
       accepted_at, "acceptance", "accepted", "statutory_limit", 20, "statutory_limit_unit",
       "working_days", "promised_limit", 10, "promised_limit_unit", "working_days", "secrecy",
       "none");
-  g_autoptr(json_t) batch = json_pack(
-      "{s:[o,o,o,o,o]}", "records", kase, stage_event("EV-before", "submitted", t_before),
-      stage_event("EV-call", "ticket_called", t_call),
-      stage_event("EV-accept", "accepted", t_accept),
-      stage_event("EV-down", "supplement_requested", t_down));
+  g_autoptr(json_t) batch =
+      json_pack("{s:[o,o,o,o,o]}", "records", kase, stage_event("EV-before", "submitted", t_before),
+                stage_event("EV-call", "ticket_called", t_call),
+                stage_event("EV-accept", "accepted", t_accept),
+                stage_event("EV-down", "supplement_requested", t_down));
   g_autofree char *batch_text = json_dumps(batch, JSON_COMPACT);
   g_autofree char *answer = NULL;
   st = call(hx, NULL, token, "POST", "/api/v1/exchange/batch", batch_text, &answer);
   HX_REQUIRE(st == 200, "the batch: %d %s", st, answer ? answer : "");
   sqlite3 *db = hx_db_open(hx);
   int64_t case_id = hx_db_int(db, "SELECT id FROM cases WHERE case_number = '" CASE_NO "'");
-  int64_t call_id =
-      hx_db_int(db, "SELECT id FROM stage_events WHERE source_event_id = 'EV-call'");
+  int64_t call_id = hx_db_int(db, "SELECT id FROM stage_events WHERE source_event_id = 'EV-call'");
   sqlite3_close(db);
   HX_REQUIRE(case_id > 0 && call_id > 0, "the case is not stored");
 
@@ -254,8 +256,8 @@ static int run(Hx *hx)
   HX_CHECK(item_at(c_call, "covered", t_call) && item_at(c_call, "covered", t_accept),
            "the call and the acceptance are covered: %s", dump);
   const char *pl = json_string_value(json_object_get(c_call, "playlist"));
-  HX_CHECK(pl && g_str_has_prefix(pl, "/api/v1/cameras/cam-a/playback.m3u8?"),
-           "a playlist URL: %s", pl ? pl : "(none)");
+  HX_CHECK(pl && g_str_has_prefix(pl, "/api/v1/cameras/cam-a/playback.m3u8?"), "a playlist URL: %s",
+           pl ? pl : "(none)");
   g_autofree char *playlist = NULL;
   HX_CHECK(pl && call(hx, &inv, NULL, "GET", pl, NULL, &playlist) == 200 && playlist &&
                g_str_has_prefix(playlist, "#EXTM3U"),
@@ -278,8 +280,8 @@ static int run(Hx *hx)
   /* a stage before the window had a camera */
   json_t *s_before = stage_of(j, "EV-before");
   HX_CHECK(s_before && json_array_size(json_object_get(s_before, "cameras")) == 0 &&
-               g_strcmp0(json_string_value(json_object_get(s_before, "no_footage")),
-                         "no_camera") == 0,
+               g_strcmp0(json_string_value(json_object_get(s_before, "no_footage")), "no_camera") ==
+                   0,
            "the stage before the mapping says no_camera: %s", dump);
 
   /* scope */
@@ -293,8 +295,8 @@ static int run(Hx *hx)
   HX_CHECK(st == 404, "no such case: %d", st);
 
   /* a stage export: a package whose manifest names the case and the stage, and verifies */
-  g_autofree char *req = g_strdup_printf("{\"case\":%" G_GINT64_FORMAT ",\"stage\":%" G_GINT64_FORMAT
-                                         "}", case_id, call_id);
+  g_autofree char *req = g_strdup_printf(
+      "{\"case\":%" G_GINT64_FORMAT ",\"stage\":%" G_GINT64_FORMAT "}", case_id, call_id);
   g_autoptr(json_t) job = jcall(hx, &inv, "POST", "/api/v1/exports", req, &st);
   g_autofree char *job_dump = job ? json_dumps(job, JSON_COMPACT) : NULL;
   HX_REQUIRE(st == 202 && job, "POST /api/v1/exports {case, stage}: %d %s", st,
@@ -312,8 +314,7 @@ static int run(Hx *hx)
     if (g_strcmp0(state, "done") == 0 || g_strcmp0(state, "failed") == 0) {
       state = g_strcmp0(state, "done") == 0 ? "done" : "failed";
       if (strcmp(state, "failed") == 0)
-        fprintf(stderr, "export failed: %s\n",
-                json_string_value(json_object_get(now, "error")));
+        fprintf(stderr, "export failed: %s\n", json_string_value(json_object_get(now, "error")));
       break;
     }
     hx_sleep_ms(100);
@@ -349,8 +350,8 @@ static int run(Hx *hx)
   int64_t before_id =
       hx_db_int(db, "SELECT id FROM stage_events WHERE source_event_id = 'EV-before'");
   sqlite3_close(db);
-  g_autofree char *req2 = g_strdup_printf("{\"case\":%" G_GINT64_FORMAT ",\"stage\":%" G_GINT64_FORMAT
-                                          "}", case_id, before_id);
+  g_autofree char *req2 = g_strdup_printf(
+      "{\"case\":%" G_GINT64_FORMAT ",\"stage\":%" G_GINT64_FORMAT "}", case_id, before_id);
   g_autoptr(json_t) j2 = jcall(hx, &inv, "POST", "/api/v1/exports", req2, &st);
   HX_CHECK(st == 409, "exporting a stage when the window had no camera: %d", st);
 
