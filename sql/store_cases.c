@@ -84,6 +84,13 @@ static const char SQL_CASE_BY_ID[] =
   " coalesce(window, ''), coalesce(queue_ticket, ''), coalesce(outcome, ''), opinion"
 static const char SQL_CASE_STAGES[] =
     "SELECT " STAGE_COLS " FROM stage_events WHERE case_id = ?1 ORDER BY time_ns, id";
+static const char SQL_CASE_FEEDBACK[] =
+    "SELECT id, case_id, source_event_id, 'evaluation', time_ns, reported_ns, received_ns,"
+    " coalesce(operator_id, ''), '', coalesce(hall, ''), window, '', rating, NULL"
+    " FROM evaluations WHERE case_id = ?1 AND window IS NOT NULL"
+    " UNION ALL SELECT id, case_id, source_event_id, 'complaint', time_ns, reported_ns,"
+    " received_ns, coalesce(operator_id, ''), '', coalesce(hall, ''), window, '', channel, NULL"
+    " FROM complaints WHERE case_id = ?1 AND window IS NOT NULL ORDER BY 5, 4, 1";
 static const char SQL_STAGE_GET[] = "SELECT " STAGE_COLS " FROM stage_events WHERE id = ?1";
 static const char SQL_COUNTS[] =
     "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM stage_events),"
@@ -614,12 +621,12 @@ void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n)
   g_free(events);
 }
 
-bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
-                          GError **error)
+static bool case_events(HwStore *store, const char *sql, int64_t case_id, HwStoreStageEvent **ret,
+                        size_t *ret_n, GError **error)
 {
   g_return_val_if_fail(store && ret && ret_n, false);
   HW_STORE_LOCKED(store);
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CASE_STAGES, error);
+  HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, case_id);
@@ -641,6 +648,18 @@ bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **r
   *ret_n = out->len;
   *ret = (HwStoreStageEvent *)(void *)g_array_free(g_steal_pointer(&out), FALSE);
   return true;
+}
+
+bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
+                          GError **error)
+{
+  return case_events(store, SQL_CASE_STAGES, case_id, ret, ret_n, error);
+}
+
+bool hw_store_case_feedback(HwStore *store, int64_t case_id, HwStoreStageEvent **ret,
+                            size_t *ret_n, GError **error)
+{
+  return case_events(store, SQL_CASE_FEEDBACK, case_id, ret, ret_n, error);
 }
 
 bool hw_store_cases_counts(HwStore *store, int64_t ret_counts[4], GError **error)

@@ -103,6 +103,10 @@ static json_t *stage_json(const HwCaseStageLink *l)
   json_object_set_new(o, "time_ns", json_integer(e->time_ns));
   json_object_set_new(o, "hall", e->hall[0] ? json_string(e->hall) : json_null());
   json_object_set_new(o, "window", e->window[0] ? json_string(e->window) : json_null());
+  /* an evaluation's rating, a complaint's channel (hw_store_case_feedback) */
+  if (strcmp(e->stage, "evaluation") == 0 || strcmp(e->stage, "complaint") == 0)
+    json_object_set_new(o, strcmp(e->stage, "evaluation") == 0 ? "rating" : "channel",
+                        json_string(e->outcome));
   json_object_set_new(o, "span_to", time_json(l->to_ns));
   json_object_set_new(o, "span_to_ns", json_integer(l->to_ns));
   json_object_set_new(o, "pre_roll_s", json_real((double)l->pre_roll_ns / 1e9));
@@ -145,32 +149,50 @@ bool hw_web_case_get(HwRequest *req, HwReply *reply, const char *id_text, HwStor
   return false;
 }
 
-/* GET /api/v1/cases/{id}/footage */
+/* The linked footage of events[0..n) (stage events, or evaluations and complaints) as a JSON
+ * array; NULL (error set) if the store failed. */
+static json_t *links_json(HwRequest *req, const HwStoreCase *c, const HwStoreStageEvent *events,
+                          size_t n, GError **error)
+{
+  HwCaseStageLink *links = NULL;
+  size_t n_links = 0;
+  if (!hw_case_stage_links(hw_request_store(req), c, events, n, 0, req->http->opt.footage_rolls,
+                           hw_time_now(), &links, &n_links, error))
+    return NULL;
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n_links; i++)
+    json_array_append_new(arr, stage_json(&links[i]));
+  hw_case_stage_links_free(links, n_links);
+  return arr;
+}
+
+/* GET /api/v1/cases/{id}/footage: the stage events' footage ("stages") and that of the
+ * evaluations and complaints about the case that name a window ("feedback"). */
 void hw_route_case_footage(HwRequest *req, HwReply *reply)
 {
   HwStoreCase c;
   if (!hw_web_case_get(req, reply, hw_request_param(req, "id"), &c))
     return;
   HwStore *store = hw_request_store(req);
-  HwStoreStageEvent *stages = NULL;
-  size_t n = 0, n_links = 0;
-  HwCaseStageLink *links = NULL;
+  HwStoreStageEvent *stages = NULL, *feedback = NULL;
+  size_t n = 0, n_feedback = 0;
+  json_t *a_stages = NULL, *a_feedback = NULL;
   g_autoptr(GError) error = NULL;
-  if (!hw_store_case_stages(store, c.id, &stages, &n, &error) ||
-      !hw_case_stage_links(store, &c, stages, n, 0, req->http->opt.footage_rolls, hw_time_now(),
-                           &links, &n_links, &error)) {
-    hw_store_stage_events_free(stages, n);
+  if (hw_store_case_stages(store, c.id, &stages, &n, &error) &&
+      hw_store_case_feedback(store, c.id, &feedback, &n_feedback, &error) &&
+      (a_stages = links_json(req, &c, stages, n, &error)) != NULL)
+    a_feedback = links_json(req, &c, feedback, n_feedback, &error);
+  hw_store_stage_events_free(stages, n);
+  hw_store_stage_events_free(feedback, n_feedback);
+  if (a_feedback == NULL) {
+    json_decref(a_stages);
     hw_reply_error(reply, 500, "internal", NULL, "reading the case's footage failed: %s",
                    error->message);
     return;
   }
-  json_t *arr = json_array();
-  for (size_t i = 0; i < n_links; i++)
-    json_array_append_new(arr, stage_json(&links[i]));
-  hw_case_stage_links_free(links, n_links);
-  hw_store_stage_events_free(stages, n);
-  json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "case", (json_int_t)c.id, "case_number",
-                        c.case_number, "department", c.department, "stages", arr);
+  json_t *o =
+      json_pack("{s:I, s:s, s:s, s:o, s:o}", "case", (json_int_t)c.id, "case_number", c.case_number,
+                "department", c.department, "stages", a_stages, "feedback", a_feedback);
   json_object_set_new(o, "hall", c.hall[0] ? json_string(c.hall) : json_null());
   hw_reply_json(reply, 200, o);
 }

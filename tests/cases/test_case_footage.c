@@ -222,11 +222,21 @@ static int run(Hx *hx)
       accepted_at, "acceptance", "accepted", "statutory_limit", 20, "statutory_limit_unit",
       "working_days", "promised_limit", 10, "promised_limit_unit", "working_days", "secrecy",
       "none");
-  g_autoptr(json_t) batch =
-      json_pack("{s:[o,o,o,o,o]}", "records", kase, stage_event("EV-before", "submitted", t_before),
-                stage_event("EV-call", "ticket_called", t_call),
-                stage_event("EV-accept", "accepted", t_accept),
-                stage_event("EV-down", "supplement_requested", t_down));
+  /* a 差评 press at the window during the interaction, and a complaint naming no window */
+  g_autofree char *t_eval_text = rfc3339(t_accept);
+  json_t *eval =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "evaluation", "department",
+                DEPT, "case_number", CASE_NO, "event_id", "EV-eval", "time", t_eval_text, "hall",
+                HALL, "window", WINDOW, "rating", "dissatisfied");
+  json_t *complaint =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "complaint", "department", DEPT,
+                "case_number", CASE_NO, "event_id", "EV-complaint", "time", t_eval_text, "channel",
+                "phone", "content", "没有窗口");
+  g_autoptr(json_t) batch = json_pack("{s:[o,o,o,o,o,o,o]}", "records", kase, eval, complaint,
+                                      stage_event("EV-before", "submitted", t_before),
+                                      stage_event("EV-call", "ticket_called", t_call),
+                                      stage_event("EV-accept", "accepted", t_accept),
+                                      stage_event("EV-down", "supplement_requested", t_down));
   g_autofree char *batch_text = json_dumps(batch, JSON_COMPACT);
   g_autofree char *answer = NULL;
   st = call(hx, NULL, token, "POST", "/api/v1/exchange/batch", batch_text, &answer);
@@ -276,6 +286,18 @@ static int run(Hx *hx)
                ns(c_down, "to_ns") == t_down + 20 * HW_NS_PER_S,
            "[footage] rolls of supplement_requested: T-5 s .. T+20 s: %s", dump);
   fprintf(stderr, "stalled stage: gap reason %s\n", reason ? reason : "(none)");
+
+  /* the evaluation naming the window links to the same camera; the complaint names none */
+  json_t *fb = json_object_get(j, "feedback");
+  json_t *f0 = json_array_get(fb, 0);
+  json_t *c_eval = json_array_get(json_object_get(f0, "cameras"), 0);
+  HX_CHECK(json_array_size(fb) == 1 &&
+               g_strcmp0(json_string_value(json_object_get(f0, "event_id")), "EV-eval") == 0 &&
+               g_strcmp0(json_string_value(json_object_get(f0, "rating")), "dissatisfied") == 0 &&
+               c_eval && ns(c_eval, "from_ns") == t_accept - 30 * HW_NS_PER_S &&
+               ns(c_eval, "to_ns") == t_accept + 120 * HW_NS_PER_S &&
+               item_at(c_eval, "covered", t_accept),
+           "the evaluation's footage: %s", dump);
 
   /* a stage before the window had a camera */
   json_t *s_before = stage_of(j, "EV-before");
