@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
@@ -393,6 +394,9 @@ int main(void)
     hx_signal(hx, SIGTERM);
     if (!hx_wait_exit(hx, 20000))
       hx_kill9(hx);
+    else
+      HX_CHECK(WIFEXITED(hx->last_status) && WEXITSTATUS(hx->last_status) == 0,
+               "hallwatchd exited with status %d (see its log)", hx->last_status);
   }
   if (rc == 0 && hx_failures > 0)
     rc = 1;
