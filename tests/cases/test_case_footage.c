@@ -377,6 +377,23 @@ static int run(Hx *hx)
       "{\"case\":%" G_GINT64_FORMAT ",\"stage\":%" G_GINT64_FORMAT "}", case_id, before_id);
   g_autoptr(json_t) j2 = jcall(hx, &inv, "POST", "/api/v1/exports", req2, &st);
   HX_CHECK(st == 409, "exporting a stage when the window had no camera: %d", st);
+  /* scope and malformed requests: nothing is queued for them */
+  Sess inv_o = {0};
+  HX_REQUIRE(session(hx, "inv_o", "investigator", "--department", "440303-OTHER", &inv_o),
+             "sign-in inv_o");
+  g_autoptr(json_t) j3 = jcall(hx, &inv_o, "POST", "/api/v1/exports", req, &st);
+  HX_CHECK(st == 404, "an investigator of another department exports the stage: %d", st);
+  g_autofree char *req4 =
+      g_strdup_printf("{\"case\":%" G_GINT64_FORMAT ",\"stage\":999999}", case_id);
+  g_autoptr(json_t) j4 = jcall(hx, &inv, "POST", "/api/v1/exports", req4, &st);
+  HX_CHECK(st == 404, "a stage event not of the case: %d", st);
+  g_autoptr(json_t) j5 =
+      jcall(hx, &inv, "POST", "/api/v1/exports", "{\"case\":\"x\",\"stage\":1}", &st);
+  HX_CHECK(st == 400, "case is not an id: %d", st);
+  db = hx_db_open(hx);
+  HX_CHECK(hx_db_int(db, "SELECT count(*) FROM exports") == 1, "one export job only");
+  sqlite3_close(db);
+  sess_clear(&inv_o);
 
   sess_clear(&inv);
   sess_clear(&sup);
