@@ -288,6 +288,11 @@ static void create_for_stage(HwRequest *req, HwReply *reply, HwExportJobs *j, js
                      "the stage's range is longer than one hour: export camera ranges instead");
       break;
     }
+    if (k->from_ns >= hw_time_now()) {
+      hw_reply_error(reply, 400, "invalid_field", "stage",
+                     "stage: its footage has not been recorded yet");
+      break;
+    }
     g_strlcpy(e.camera, k->camera, sizeof e.camera);
     g_strlcpy(e.case_id, c.case_number, sizeof e.case_id);
     g_strlcpy(e.stage, links[0].event->stage, sizeof e.stage);
