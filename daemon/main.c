@@ -442,6 +442,7 @@ static int run(Daemon *d)
   http_opt.audit = d->audit; /* audit: sign-in, sign-out, token changes */
   http_opt.tls_cert_path = cfg->http_tls_cert; /* tls: HTTPS only when both are set */
   http_opt.tls_key_path = cfg->http_tls_key;
+  http_opt.calendar = d->calendar; /* cases: due dates in the case API */
   /* cameras: credentials of API cameras are sealed with <database>.secret */
   g_autofree char *secret_path = hw_secret_path_for_database(cfg->database_path);
   d->secret = hw_secret_load_or_create(secret_path, &error);

@@ -8,22 +8,13 @@
 #include <string.h>
 
 #include "sql/hw_store_private.h"
+#include "sql/store_cases_private.h"
 
 #define CASE_FIELDS                                                                                \
   "department_serial, version, item_code, item_name, applicant_type, applicant_name,"              \
   " applicant_id_type, applicant_id_number, division_code, hall, window, queue_ticket,"            \
   " accepted_ns, accepted_reported_ns, acceptance, statutory_limit, statutory_unit,"               \
   " promised_limit, promised_unit, fee_charged_fen, fee_standard_fen, secrecy, result"
-#define CASE_COLS                                                                                  \
-  "id, department, case_number, coalesce(department_serial, ''), version, item_code, item_name,"   \
-  " applicant_type, applicant_name, coalesce(applicant_id_type, ''),"                              \
-  " coalesce(applicant_id_number, ''), coalesce(division_code, ''), coalesce(hall, ''),"           \
-  " coalesce(window, ''), coalesce(queue_ticket, ''), coalesce(accepted_ns, 0),"                   \
-  " coalesce(accepted_reported_ns, 0), coalesce(acceptance, ''), statutory_limit, statutory_unit," \
-  " promised_limit, promised_unit, coalesce(fee_charged_fen, -1), coalesce(fee_standard_fen, -1),"  \
-  " secrecy, coalesce(result, ''), state, state_ns, coalesce(completed_ns, 0), warning_level,"     \
-  " received_ns, updated_ns"
-
 static const char SQL_CLOCK_GET[] = "SELECT offset_ns FROM department_clocks WHERE department = ?1";
 static const char SQL_CLOCKS_CLEAR[] = "DELETE FROM department_clocks";
 static const char SQL_CLOCK_SET[] =
@@ -73,11 +64,9 @@ static const char SQL_COMPLAINT_INSERT[] =
 static const char SQL_CASE_GET[] =
   "SELECT " CASE_COLS " FROM cases WHERE department = ?1 AND case_number = ?2"
   " AND (?9 IS NULL OR instr(?9, char(10) || department || char(10)) > 0)";
-static const char SQL_CASE_STAGES[] =
-  "SELECT id, case_id, source_event_id, stage, time_ns, reported_ns, received_ns,"
-  " coalesce(operator_id, ''), coalesce(operator_name, ''), coalesce(hall, ''),"
-  " coalesce(window, ''), coalesce(queue_ticket, ''), coalesce(outcome, ''), opinion"
-  " FROM stage_events WHERE case_id = ?1 ORDER BY time_ns, id";
+const char hw_store__sql_case_stages[] =
+  "SELECT " STAGE_COLS("") " FROM stage_events INDEXED BY stage_events_by_case"
+  " WHERE case_id = ?1 ORDER BY time_ns, id";
 static const char SQL_COUNTS[] =
   "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM stage_events),"
   " (SELECT count(*) FROM evaluations), (SELECT count(*) FROM complaints)";
@@ -87,6 +76,17 @@ const char *hw_ingest_outcome_name(HwIngestOutcome outcome)
   static const char *const names[] = {"accepted", "duplicate", "stale", "unknown_case",
                                        "secret_case"};
   return (unsigned)outcome < G_N_ELEMENTS(names) ? names[outcome] : NULL;
+}
+
+char *hw_store__scope_text(const char *const *codes)
+{
+  if (codes == NULL)
+    return NULL;
+  GString *s = g_string_new("\n");
+  for (size_t i = 0; codes[i]; i++)
+    if (strchr(codes[i], '\n') == NULL)
+      g_string_append_printf(s, "%s\n", codes[i]);
+  return g_string_free(s, FALSE);
 }
 
 static void bind_opt_text(sqlite3_stmt *st, int i, const char *s)
@@ -459,7 +459,7 @@ fail:
 
 /* ---- reading back ---------------------------------------------------------------------------- */
 
-static void row_to_case(sqlite3_stmt *st, HwStoreCase *c)
+void hw_store__case_from_row(sqlite3_stmt *st, HwStoreCase *c)
 {
   memset(c, 0, sizeof *c);
   c->id = sqlite3_column_int64(st, 0);
@@ -500,14 +500,7 @@ bool hw_store_case_get(HwStore *store, const char *department, const char *case_
                        const char *const *departments, HwStoreCase *ret, GError **error)
 {
   g_return_val_if_fail(store && department && case_number && ret, false);
-  g_autofree char *scope = NULL;
-  if (departments != NULL) {
-    GString *s = g_string_new("\n");
-    for (size_t i = 0; departments[i]; i++)
-      if (strchr(departments[i], '\n') == NULL)
-        g_string_append_printf(s, "%s\n", departments[i]);
-    scope = g_string_free(s, FALSE);
-  }
+  g_autofree char *scope = hw_store__scope_text(departments);
   HW_STORE_LOCKED(store);
   HW_AUTO_STMT st = hw_store__stmt(store, SQL_CASE_GET, error);
   if (!st)
@@ -520,7 +513,7 @@ bool hw_store_case_get(HwStore *store, const char *department, const char *case_
     sqlite3_bind_null(st, 9);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    row_to_case(st, ret);
+    hw_store__case_from_row(st, ret);
     return true;
   }
   if (rc == SQLITE_DONE) {
@@ -530,6 +523,26 @@ bool hw_store_case_get(HwStore *store, const char *department, const char *case_
   }
   hw_store__set_error(error, store, "reading a case");
   return false;
+}
+
+void hw_store__stage_from_row(sqlite3_stmt *st, HwStoreStageEvent *e)
+{
+  memset(e, 0, sizeof *e);
+  e->id = sqlite3_column_int64(st, 0);
+  e->case_id = sqlite3_column_int64(st, 1);
+  hw_store__copy_text(e->source_event_id, sizeof e->source_event_id, st, 2);
+  hw_store__copy_text(e->stage, sizeof e->stage, st, 3);
+  e->time_ns = sqlite3_column_int64(st, 4);
+  e->reported_ns = sqlite3_column_int64(st, 5);
+  e->received_ns = sqlite3_column_int64(st, 6);
+  hw_store__copy_text(e->operator_id, sizeof e->operator_id, st, 7);
+  hw_store__copy_text(e->operator_name, sizeof e->operator_name, st, 8);
+  hw_store__copy_text(e->hall, sizeof e->hall, st, 9);
+  hw_store__copy_text(e->window, sizeof e->window, st, 10);
+  hw_store__copy_text(e->queue_ticket, sizeof e->queue_ticket, st, 11);
+  hw_store__copy_text(e->outcome, sizeof e->outcome, st, 12);
+  const unsigned char *op = sqlite3_column_text(st, 13);
+  e->opinion = op ? g_strdup((const char *)op) : NULL;
 }
 
 void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n)
@@ -544,29 +557,15 @@ bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **r
 {
   g_return_val_if_fail(store && ret && ret_n, false);
   HW_STORE_LOCKED(store);
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CASE_STAGES, error);
+  HW_AUTO_STMT st = hw_store__stmt(store, hw_store__sql_case_stages, error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, case_id);
   g_autoptr(GArray) out = g_array_new(FALSE, TRUE, sizeof(HwStoreStageEvent));
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    HwStoreStageEvent e = {0};
-    e.id = sqlite3_column_int64(st, 0);
-    e.case_id = sqlite3_column_int64(st, 1);
-    hw_store__copy_text(e.source_event_id, sizeof e.source_event_id, st, 2);
-    hw_store__copy_text(e.stage, sizeof e.stage, st, 3);
-    e.time_ns = sqlite3_column_int64(st, 4);
-    e.reported_ns = sqlite3_column_int64(st, 5);
-    e.received_ns = sqlite3_column_int64(st, 6);
-    hw_store__copy_text(e.operator_id, sizeof e.operator_id, st, 7);
-    hw_store__copy_text(e.operator_name, sizeof e.operator_name, st, 8);
-    hw_store__copy_text(e.hall, sizeof e.hall, st, 9);
-    hw_store__copy_text(e.window, sizeof e.window, st, 10);
-    hw_store__copy_text(e.queue_ticket, sizeof e.queue_ticket, st, 11);
-    hw_store__copy_text(e.outcome, sizeof e.outcome, st, 12);
-    const unsigned char *op = sqlite3_column_text(st, 13);
-    e.opinion = op ? g_strdup((const char *)op) : NULL;
+    HwStoreStageEvent e;
+    hw_store__stage_from_row(st, &e);
     g_array_append_val(out, e);
   }
   if (rc != SQLITE_DONE) {

@@ -48,4 +48,9 @@ void hw_route_calendar_put(HwRequest *req, HwReply *reply);
 void hw_route_calendar_delete(HwRequest *req, HwReply *reply);
 void hw_route_calendar_import(HwRequest *req, HwReply *reply);
 
+/* web/cases.c: the supervisors' case queries */
+void hw_route_cases_list(HwRequest *req, HwReply *reply);
+void hw_route_case_get(HwRequest *req, HwReply *reply);
+void hw_route_staff_events(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

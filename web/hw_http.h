@@ -60,6 +60,9 @@ typedef struct {
    * address; without them it refuses any host but loopback. Read once by hw_http_new. */
   const char *tls_cert_path;
   const char *tls_key_path;
+  /* cases: the hall's working-day calendar for due dates (web/cases.c); NULL: the shipped one.
+   * Borrowed, must outlive the server. */
+  struct HwCalendarSource *calendar;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

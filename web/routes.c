@@ -67,6 +67,14 @@ static const HwRoute routes[] = {
   {"DELETE", "/api/v1/calendar/{date}", hw_route_calendar_delete, {.roles = R(ADMIN)}},
   {"POST", "/api/v1/calendar/import", hw_route_calendar_import, {.roles = R(ADMIN)}},
 
+  /* The supervisors' case queries (web/cases.c): scoped by hall and department in SQL; the
+   * applicant's personal data masked except for investigators. Viewers see aggregate reports
+   * only, not cases. */
+  {"GET", "/api/v1/cases", hw_route_cases_list, {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/cases/{id}", hw_route_case_get, {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/staff/{operator_id}/events", hw_route_staff_events,
+   {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
+
   /* The audit log: auditors only, not even admins (separation of duties). */
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},
   {"GET", "/api/v1/audit/verify", hw_route_audit_verify, {.roles = R(AUDITOR)}},
