@@ -102,7 +102,7 @@ static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char
   else if (dept)
     index = "cases_by_department_accepted";
   else if (q->warning_level)
-    index = "cases_by_warning";
+    index = "cases_by_warning_level";
   else if (q->hall && q->window)
     index = "cases_by_window";
   else if (q->item_code)
@@ -128,10 +128,8 @@ static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char
     add_text(s, " AND department = ?%d", dept);
   if (q->state)
     add_text(s, " AND state = ?%d", q->state);
-  /* "> 0" makes the partial index cases_by_warning usable. */
   if (q->warning_level)
-    add_int(s, dept ? " AND warning_level = ?%d" : " AND warning_level = ?%d AND warning_level > 0",
-            q->warning_level);
+    add_int(s, " AND warning_level = ?%d", q->warning_level);
   if (q->hall)
     add_text(s, " AND hall = ?%d", q->hall);
   if (q->window)

@@ -9,3 +9,6 @@ CREATE INDEX cases_by_hall ON cases (hall, accepted_ns, id) WHERE hall IS NOT NU
 CREATE INDEX cases_by_department_warning ON cases (department, warning_level, accepted_ns, id);
 CREATE INDEX stage_events_by_operator_any ON stage_events (operator_id, time_ns, id)
   WHERE operator_id IS NOT NULL;
+-- All cases by warning level: cases_by_warning is partial (warning_level > 0), and a bound level
+-- does not let the planner use it with the equality; this one needs no such proof.
+CREATE INDEX cases_by_warning_level ON cases (warning_level, accepted_ns, id);
