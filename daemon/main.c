@@ -19,6 +19,7 @@
 #include "cases/hw_calendar_store.h" /* calendar: the shipped holidays */
 #include "daemon/hw_cli.h"    /* subcommands (audit, …) */
 #include "daemon/hw_config.h"
+#include "demo/hw_demo_feed.h" /* cases: the demo department feed */
 #include "demo/hw_rtsp_server.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h" /* sign-in: demo users */
@@ -37,6 +38,8 @@ typedef struct {
   HwHttp *http;
   GMainLoop *loop;
   HwRtspServer *demo_server;
+  HwDemoFeed *demo_feed; /* cases: simulated departments posting to the exchange API */
+  int demo_feed_ms;      /* its pace (ms between new cases); 0: no feed */
   char *demo_dir;
   bool stopping;
   HwKey *key;     /* audit: the appliance key, <database>.key */
@@ -464,6 +467,17 @@ static int run(Daemon *d)
   }
   apply_cameras(d); /* cameras: config file + store */
 
+  if (d->demo_server != NULL && d->demo_feed_ms > 0) { /* cases: the demo department feed */
+    g_autofree char **cams = g_new0(char *, cfg->n_cameras + 1);
+    for (size_t i = 0; i < cfg->n_cameras; i++)
+      cams[i] = cfg->cameras[i]->id;
+    d->demo_feed = hw_demo_feed_start(d->store, hw_http_port(d->http), (const char *const *)cams,
+                                      (guint)d->demo_feed_ms, &error);
+    if (d->demo_feed == NULL) {
+      g_printerr("hallwatchd: demo feed: %s\n", error->message);
+      return 1;
+    }
+  }
   if (d->demo_server != NULL) {
     printf("http://127.0.0.1:%d/\n", hw_http_port(d->http));
     fflush(stdout);
@@ -488,6 +502,7 @@ static int run(Daemon *d)
 
   g_main_loop_run(d->loop);
 
+  g_clear_pointer(&d->demo_feed, hw_demo_feed_stop); /* cases: before the server it posts to */
   /* Stop taking requests, then finish the recordings: the last fragments are written, files
    * fsynced, the index committed. */
   g_clear_pointer(&d->http, hw_http_free);
@@ -514,6 +529,7 @@ int main(int argc, char **argv)
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;
+  int demo_feed_ms = 4000; /* cases */
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE"},
       {"check-config", 0, 0, G_OPTION_ARG_NONE, &check, "Validate the configuration and exit",
@@ -522,6 +538,9 @@ int main(int argc, char **argv)
        "Run the demo: built-in cameras, a temporary store, nothing to configure", NULL},
       {"port", 'p', 0, G_OPTION_ARG_INT, &port, "HTTP port of the demo (default 8080, 0: any)",
        "N"},
+      {"demo-feed-interval", 0, 0, G_OPTION_ARG_INT, &demo_feed_ms,
+       "Demo: milliseconds between new cases of the simulated departments (default 4000, 0: none)",
+       "MS"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
@@ -546,7 +565,13 @@ int main(int argc, char **argv)
     return 2;
   }
 
+  if (demo_feed_ms < 0 || demo_feed_ms > 3600000) {
+    g_printerr("hallwatchd: --demo-feed-interval must be 0..3600000 ms, got %d\n", demo_feed_ms);
+    return 2;
+  }
+
   Daemon d = {0};
+  d.demo_feed_ms = demo_feed_ms; /* cases */
   g_mutex_init(&d.cam_lock); /* cameras */
   if (demo) {
     gst_init(NULL, NULL);
@@ -573,6 +598,7 @@ int main(int argc, char **argv)
   gst_init(NULL, NULL);
   int rc = run(&d);
 
+  g_clear_pointer(&d.demo_feed, hw_demo_feed_stop); /* cases */
   g_clear_pointer(&d.http, hw_http_free);
   g_clear_pointer(&d.recorder, hw_recorder_free);
   g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
