@@ -12,6 +12,7 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_case_queries.h"
+#include "sql/hw_store_private.h"
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
 
@@ -480,6 +481,52 @@ static void test_plans(Fixture *f, gconstpointer data)
   g_assert_null(strstr(plan, "SCAN"));
 }
 
+/* A database from before the case-queries migration (with a case in it) opens, gains the
+ * indexes, and the queries that need them answer. */
+static void test_migrates_previous_version(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp("hw-case-queries-mig-XXXXXX", &error);
+  g_autofree char *db = g_build_filename(dir, "hallwatch.db", NULL);
+  size_t before = 0;
+  while (before < hw_store_n_migrations &&
+         strstr(hw_store_migrations[before].name, "case_queries") == NULL)
+    before++;
+  g_assert_cmpuint(before, <, hw_store_n_migrations);
+  HwStore *old = hw_store_open_with_migrations(db, hw_store_migrations, before, &error);
+  g_assert_no_error(error);
+  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = DEPT_A, .case_number = "OLD-1",
+                    .version = 1, .item_code = "MZ-001", .item_name = "婚姻登记",
+                    .applicant_type = "person", .applicant_name = "张三", .hall = "H1",
+                    .statutory_unit = "working_days", .promised_unit = "working_days",
+                    .secrecy = "none", .statutory_limit = 20, .promised_limit = 10,
+                    .fee_charged_fen = -1, .fee_standard_fen = -1, .has_accepted = true,
+                    .accepted_ns = INT64_C(1772414400) * HW_NS_PER_S};
+  HwIngestOutcome out;
+  g_assert_true(hw_store_cases_ingest(old, DEPT_A, &r, 1, hw_time_now(), &out, NULL, &error));
+  g_assert_no_error(error);
+  hw_store_close(old);
+  HwStore *store = hw_store_open(db, &error);
+  g_assert_no_error(error);
+  HwCaseQuery q = {.hall = "H1", .limit = 10};
+  HwStoreCase *rows = NULL;
+  size_t n = 0;
+  bool more;
+  g_assert_true(hw_store_cases_query(store, &q, &rows, &n, &more, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpstr(rows[0].case_number, ==, "OLD-1");
+  g_free(rows);
+  hw_store_close(store);
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    g_unlink(p);
+  }
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -489,6 +536,7 @@ int main(int argc, char **argv)
   T("masking", test_masking);
   T("detail", test_detail);
   T("plans", test_plans);
+  g_test_add_func("/cases/queries/migrates_previous_version", test_migrates_previous_version);
 #undef T
   return g_test_run();
 }
