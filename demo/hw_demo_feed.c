@@ -14,36 +14,56 @@
 #define MINUTE (INT64_C(60) * HW_NS_PER_S)
 
 static const HwDemoDepartment departments[] = {
-  {"445200-HBJ", "揭阳市环境保护局",
-   {"建设项目环境影响评价文件审批", "排污许可证核发", "危险废物经营许可证核发", "辐射安全许可证核发"}},
-  {"445200-WJJ", "揭阳市对外贸易经济合作局",
-   {"对外贸易经营者备案登记", "外商投资企业设立审批", "加工贸易业务批准证核发", "对外劳务合作经营资格核准"}},
-  {"445200-JMJ", "揭阳市经济贸易局",
-   {"企业投资项目备案", "成品油零售经营资格审核", "再生资源回收经营者备案", "酒类流通许可"}},
-  {"445200-WSJ", "揭阳市卫生局",
-   {"医疗机构执业许可", "公共场所卫生许可证核发", "医师执业注册", "母婴保健技术服务执业许可"}},
-  {"445200-RSJ", "揭阳市劳动和社会保障局",
-   {"劳务派遣经营许可", "职业介绍机构设立审批", "特殊工时制度审批", "民办职业培训学校设立审批"}},
-  {"445200-GSJ", "揭阳市工商行政管理局",
-   {"企业设立登记", "个体工商户注册登记", "企业变更登记", "广告经营许可证核发"}},
-  {"445200-GAJ", "揭阳市公安局",
-   {"户口迁移审批", "居民身份证申领", "旅馆业特种行业许可证核发", "往来港澳通行证签发"}},
-  {"445200-JSJ", "揭阳市建设局",
-   {"建筑工程施工许可证核发", "建筑业企业资质核准", "商品房预售许可", "城市建筑垃圾处置核准"}},
-  {"445200-SYJ", "揭阳市食品药品监督管理局",
-   {"药品经营许可证核发", "食品生产许可", "医疗器械经营许可", "餐饮服务许可证核发"}},
-  {"445200-GTJ", "揭阳市国土资源局",
-   {"建设用地规划审查", "国有土地使用权出让审批", "采矿许可证核发", "土地登记"}},
-  {"445200-JTJ", "揭阳市交通局",
-   {"道路运输经营许可", "机动车维修经营许可", "道路客运班线经营许可", "超限运输车辆行驶公路审批"}},
-  {"445200-GHJ", "揭阳市规划局",
-   {"建设项目选址意见书核发", "建设用地规划许可证核发", "建设工程规划许可证核发", "乡村建设规划许可证核发"}},
-  {"445200-WGJ", "揭阳市文化广电新闻出版局",
-   {"营业性演出许可证核发", "网吧经营许可证核发", "出版物零售单位设立审批", "卫星电视广播地面接收设施安装许可"}},
-  {"445200-JYJ", "揭阳市教育局",
-   {"民办学校设立审批", "教师资格认定", "校外培训机构设立审批", "中外合作办学审批"}},
-  {"445200-MZJ", "揭阳市民政局",
-   {"社会团体成立登记", "民办非企业单位成立登记", "婚姻登记", "养老机构设立许可"}},
+    {"445200-HBJ",
+     "揭阳市环境保护局",
+     {"建设项目环境影响评价文件审批", "排污许可证核发", "危险废物经营许可证核发",
+      "辐射安全许可证核发"}},
+    {"445200-WJJ",
+     "揭阳市对外贸易经济合作局",
+     {"对外贸易经营者备案登记", "外商投资企业设立审批", "加工贸易业务批准证核发",
+      "对外劳务合作经营资格核准"}},
+    {"445200-JMJ",
+     "揭阳市经济贸易局",
+     {"企业投资项目备案", "成品油零售经营资格审核", "再生资源回收经营者备案", "酒类流通许可"}},
+    {"445200-WSJ",
+     "揭阳市卫生局",
+     {"医疗机构执业许可", "公共场所卫生许可证核发", "医师执业注册", "母婴保健技术服务执业许可"}},
+    {"445200-RSJ",
+     "揭阳市劳动和社会保障局",
+     {"劳务派遣经营许可", "职业介绍机构设立审批", "特殊工时制度审批", "民办职业培训学校设立审批"}},
+    {"445200-GSJ",
+     "揭阳市工商行政管理局",
+     {"企业设立登记", "个体工商户注册登记", "企业变更登记", "广告经营许可证核发"}},
+    {"445200-GAJ",
+     "揭阳市公安局",
+     {"户口迁移审批", "居民身份证申领", "旅馆业特种行业许可证核发", "往来港澳通行证签发"}},
+    {"445200-JSJ",
+     "揭阳市建设局",
+     {"建筑工程施工许可证核发", "建筑业企业资质核准", "商品房预售许可", "城市建筑垃圾处置核准"}},
+    {"445200-SYJ",
+     "揭阳市食品药品监督管理局",
+     {"药品经营许可证核发", "食品生产许可", "医疗器械经营许可", "餐饮服务许可证核发"}},
+    {"445200-GTJ",
+     "揭阳市国土资源局",
+     {"建设用地规划审查", "国有土地使用权出让审批", "采矿许可证核发", "土地登记"}},
+    {"445200-JTJ",
+     "揭阳市交通局",
+     {"道路运输经营许可", "机动车维修经营许可", "道路客运班线经营许可",
+      "超限运输车辆行驶公路审批"}},
+    {"445200-GHJ",
+     "揭阳市规划局",
+     {"建设项目选址意见书核发", "建设用地规划许可证核发", "建设工程规划许可证核发",
+      "乡村建设规划许可证核发"}},
+    {"445200-WGJ",
+     "揭阳市文化广电新闻出版局",
+     {"营业性演出许可证核发", "网吧经营许可证核发", "出版物零售单位设立审批",
+      "卫星电视广播地面接收设施安装许可"}},
+    {"445200-JYJ",
+     "揭阳市教育局",
+     {"民办学校设立审批", "教师资格认定", "校外培训机构设立审批", "中外合作办学审批"}},
+    {"445200-MZJ",
+     "揭阳市民政局",
+     {"社会团体成立登记", "民办非企业单位成立登记", "婚姻登记", "养老机构设立许可"}},
 };
 
 const HwDemoDepartment *hw_demo_departments(size_t *ret_n)
@@ -87,8 +107,9 @@ static json_t *time_json(hw_time_ns t)
 
 static const char *const surnames[] = {"陈", "林", "黄", "李", "王", "张", "吴", "郑", "蔡", "许"};
 static const char *const given[] = {"伟", "芳", "秀英", "志强", "丽娜", "建华", "晓明", "雪梅"};
-static const char *const companies[] = {"揭阳市榕城区宏达五金制品有限公司", "揭阳市汇丰纺织有限公司",
-                                        "揭阳市普宁鸿图食品有限公司", "揭阳市惠来海景旅游开发有限公司"};
+static const char *const companies[] = {"揭阳市榕城区宏达五金制品有限公司",
+                                        "揭阳市汇丰纺织有限公司", "揭阳市普宁鸿图食品有限公司",
+                                        "揭阳市惠来海景旅游开发有限公司"};
 static const char *const staff[] = {"陈志明", "林晓燕", "黄建国", "李丽", "王海涛", "郑秋萍"};
 
 typedef struct {
@@ -111,13 +132,12 @@ static json_t *event(HwDemoFeed *f, const Case *k, const char *stage, hw_time_ns
                      const char *opinion)
 {
   int op = g_rand_int_range(f->rng, 0, G_N_ELEMENTS(staff));
-  g_autofree char *id = g_strdup_printf("%s-EV-%08" G_GINT64_FORMAT, departments[k->dept].code + 7,
-                                        ++f->seq);
+  g_autofree char *id =
+      g_strdup_printf("%s-EV-%08" G_GINT64_FORMAT, departments[k->dept].code + 7, ++f->seq);
   g_autofree char *op_id = g_strdup_printf("%s%03d", departments[k->dept].code + 7, op + 1);
-  json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "stage_event",
-                        "department", departments[k->dept].code, "case_number", k->number,
-                        "event_id", id, "stage", stage, "operator_id", op_id, "operator_name",
-                        staff[op]);
+  json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "stage_event", "department",
+                        departments[k->dept].code, "case_number", k->number, "event_id", id,
+                        "stage", stage, "operator_id", op_id, "operator_name", staff[op]);
   if (time)
     json_object_set_new(e, "time", time_json(time));
   if (strcmp(stage, "ticket_called") == 0 || strcmp(stage, "accepted") == 0 ||
@@ -148,14 +168,14 @@ static Case new_case(HwDemoFeed *f, hw_time_ns accepted, int promised, int statu
   g_autofree char *item_code = g_strdup_printf("11445200-%s-%03d", d->code + 7, item + 1);
   bool company = g_rand_boolean(f->rng);
   g_autofree char *name =
-    company ? g_strdup(companies[g_rand_int_range(f->rng, 0, G_N_ELEMENTS(companies))])
-            : g_strconcat(surnames[g_rand_int_range(f->rng, 0, G_N_ELEMENTS(surnames))],
-                          given[g_rand_int_range(f->rng, 0, G_N_ELEMENTS(given))], NULL);
+      company ? g_strdup(companies[g_rand_int_range(f->rng, 0, G_N_ELEMENTS(companies))])
+              : g_strconcat(surnames[g_rand_int_range(f->rng, 0, G_N_ELEMENTS(surnames))],
+                            given[g_rand_int_range(f->rng, 0, G_N_ELEMENTS(given))], NULL);
   g_autofree char *id_number =
-    company ? g_strdup_printf("91445200MA%08X", g_rand_int(f->rng) & 0x7fffffff)
-            : g_strdup_printf("445202%04d%02d%02d%04d", g_rand_int_range(f->rng, 1950, 2005),
-                              g_rand_int_range(f->rng, 1, 13), g_rand_int_range(f->rng, 1, 29),
-                              g_rand_int_range(f->rng, 0, 10000));
+      company ? g_strdup_printf("91445200MA%08X", g_rand_int(f->rng) & 0x7fffffff)
+              : g_strdup_printf("445202%04d%02d%02d%04d", g_rand_int_range(f->rng, 1950, 2005),
+                                g_rand_int_range(f->rng, 1, 13), g_rand_int_range(f->rng, 1, 29),
+                                g_rand_int_range(f->rng, 0, 10000));
   g_autofree char *ticket = g_strdup_printf("%c%03d", 'A' + k.window, (int)(f->seq % 1000));
   k.c = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o,"
                   " s:s, s:i, s:s, s:i, s:s, s:i, s:i, s:s}",
@@ -163,12 +183,11 @@ static Case new_case(HwDemoFeed *f, hw_time_ns accepted, int promised, int statu
                   "item_code", item_code, "item_name", d->items[item], "applicant_type",
                   company ? "company" : "person", "applicant_name", name, "applicant_id_type",
                   company ? "统一社会信用代码" : "居民身份证", "applicant_id_number", id_number,
-                  "division_code", "445200", "hall", HW_DEMO_HALL, "window",
-                  f->windows[k.window], "queue_ticket", ticket, "accepted_at",
-                  time_json(accepted), "acceptance", "accepted", "statutory_limit", statutory,
-                  "statutory_limit_unit", "working_days", "promised_limit", promised,
-                  "promised_limit_unit", "working_days", "fee_charged_fen", 0, "fee_standard_fen",
-                  0, "secrecy", "none");
+                  "division_code", "445200", "hall", HW_DEMO_HALL, "window", f->windows[k.window],
+                  "queue_ticket", ticket, "accepted_at", time_json(accepted), "acceptance",
+                  "accepted", "statutory_limit", statutory, "statutory_limit_unit", "working_days",
+                  "promised_limit", promised, "promised_limit_unit", "working_days",
+                  "fee_charged_fen", 0, "fee_standard_fen", 0, "secrecy", "none");
   return k;
 }
 
@@ -230,8 +249,8 @@ static void scenario(HwDemoFeed *f)
   } else if (r < 73) { /* supplement requested and received (补正), then done */
     Case k = new_case(f, now, 10, 20);
     open_case(f, &k, now);
-    push(f, k.dept, 20, event(f, &k, "supplement_requested", 0,
-                              "申请材料不齐全，请补正：缺少营业执照副本复印件"));
+    push(f, k.dept, 20,
+         event(f, &k, "supplement_requested", 0, "申请材料不齐全，请补正：缺少营业执照副本复印件"));
     push(f, k.dept, 80, event(f, &k, "supplement_received", 0, "已收到补正材料"));
     finish_case(f, &k, 100, 30);
     json_decref(k.c);
@@ -283,7 +302,7 @@ static int post(HwDemoFeed *f, int d, json_t *records)
   g_autoptr(GSocketClient) client = g_socket_client_new();
   g_socket_client_set_timeout(client, 30);
   g_autoptr(GSocketConnection) conn =
-    g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)f->port, NULL, NULL);
+      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)f->port, NULL, NULL);
   if (conn == NULL)
     return 0;
   if (!g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str,

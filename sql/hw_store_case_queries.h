@@ -25,7 +25,7 @@ typedef struct {
   bool has_from, has_to;
   hw_time_ns from_ns, to_ns; /* accepted in [from, to) */
   bool ascending;
-  size_t limit; /* 1..HW_CASE_QUERY_LIMIT_MAX */
+  size_t limit;    /* 1..HW_CASE_QUERY_LIMIT_MAX */
   bool has_cursor; /* continue after (cursor_ns, cursor_id) in the list's order */
   hw_time_ns cursor_ns;
   int64_t cursor_id;

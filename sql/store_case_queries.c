@@ -150,7 +150,8 @@ static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char
     add_int(s, ", ?%d)", q->cursor_id);
   }
   add_scope(s, "", lane_department ? NULL : sc->departments, sc->halls);
-  g_string_append(s->sql, q->ascending ? " ORDER BY accepted_ns, id" : " ORDER BY accepted_ns DESC, id DESC");
+  g_string_append(s->sql, q->ascending ? " ORDER BY accepted_ns, id"
+                                       : " ORDER BY accepted_ns DESC, id DESC");
   add_int(s, " LIMIT ?%d", (int64_t)q->limit + 1);
 }
 
@@ -206,10 +207,11 @@ static bool out_of_scope(const HwCaseQuery *q)
 static gint case_cmp(gconstpointer a, gconstpointer b, gpointer asc)
 {
   const HwStoreCase *x = a, *y = b;
-  int c = x->accepted_ns < y->accepted_ns ? -1 : x->accepted_ns > y->accepted_ns ? 1
-          : x->id < y->id                 ? -1
-          : x->id > y->id                 ? 1
-                                          : 0;
+  int c = x->accepted_ns < y->accepted_ns   ? -1
+          : x->accepted_ns > y->accepted_ns ? 1
+          : x->id < y->id                   ? -1
+          : x->id > y->id                   ? 1
+                                            : 0;
   return GPOINTER_TO_INT(asc) ? c : -c;
 }
 
@@ -314,8 +316,8 @@ bool hw_store_case_get_by_id(HwStore *store, int64_t id, const char *const *scop
     hw_store__case_from_row(st, ret);
     ok = true;
   } else if (rc == SQLITE_DONE) {
-    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "case %" G_GINT64_FORMAT
-                ": not found", id);
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND,
+                "case %" G_GINT64_FORMAT ": not found", id);
   } else {
     hw_store__set_error(error, store, "reading a case");
   }
@@ -327,11 +329,13 @@ bool hw_store_case_get_by_id(HwStore *store, int64_t id, const char *const *scop
 
 static void staff_stmt(Stmt *s, const HwStaffQuery *q, const char *depts, const char *halls)
 {
-  g_string_append_printf(s->sql,
-                         "SELECT " STAGE_COLS("e.") ", c.department, c.case_number"
-                         " FROM stage_events AS e INDEXED BY %s JOIN cases AS c ON c.id = e.case_id"
-                         " WHERE e.operator_id IS NOT NULL",
-                         q->department ? "stage_events_by_operator" : "stage_events_by_operator_any");
+  g_string_append_printf(
+      s->sql,
+      "SELECT " STAGE_COLS(
+          "e.") ", c.department, c.case_number"
+                " FROM stage_events AS e INDEXED BY %s JOIN cases AS c ON c.id = e.case_id"
+                " WHERE e.operator_id IS NOT NULL",
+      q->department ? "stage_events_by_operator" : "stage_events_by_operator_any");
   if (q->department)
     add_text(s, " AND e.department = ?%d", q->department);
   add_text(s, " AND e.operator_id = ?%d", q->operator_id);

@@ -60,8 +60,8 @@ static json_t *applicant_json(const HwRequest *req, const HwStoreCase *c)
   bool mask = !sees_personal_data(req) && strcmp(c->applicant_type, "company") != 0;
   g_autofree char *name = mask ? mask_name(c->applicant_name) : g_strdup(c->applicant_name);
   g_autofree char *id = mask ? mask_id(c->applicant_id_number) : g_strdup(c->applicant_id_number);
-  return json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", c->applicant_type, "name", name,
-                   "id_type", c->applicant_id_type, "id_number", id, "masked", mask);
+  return json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", c->applicant_type, "name", name, "id_type",
+                   c->applicant_id_type, "id_number", id, "masked", mask);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------- */
@@ -72,10 +72,7 @@ static json_t *time_json(hw_time_ns t)
   return t ? json_string(hw_time_format(t, buf, sizeof buf)) : json_null();
 }
 
-static json_t *text_or_null(const char *s)
-{
-  return s && *s ? json_string(s) : json_null();
-}
+static json_t *text_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
 
 static const char *level_name(int level)
 {
@@ -124,8 +121,7 @@ static json_t *stage_json(const HwStoreStageEvent *e)
 /* ---- query arguments ---------------------------------------------------------------------------- */
 
 /* A text argument of at most max bytes, valid UTF-8; FALSE (reply set) if bad. */
-static bool text_arg(HwRequest *req, HwReply *reply, const char *name, size_t max,
-                     const char **ret)
+static bool text_arg(HwRequest *req, HwReply *reply, const char *name, size_t max, const char **ret)
 {
   const char *v = hw_request_query(req, name);
   *ret = NULL;
@@ -284,17 +280,18 @@ void hw_route_cases_list(HwRequest *req, HwReply *reply)
   json_t *list = json_array();
   for (size_t i = 0; i < n; i++)
     json_array_append_new(list, case_summary(req, &rows[i]));
-  hw_reply_json(reply, 200,
-                json_pack("{s:o, s:o}", "cases", list, "next_cursor",
-                          cursor_json(more, n ? rows[n - 1].accepted_ns : 0,
-                                      n ? rows[n - 1].id : 0)));
+  hw_reply_json(
+      reply, 200,
+      json_pack("{s:o, s:o}", "cases", list, "next_cursor",
+                cursor_json(more, n ? rows[n - 1].accepted_ns : 0, n ? rows[n - 1].id : 0)));
 }
 
 /* ---- GET /api/v1/cases/{id} ------------------------------------------------------------------- */
 
 /* The suspensions of a case from its stages in time order: a start opens one of its kind, the
  * matching end closes the oldest open one (an end without a start is ignored). */
-static size_t suspensions(const HwStoreStageEvent *ev, size_t n, HwSuspension *out, bool *ret_supplement)
+static size_t suspensions(const HwStoreStageEvent *ev, size_t n, HwSuspension *out,
+                          bool *ret_supplement)
 {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
@@ -336,9 +333,9 @@ static json_t *limit_json(const HwCalendar *cal, const HwStoreCase *c, int32_t d
   if (hw_deadline_compute(cal, &in, at, &d) != 0)
     return o;
   char date[16];
-  json_object_set_new(o, "due_date", d.open ? json_null()
-                                            : json_string(hw_date_format(d.due_date, date,
-                                                                         sizeof date)));
+  json_object_set_new(o, "due_date",
+                      d.open ? json_null()
+                             : json_string(hw_date_format(d.due_date, date, sizeof date)));
   json_object_set_new(o, "due_at", d.open ? json_null() : time_json(d.due_ns));
   json_object_set_new(o, "used_days", json_real(d.used_days));
   json_object_set_new(o, "remaining_days", json_real(d.remaining_days));
@@ -398,19 +395,18 @@ void hw_route_case_get(HwRequest *req, HwReply *reply)
   json_object_set_new(o, "updated_at", time_json(c.updated_ns));
   json_object_set_new(o, "evaluated_at", time_json(at));
   json_object_set_new(
-    o, "limits",
-    json_pack("{s:o, s:o}", "promised",
-              limit_json(cal, &c, c.promised_limit, c.promised_unit, sus, n_sus, at), "statutory",
-              limit_json(cal, &c, c.statutory_limit, c.statutory_unit, sus, n_sus, at)));
+      o, "limits",
+      json_pack("{s:o, s:o}", "promised",
+                limit_json(cal, &c, c.promised_limit, c.promised_unit, sus, n_sus, at), "statutory",
+                limit_json(cal, &c, c.statutory_limit, c.statutory_unit, sus, n_sus, at)));
   bool suspended = false;
   json_t *sl = json_array();
   for (size_t i = 0; i < n_sus; i++) {
     suspended |= sus[i].start_ns <= at && at < sus[i].end_ns;
-    json_array_append_new(sl, json_pack("{s:s, s:o, s:o}", "kind",
-                                        supplement[i] ? "supplement" : "special_procedure",
-                                        "start", time_json(sus[i].start_ns), "end",
-                                        sus[i].end_ns == HW_TIME_OPEN ? json_null()
-                                                                      : time_json(sus[i].end_ns)));
+    json_array_append_new(
+        sl, json_pack("{s:s, s:o, s:o}", "kind", supplement[i] ? "supplement" : "special_procedure",
+                      "start", time_json(sus[i].start_ns), "end",
+                      sus[i].end_ns == HW_TIME_OPEN ? json_null() : time_json(sus[i].end_ns)));
   }
   json_object_set_new(o, "suspended", json_boolean(suspended));
   json_object_set_new(o, "suspensions", sl);
@@ -462,7 +458,8 @@ void hw_route_staff_events(HwRequest *req, HwReply *reply)
     json_object_set_new(e, "case_number", json_string(rows[i].case_number));
     json_array_append_new(list, e);
   }
-  json_t *cursor = cursor_json(more, n ? rows[n - 1].event.time_ns : 0, n ? rows[n - 1].event.id : 0);
+  json_t *cursor =
+      cursor_json(more, n ? rows[n - 1].event.time_ns : 0, n ? rows[n - 1].event.id : 0);
   hw_store_staff_events_free(rows, n);
   hw_reply_json(reply, 200,
                 json_pack("{s:s, s:o, s:o}", "operator_id", q.operator_id, "events", list,

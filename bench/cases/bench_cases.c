@@ -20,12 +20,12 @@
 #define OPERATORS_PER_DEPT 130
 #define ITEMS_PER_DEPT 40
 
-static const char *const depts[N_DEPTS] = {
-  "445200-HBJ", "445200-WJJ", "445200-JMJ", "445200-WSJ", "445200-RSJ",
-  "445200-GSJ", "445200-GAJ", "445200-JSJ", "445200-SYJ", "445200-GTJ",
-  "445200-JTJ", "445200-GHJ", "445200-WGJ", "445200-JYJ", "445200-MZJ"};
-static const char *const states[] = {"accepted", "undertaken", "reviewed", "approved",
-                                     "completed", "completed", "completed", "completed"};
+static const char *const depts[N_DEPTS] = {"445200-HBJ", "445200-WJJ", "445200-JMJ", "445200-WSJ",
+                                           "445200-RSJ", "445200-GSJ", "445200-GAJ", "445200-JSJ",
+                                           "445200-SYJ", "445200-GTJ", "445200-JTJ", "445200-GHJ",
+                                           "445200-WGJ", "445200-JYJ", "445200-MZJ"};
+static const char *const states[] = {"accepted",  "undertaken", "reviewed",  "approved",
+                                     "completed", "completed",  "completed", "completed"};
 
 static const hw_time_ns T0 = INT64_C(1704038400) * HW_NS_PER_S; /* 2024-01-01 +08:00 */
 static const hw_time_ns SPAN = INT64_C(2) * 365 * 86400 * HW_NS_PER_S;
@@ -83,15 +83,15 @@ static void build(const char *path, int64_t n_cases, int events_per_case)
   }
   sqlite3_stmt *ci, *ei;
   if (sqlite3_prepare_v2(
-        db,
-        "INSERT INTO cases (id, department, case_number, version, item_code, item_name,"
-        " applicant_type, applicant_name, applicant_id_type, applicant_id_number, hall, window,"
-        " accepted_ns, accepted_reported_ns, acceptance, statutory_limit, statutory_unit,"
-        " promised_limit, promised_unit, secrecy, state, state_ns, completed_ns, warning_level,"
-        " received_ns, updated_ns) VALUES (?1, ?2, ?3, 1, ?4, ?5, 'person', '张三', '身份证',"
-        " '440102199001011234', ?6, ?7, ?8, ?8, 'accepted', 20, 'working_days', 10,"
-        " 'working_days', 'none', ?9, ?10, ?11, ?12, ?8, ?8)",
-        -1, &ci, NULL) != SQLITE_OK)
+          db,
+          "INSERT INTO cases (id, department, case_number, version, item_code, item_name,"
+          " applicant_type, applicant_name, applicant_id_type, applicant_id_number, hall, window,"
+          " accepted_ns, accepted_reported_ns, acceptance, statutory_limit, statutory_unit,"
+          " promised_limit, promised_unit, secrecy, state, state_ns, completed_ns, warning_level,"
+          " received_ns, updated_ns) VALUES (?1, ?2, ?3, 1, ?4, ?5, 'person', '张三', '身份证',"
+          " '440102199001011234', ?6, ?7, ?8, ?8, 'accepted', 20, 'working_days', 10,"
+          " 'working_days', 'none', ?9, ?10, ?11, ?12, ?8, ?8)",
+          -1, &ci, NULL) != SQLITE_OK)
     die("prepare cases", db);
   if (sqlite3_prepare_v2(db,
                          "INSERT INTO stage_events (id, case_id, department, source_event_id,"
@@ -100,8 +100,9 @@ static void build(const char *path, int64_t n_cases, int events_per_case)
                          " '李敏', ?8, ?9, ?10)",
                          -1, &ei, NULL) != SQLITE_OK)
     die("prepare events", db);
-  static const char *const stages[] = {"ticket_called", "accepted", "undertaken", "reviewed",
-                                       "approved", "completed", "certificate_collected"};
+  static const char *const stages[] = {
+      "ticket_called", "accepted",  "undertaken",           "reviewed",
+      "approved",      "completed", "certificate_collected"};
   GRand *rng = g_rand_new_with_seed(42);
   int64_t ev_id = 0;
   char num[40], item[40], hall[8], window[8], op[16], evid[40];
@@ -187,10 +188,7 @@ typedef struct {
 
 typedef void (*QueryFn)(Ctx *c, bool plan_only, char **ret_plan);
 
-static HwCaseQuery base(void)
-{
-  return (HwCaseQuery){.limit = 50};
-}
+static HwCaseQuery base(void) { return (HwCaseQuery){.limit = 50}; }
 
 static void run_cases(Ctx *c, HwCaseQuery *q, bool plan_only, char **ret_plan)
 {
@@ -322,13 +320,13 @@ int main(int argc, char **argv)
   int events = 5, runs = 2000;
   g_autofree char *db = NULL;
   GOptionEntry entries[] = {
-    {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "database (built if missing; default in /tmp)", "F"},
-    {"cases", 0, 0, G_OPTION_ARG_INT64, &n_cases, "cases to build (default 1,000,000)", "N"},
-    {"events", 0, 0, G_OPTION_ARG_INT, &events, "stage events per case (default 5)", "N"},
-    {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs of each query (default 2000)", "N"},
-    {"keep", 0, 0, G_OPTION_ARG_NONE, &keep, "keep the database for a later run", NULL},
-    {"smoke", 0, 0, G_OPTION_ARG_NONE, &smoke, "a small database; checks plans only", NULL},
-    {NULL, 0, 0, 0, NULL, NULL, NULL}};
+      {"db", 0, 0, G_OPTION_ARG_FILENAME, &db, "database (built if missing; default in /tmp)", "F"},
+      {"cases", 0, 0, G_OPTION_ARG_INT64, &n_cases, "cases to build (default 1,000,000)", "N"},
+      {"events", 0, 0, G_OPTION_ARG_INT, &events, "stage events per case (default 5)", "N"},
+      {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs of each query (default 2000)", "N"},
+      {"keep", 0, 0, G_OPTION_ARG_NONE, &keep, "keep the database for a later run", NULL},
+      {"smoke", 0, 0, G_OPTION_ARG_NONE, &smoke, "a small database; checks plans only", NULL},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("- named case queries at scale");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_autoptr(GError) error = NULL;
@@ -346,8 +344,8 @@ int main(int argc, char **argv)
   }
   bool made_path = db == NULL;
   if (made_path)
-    db = g_strdup_printf("%s/hw-bench-cases-%" G_GINT64_FORMAT "x%d.db", g_get_tmp_dir(),
-                         n_cases, events);
+    db = g_strdup_printf("%s/hw-bench-cases-%" G_GINT64_FORMAT "x%d.db", g_get_tmp_dir(), n_cases,
+                         events);
   if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
     int64_t t0 = g_get_monotonic_time();
     build(db, n_cases, events);
@@ -364,17 +362,18 @@ int main(int argc, char **argv)
     const char *name;
     QueryFn fn;
   } queries[] = {
-    {"by number", q_number},
-    {"by department + state", q_department_state},
-    {"by warning level", q_warning},
-    {"by department + warning level", q_warning_department},
-    {"by date range (7 days)", q_date_range},
-    {"scoped to 2 departments, by state", q_scoped},
-    {"by staff member (events)", q_staff},
-    {"one case with its stages", q_case_with_stages},
+      {"by number", q_number},
+      {"by department + state", q_department_state},
+      {"by warning level", q_warning},
+      {"by department + warning level", q_warning_department},
+      {"by date range (7 days)", q_date_range},
+      {"scoped to 2 departments, by state", q_scoped},
+      {"by staff member (events)", q_staff},
+      {"one case with its stages", q_case_with_stages},
   };
   int rc = 0;
-  printf("%-36s %10s %10s %10s %8s\n", "query (limit 50)", "p50 ms", "p99 ms", "max ms", "rows/run");
+  printf("%-36s %10s %10s %10s %8s\n", "query (limit 50)", "p50 ms", "p99 ms", "max ms",
+         "rows/run");
   double *t = g_new(double, runs);
   for (size_t k = 0; k < G_N_ELEMENTS(queries); k++) {
     char *plan = NULL;

@@ -47,7 +47,7 @@ static Answer request(int port, const char *method, const char *path, const char
   g_autoptr(GSocketClient) client = g_socket_client_new();
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn =
-    g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
   g_assert_no_error(error);
   g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
                             NULL, NULL, NULL);
@@ -87,8 +87,8 @@ static char *make_token(HwStore *store, const char *department)
   char *token = hw_auth_token_new("hwt_");
   char hash[65];
   hw_auth_token_hash(token, hash);
-  g_assert_true(hw_store_token_add(store, department, "approval system", hash, hw_time_now(),
-                                   NULL, NULL));
+  g_assert_true(
+      hw_store_token_add(store, department, "approval system", hash, hw_time_now(), NULL, NULL));
   return token;
 }
 
@@ -101,7 +101,7 @@ static char *sign_in(Fixture *f, const char *name, const char *role, const HwSto
   g_assert_no_error(error);
   g_assert_true(hw_store_user_add(f->store, name, role, hash, scopes, n, NULL, &error));
   g_autofree char *body =
-    g_strdup_printf("{\"username\":\"%s\",\"password\":\"correct horse battery\"}", name);
+      g_strdup_printf("{\"username\":\"%s\",\"password\":\"correct horse battery\"}", name);
   g_auto(Answer) a = request(f->port, "POST", "/api/v1/auth/login", NULL, body);
   g_assert_cmpint(a.status, ==, 200);
   g_assert_nonnull(a.cookie);
@@ -132,11 +132,10 @@ static json_t *case_rec(const char *dept, const char *number, const char *hall, 
                    "type", "case", "department", dept, "case_number", number, "version", 1,
                    "item_code", dept[7] == 'M' ? "MZ-001" : "GA-001", "item_name",
                    dept[7] == 'M' ? "社会团体成立登记" : "户口迁移", "applicant_type", type,
-                   "applicant_name", name, "applicant_id_type", "身份证", "applicant_id_number",
-                   id, "hall", hall, "window", window, "accepted_at", accepted, "acceptance",
+                   "applicant_name", name, "applicant_id_type", "身份证", "applicant_id_number", id,
+                   "hall", hall, "window", window, "accepted_at", accepted, "acceptance",
                    "accepted", "statutory_limit", 20, "statutory_limit_unit", "working_days",
-                   "promised_limit", 10, "promised_limit_unit", "working_days", "secrecy",
-                   "none");
+                   "promised_limit", 10, "promised_limit_unit", "working_days", "secrecy", "none");
 }
 
 static json_t *stage_rec(const char *dept, const char *number, const char *event_id,
@@ -177,8 +176,8 @@ static void setup(Fixture *f, gconstpointer data)
     g_autofree char *num = g_strdup_printf("A-%02d", i);
     g_autofree char *t = g_strdup_printf("2026-03-%02dT09:00:00+08:00", 2 + (i % 28));
     g_autofree char *ev = g_strdup_printf("A-EV-%02d", i);
-    json_array_append_new(a, case_rec(DEPT_A, num, "H1", "W01", t, "person", "张三丰",
-                                      "440102199001011234"));
+    json_array_append_new(
+        a, case_rec(DEPT_A, num, "H1", "W01", t, "person", "张三丰", "440102199001011234"));
     json_array_append_new(a, stage_rec(DEPT_A, num, ev, "accepted", t, "MZ0457"));
   }
   json_array_append_new(a, stage_rec(DEPT_A, "A-00", "A-EV-S1", "supplement_requested",
@@ -193,8 +192,8 @@ static void setup(Fixture *f, gconstpointer data)
     g_autofree char *ev = g_strdup_printf("B-EV-%02d", i);
     json_array_append_new(b, case_rec(DEPT_B, num, "H2", "W09", t, "company", "某某科技有限公司",
                                       "91440300MA5XXXXXXX"));
-    json_array_append_new(b, stage_rec(DEPT_B, num, ev, i < 5 ? "accepted" : "completed", t,
-                                       "MZ0457"));
+    json_array_append_new(
+        b, stage_rec(DEPT_B, num, ev, i < 5 ? "accepted" : "completed", t, "MZ0457"));
   }
   post_batch(f, f->token_b, b);
 }
@@ -226,9 +225,8 @@ static char *numbers(const Answer *a)
   GString *s = g_string_new(NULL);
   json_t *cases = json_object_get(a->json, "cases"), *c;
   size_t i;
-  json_array_foreach(cases, i, c)
-    g_string_append_printf(s, "%s%s", i ? "," : "",
-                           json_string_value(json_object_get(c, "case_number")));
+  json_array_foreach(cases, i, c) g_string_append_printf(
+      s, "%s%s", i ? "," : "", json_string_value(json_object_get(c, "case_number")));
   return g_string_free(s, FALSE);
 }
 
@@ -279,8 +277,8 @@ static void test_filters_and_paging(Fixture *f, gconstpointer data)
   int pages = 0;
   do {
     g_autofree char *path =
-      g_strdup_printf("/api/v1/cases?department=" DEPT_A "&order=asc&limit=7%s%s",
-                      cursor ? "&cursor=" : "", cursor ? cursor : "");
+        g_strdup_printf("/api/v1/cases?department=" DEPT_A "&order=asc&limit=7%s%s",
+                        cursor ? "&cursor=" : "", cursor ? cursor : "");
     g_auto(Answer) a = get(f, sup, path);
     g_assert_cmpint(a.status, ==, 200);
     g_autofree char *n = numbers(&a);
@@ -299,10 +297,11 @@ static void test_filters_and_paging(Fixture *f, gconstpointer data)
   g_assert_cmpstr(all->str, ==, want->str);
   g_string_free(want, TRUE);
   /* Bad arguments name themselves. */
-  const char *bad[] = {"limit=0", "limit=201", "warning=green", "state=flying", "cursor=x",
-                       "accepted_from=yesterday", "window=W01", "order=up"};
-  const char *field[] = {"limit", "limit", "warning", "state", "cursor", "accepted_from", "hall",
-                         "order"};
+  const char *bad[] = {"limit=0",      "limit=201", "warning=green",
+                       "state=flying", "cursor=x",  "accepted_from=yesterday",
+                       "window=W01",   "order=up"};
+  const char *field[] = {"limit",  "limit",         "warning", "state",
+                         "cursor", "accepted_from", "hall",    "order"};
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autofree char *path = g_strdup_printf("/api/v1/cases?%s", bad[i]);
     g_auto(Answer) a = get(f, sup, path);
@@ -394,7 +393,7 @@ static void test_masking(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_string_value(json_object_get(ia, "id_number")), ==, "440102199001011234");
   /* and the same in the detail */
   int64_t id = json_integer_value(
-    json_object_get(json_array_get(json_object_get(s.json, "cases"), 0), "id"));
+      json_object_get(json_array_get(json_object_get(s.json, "cases"), 0), "id"));
   g_autofree char *path = g_strdup_printf("/api/v1/cases/%" G_GINT64_FORMAT, id);
   g_auto(Answer) d = get(f, sup, path);
   g_autofree char *text = json_dumps(d.json, 0);
@@ -426,9 +425,9 @@ static void test_detail(Fixture *f, gconstpointer data)
   json_t *promised = json_object_get(limits, "promised");
   g_assert_cmpint(json_integer_value(json_object_get(promised, "days")), ==, 10);
   g_assert_cmpstr(json_string_value(json_object_get(promised, "due_date")), ==, "2026-03-18");
-  g_assert_cmpstr(json_string_value(json_object_get(json_object_get(limits, "statutory"),
-                                                    "due_date")),
-                  ==, "2026-04-01");
+  g_assert_cmpstr(
+      json_string_value(json_object_get(json_object_get(limits, "statutory"), "due_date")), ==,
+      "2026-04-01");
   g_assert_false(json_is_true(json_object_get(a.json, "suspended")));
   json_t *sus = json_object_get(a.json, "suspensions");
   g_assert_cmpuint(json_array_size(sus), ==, 1);
@@ -442,18 +441,23 @@ static void test_plans(Fixture *f, gconstpointer data)
 {
   const char *const depts[] = {DEPT_A, DEPT_B, NULL};
   HwCaseQuery qs[] = {
-    {.case_number = "A-01", .limit = 50},
-    {.department = DEPT_A, .state = "accepted", .limit = 50},
-    {.warning_level = 2, .limit = 50},
-    {.department = DEPT_A, .warning_level = 1, .limit = 50},
-    {.has_from = true, .from_ns = 1, .has_to = true, .to_ns = 2, .limit = 50},
-    {.operator_id = "MZ0457", .limit = 50},
-    {.hall = "H1", .window = "W01", .limit = 50, .has_cursor = true, .cursor_ns = 5, .cursor_id = 3},
-    {.item_code = "GA-001", .limit = 50},
-    {.state = "completed", .limit = 50},
-    {.hall = "H1", .limit = 50},
-    {.limit = 50, .scope_departments = depts},
-    {.state = "accepted", .limit = 50, .scope_departments = depts},
+      {.case_number = "A-01", .limit = 50},
+      {.department = DEPT_A, .state = "accepted", .limit = 50},
+      {.warning_level = 2, .limit = 50},
+      {.department = DEPT_A, .warning_level = 1, .limit = 50},
+      {.has_from = true, .from_ns = 1, .has_to = true, .to_ns = 2, .limit = 50},
+      {.operator_id = "MZ0457", .limit = 50},
+      {.hall = "H1",
+       .window = "W01",
+       .limit = 50,
+       .has_cursor = true,
+       .cursor_ns = 5,
+       .cursor_id = 3},
+      {.item_code = "GA-001", .limit = 50},
+      {.state = "completed", .limit = 50},
+      {.hall = "H1", .limit = 50},
+      {.limit = 50, .scope_departments = depts},
+      {.state = "accepted", .limit = 50, .scope_departments = depts},
   };
   g_autoptr(GError) error = NULL;
   for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
@@ -468,8 +472,12 @@ static void test_plans(Fixture *f, gconstpointer data)
       g_assert_null(strstr(plan, "TEMP B-TREE"));
   }
   HwStaffQuery sq[] = {{.operator_id = "MZ0457", .limit = 50},
-                       {.operator_id = "MZ0457", .department = DEPT_A, .limit = 50,
-                        .has_cursor = true, .cursor_ns = 9, .cursor_id = 9}};
+                       {.operator_id = "MZ0457",
+                        .department = DEPT_A,
+                        .limit = 50,
+                        .has_cursor = true,
+                        .cursor_ns = 9,
+                        .cursor_id = 9}};
   for (size_t i = 0; i < G_N_ELEMENTS(sq); i++) {
     g_autofree char *plan = hw_store_staff_query_plan(f->store, &sq[i], &error);
     g_assert_no_error(error);
@@ -495,12 +503,23 @@ static void test_migrates_previous_version(void)
   g_assert_cmpuint(before, <, hw_store_n_migrations);
   HwStore *old = hw_store_open_with_migrations(db, hw_store_migrations, before, &error);
   g_assert_no_error(error);
-  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = DEPT_A, .case_number = "OLD-1",
-                    .version = 1, .item_code = "MZ-001", .item_name = "婚姻登记",
-                    .applicant_type = "person", .applicant_name = "张三", .hall = "H1",
-                    .statutory_unit = "working_days", .promised_unit = "working_days",
-                    .secrecy = "none", .statutory_limit = 20, .promised_limit = 10,
-                    .fee_charged_fen = -1, .fee_standard_fen = -1, .has_accepted = true,
+  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE,
+                    .department = DEPT_A,
+                    .case_number = "OLD-1",
+                    .version = 1,
+                    .item_code = "MZ-001",
+                    .item_name = "婚姻登记",
+                    .applicant_type = "person",
+                    .applicant_name = "张三",
+                    .hall = "H1",
+                    .statutory_unit = "working_days",
+                    .promised_unit = "working_days",
+                    .secrecy = "none",
+                    .statutory_limit = 20,
+                    .promised_limit = 10,
+                    .fee_charged_fen = -1,
+                    .fee_standard_fen = -1,
+                    .has_accepted = true,
                     .accepted_ns = INT64_C(1772414400) * HW_NS_PER_S};
   HwIngestOutcome out;
   g_assert_true(hw_store_cases_ingest(old, DEPT_A, &r, 1, hw_time_now(), &out, NULL, &error));

@@ -22,7 +22,7 @@ static char *http(int port, const char *method, const char *path, const char *he
   g_autoptr(GSocketClient) client = g_socket_client_new();
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) conn =
-    g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
   g_assert_no_error(error);
   g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
                             NULL, NULL, NULL);
@@ -53,7 +53,7 @@ static void test_demo_feed(void)
   g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_stderr_file_path(l, err_path);
   g_autoptr(GSubprocess) p = g_subprocess_launcher_spawn(
-    l, &error, HW_HALLWATCHD, "--demo", "--port", "0", "--demo-feed-interval", "150", NULL);
+      l, &error, HW_HALLWATCHD, "--demo", "--port", "0", "--demo-feed-interval", "150", NULL);
   g_assert_no_error(error);
   g_autoptr(GDataInputStream) out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
   g_autofree char *url = g_data_input_stream_read_line(out, NULL, NULL, &error);
@@ -69,7 +69,7 @@ static void test_demo_feed(void)
   g_assert_nonnull(pw);
   g_autofree char *password = g_strndup(pw + 9, strcspn(pw + 9, "\n"));
   g_autofree char *body =
-    g_strdup_printf("{\"username\":\"supervisor\",\"password\":\"%s\"}", password);
+      g_strdup_printf("{\"username\":\"supervisor\",\"password\":\"%s\"}", password);
   int status;
   g_autofree char *cookie = NULL;
   g_free(http(port, "POST", "/api/v1/auth/login", NULL, body, &status, &cookie));
@@ -93,7 +93,8 @@ static void test_demo_feed(void)
   json_t *c;
   size_t i;
   int64_t any_id = 0;
-  json_array_foreach(cases, i, c) {
+  json_array_foreach(cases, i, c)
+  {
     g_hash_table_add(depts, (gpointer)json_string_value(json_object_get(c, "department")));
     g_assert_cmpstr(json_string_value(json_object_get(c, "hall")), ==, "JY-DEMO");
     g_assert_true(g_str_has_prefix(json_string_value(json_object_get(c, "window")), "W0"));
