@@ -4,6 +4,7 @@
  * and then rebuilt from the schema's own CREATE INDEX statements), then runs each named query
  * through the store's API many times and prints p50/p99, and the query plan of each (a full scan
  * of cases or stage_events fails the run). --smoke: a small database, same checks. */
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -11,8 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cases/hw_calendar_store.h"
 #include "sql/hw_store.h"
+#include "sql/hw_store_auth.h"
 #include "sql/hw_store_case_queries.h"
+#include "web/hw_auth.h"
+#include "web/hw_http.h"
 
 #define N_DEPTS 15
 #define N_HALLS 2
@@ -313,9 +318,196 @@ static double pct(const double *s, size_t n, double p)
   return s[MIN(i, n - 1)];
 }
 
+/* ---- over HTTP: the same queries as GET requests of a signed-in supervisor -------------------- */
+
+typedef struct {
+  GSocketConnection *conn;
+  GSocketClient *sc;
+  int port;
+  bool closed; /* the server said Connection: close: reconnect before the next request */
+  char cookie[160];
+} Client;
+
+/* One request on the keep-alive connection; the status, body into *body. */
+static int http_do(Client *cl, const char *method, const char *path, const char *json,
+                   GString *body)
+{
+  if (cl->closed || cl->conn == NULL) {
+    g_clear_object(&cl->conn);
+    cl->conn = g_socket_client_connect_to_host(cl->sc, "127.0.0.1", (guint16)cl->port, NULL, NULL);
+    cl->closed = false;
+    if (cl->conn == NULL)
+      return 0;
+  }
+  g_autoptr(GString) req = g_string_new(NULL);
+  g_string_append_printf(req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", method, path);
+  if (cl->cookie[0])
+    g_string_append_printf(req, "Cookie: %s\r\n", cl->cookie);
+  if (json)
+    g_string_append_printf(req, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                           strlen(json));
+  g_string_append_printf(req, "\r\n%s", json ? json : "");
+  if (!g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(cl->conn)), req->str,
+                                 req->len, NULL, NULL, NULL))
+    return 0;
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(cl->conn));
+  g_autoptr(GString) head = g_string_new(NULL);
+  char ch;
+  while (!g_str_has_suffix(head->str, "\r\n\r\n")) {
+    if (g_input_stream_read(in, &ch, 1, NULL, NULL) != 1)
+      return 0;
+    g_string_append_c(head, ch);
+  }
+  const char *cl_h = strcasestr(head->str, "\r\nContent-Length:");
+  size_t len = cl_h ? strtoul(cl_h + 17, NULL, 10) : 0;
+  g_string_set_size(body, len);
+  gsize got = 0;
+  if (len && !g_input_stream_read_all(in, body->str, len, &got, NULL, NULL))
+    return 0;
+  /* The server closes after each answer that is not to a sign-in: connect again (after the
+   * clock stopped, so the figure is the request's own). */
+  cl->closed = strcasestr(head->str, "\r\nConnection: close") != NULL;
+  const char *ck = strstr(head->str, "hw_session=");
+  if (ck)
+    g_snprintf(cl->cookie, sizeof cl->cookie, "%.*s", (int)strcspn(ck, ";\r\n"), ck);
+  return atoi(head->str + 9);
+}
+
+static char *path_number(Ctx *c)
+{
+  char num[40];
+  case_number(num, sizeof num, g_rand_int_range(c->rng, 1, (gint32)c->n_cases + 1));
+  return g_strdup_printf("/api/v1/cases?number=%s", num);
+}
+
+static char *path_department_state(Ctx *c)
+{
+  return g_strdup_printf("/api/v1/cases?department=%s&state=%s",
+                         depts[g_rand_int_range(c->rng, 0, N_DEPTS)],
+                         states[g_rand_int_range(c->rng, 0, 5)]);
+}
+
+static char *path_warning(Ctx *c)
+{
+  return g_strdup_printf("/api/v1/cases?warning=%s", g_rand_boolean(c->rng) ? "red" : "yellow");
+}
+
+static char *path_date_range(Ctx *c)
+{
+  hw_time_ns from = T0 + (hw_time_ns)(g_rand_double(c->rng) * (double)SPAN);
+  char a[48], b[48];
+  return g_strdup_printf("/api/v1/cases?accepted_from=%s&accepted_to=%s",
+                         hw_time_format(from, a, sizeof a),
+                         hw_time_format(from + 7 * INT64_C(86400) * HW_NS_PER_S, b, sizeof b));
+}
+
+static char *path_staff(Ctx *c)
+{
+  return g_strdup_printf("/api/v1/staff/OP%02d%03d/events", g_rand_int_range(c->rng, 0, N_DEPTS),
+                         g_rand_int_range(c->rng, 0, OPERATORS_PER_DEPT));
+}
+
+static char *path_case(Ctx *c)
+{
+  return g_strdup_printf("/api/v1/cases/%d", g_rand_int_range(c->rng, 1, (gint32)c->n_cases + 1));
+}
+
+static HwCameraStatus *no_cameras(void *user, size_t *ret_n)
+{
+  *ret_n = 0;
+  return NULL;
+}
+
+/* Starts the server on the store, signs a supervisor in and times each named route. */
+static int bench_http(Ctx *c, int runs)
+{
+  g_autoptr(GError) error = NULL;
+  bool seeded;
+  if (!hw_auth_init(&error) || !hw_calendar_seed_shipped(c->store, &seeded, &error)) {
+    g_printerr("bench_cases: %s\n", error->message);
+    return 1;
+  }
+  g_autofree char *hash = hw_auth_password_hash("bench supervisor pw", &error);
+  if (!hw_store_user_add(c->store, "bench-supervisor", "supervisor", hash, NULL, 0, NULL, &error)) {
+    if (!g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_EXISTS)) {
+      g_printerr("bench_cases: %s\n", error->message);
+      return 1;
+    }
+    g_clear_error(&error);
+  }
+  HwCalendarSource *cal = hw_calendar_source_new(c->store, NULL);
+  HwHttpOptions o;
+  hw_http_options_init(&o);
+  o.status_fn = no_cameras;
+  o.store = c->store;
+  o.calendar = cal;
+  HwHttp *http = hw_http_new(&o, &error);
+  if (http == NULL) {
+    g_printerr("bench_cases: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr(GSocketClient) sc = g_socket_client_new();
+  Client cl = {.sc = sc, .port = hw_http_port(http)};
+  g_autoptr(GString) body = g_string_new(NULL);
+  int rc = 0;
+  if (http_do(&cl, "POST", "/api/v1/auth/login",
+              "{\"username\":\"bench-supervisor\",\"password\":\"bench supervisor pw\"}",
+              body) != 200) {
+    g_printerr("bench_cases: cannot sign in over HTTP\n");
+    rc = 1;
+    goto out;
+  }
+  static const struct {
+    const char *name;
+    char *(*path)(Ctx *c);
+  } routes[] = {
+      {"GET by number", path_number},
+      {"GET by department + state", path_department_state},
+      {"GET by warning level", path_warning},
+      {"GET by date range (7 days)", path_date_range},
+      {"GET staff member's events", path_staff},
+      {"GET one case (stages, due dates)", path_case},
+  };
+  printf("\nover HTTP (signed-in supervisor, limit 50; the server closes each connection):\n");
+  printf("%-36s %10s %10s %10s %8s\n", "route", "p50 ms", "p99 ms", "max ms", "KiB/run");
+  double *t = g_new(double, runs);
+  for (size_t k = 0; k < G_N_ELEMENTS(routes); k++) {
+    size_t bytes = 0;
+    for (int i = -20; i < runs; i++) {
+      g_autofree char *path = routes[k].path(c);
+      if (cl.closed) { /* connect outside the measured time */
+        g_clear_object(&cl.conn);
+        cl.conn = g_socket_client_connect_to_host(sc, "127.0.0.1", (guint16)cl.port, NULL, NULL);
+        cl.closed = false;
+      }
+      int64_t t0 = g_get_monotonic_time();
+      int status = http_do(&cl, "GET", path, NULL, body);
+      if (i >= 0)
+        t[i] = (double)(g_get_monotonic_time() - t0) / 1000.0;
+      if (status != 200) {
+        g_printerr("bench_cases: %s answered %d (run %d)\n", path, status, i);
+        rc = 1;
+        break;
+      }
+      bytes += i >= 0 ? body->len : 0;
+    }
+    if (rc)
+      break;
+    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    printf("%-36s %10.3f %10.3f %10.3f %8.1f\n", routes[k].name, pct(t, (size_t)runs, 0.5),
+           pct(t, (size_t)runs, 0.99), t[runs - 1], (double)bytes / runs / 1024);
+  }
+  g_free(t);
+out:
+  g_clear_object(&cl.conn);
+  hw_http_free(http);
+  hw_calendar_source_free(cal);
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
-  gboolean smoke = FALSE, keep = FALSE;
+  gboolean smoke = FALSE, keep = FALSE, over_http = FALSE;
   gint64 n_cases = 1000000;
   int events = 5, runs = 2000;
   g_autofree char *db = NULL;
@@ -325,6 +517,8 @@ int main(int argc, char **argv)
       {"events", 0, 0, G_OPTION_ARG_INT, &events, "stage events per case (default 5)", "N"},
       {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "runs of each query (default 2000)", "N"},
       {"keep", 0, 0, G_OPTION_ARG_NONE, &keep, "keep the database for a later run", NULL},
+      {"http", 0, 0, G_OPTION_ARG_NONE, &over_http,
+       "also time the routes over HTTP (adds a supervisor and the calendar to the database)", NULL},
       {"smoke", 0, 0, G_OPTION_ARG_NONE, &smoke, "a small database; checks plans only", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   g_autoptr(GOptionContext) ctx = g_option_context_new("- named case queries at scale");
@@ -402,6 +596,8 @@ int main(int argc, char **argv)
     }
   }
   g_free(t);
+  if (over_http && bench_http(&c, runs) != 0)
+    rc = 1;
   hw_store_close(c.store);
   g_rand_free(c.rng);
   if ((smoke || made_path) && !keep) {
