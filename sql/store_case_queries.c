@@ -2,7 +2,8 @@
  * SQLite's guess: the most selective filter given picks one index (INDEXED BY), the others and
  * the caller's scope are residual terms, and the order is the index's own (accepted_ns, id), so a
  * page reads about `limit` rows of one range however large the table. A department-scoped caller
- * without a department filter gets one range per department of the scope, merged here. */
+ * without a department filter gets one range per department of the scope, merged here; a
+ * hall-scoped one listing by time or state alone, one range per hall. */
 #include "sql/hw_store_case_queries.h"
 
 #include <sqlite3.h>
@@ -86,12 +87,17 @@ typedef struct {
   char *departments, *halls; /* scope texts */
 } Scope;
 
-/* One statement of the list: one index range (lane_department: a department of the scope). */
-static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char *lane_department)
+/* One statement of the list: one index range (lane_department, lane_hall: a department or hall
+ * of the caller's scope, queried as its own range). */
+static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char *lane_department,
+                      const char *lane_hall)
 {
   const char *dept = q->department ? q->department : lane_department;
+  const char *hall = q->hall ? q->hall : lane_hall;
   const char *index;
-  if (q->case_number)
+  if (lane_hall)
+    index = "cases_by_hall";
+  else if (q->case_number)
     index = "cases_by_number";
   else if (q->operator_id)
     index = NULL;
@@ -130,11 +136,11 @@ static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char
     add_text(s, " AND state = ?%d", q->state);
   if (q->warning_level)
     add_int(s, " AND warning_level = ?%d", q->warning_level);
-  if (q->hall)
-    add_text(s, " AND hall = ?%d", q->hall);
+  if (hall)
+    add_text(s, " AND hall = ?%d", hall);
   if (q->window)
     add_text(s, " AND window = ?%d AND window IS NOT NULL", q->window);
-  if (q->hall && !q->window && index && strcmp(index, "cases_by_hall") == 0)
+  if (hall && !q->window && index && strcmp(index, "cases_by_hall") == 0)
     g_string_append(s->sql, " AND hall IS NOT NULL");
   if (q->item_code)
     add_text(s, " AND item_code = ?%d", q->item_code);
@@ -149,23 +155,28 @@ static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char
             q->cursor_ns);
     add_int(s, ", ?%d)", q->cursor_id);
   }
-  add_scope(s, "", lane_department ? NULL : sc->departments, sc->halls);
+  add_scope(s, "", lane_department ? NULL : sc->departments, lane_hall ? NULL : sc->halls);
   g_string_append(s->sql, q->ascending ? " ORDER BY accepted_ns, id"
                                        : " ORDER BY accepted_ns DESC, id DESC");
   add_int(s, " LIMIT ?%d", (int64_t)q->limit + 1);
 }
 
-/* The statements of q: one, or one per department of the scope. */
+/* The statements of q: one, or one per department of the scope, or (a caller limited to halls,
+ * listing by time or state alone) one per hall of the scope. */
 static GPtrArray *case_stmts(const HwCaseQuery *q, const Scope *sc)
 {
   GPtrArray *out = g_ptr_array_new();
-  const char *const *d = q->scope_departments;
-  size_t nd = d ? g_strv_length((char **)d) : 0;
-  bool lanes = d && !q->department && !q->case_number && !q->operator_id && nd <= LANES_MAX;
-  for (size_t i = 0; i < (lanes ? nd : 1); i++) {
+  const char *const *d = q->scope_departments, *const *h = q->scope_halls;
+  size_t nd = d ? g_strv_length((char **)d) : 0, nh = h ? g_strv_length((char **)h) : 0;
+  bool narrow = q->case_number || q->operator_id || q->department;
+  bool dept_lanes = d && !narrow && nd <= LANES_MAX;
+  bool hall_lanes = !dept_lanes && h && !narrow && !q->hall && !q->warning_level && !q->item_code &&
+                    nh <= LANES_MAX;
+  size_t n = dept_lanes ? nd : hall_lanes ? nh : 1;
+  for (size_t i = 0; i < n; i++) {
     Stmt *s = g_new0(Stmt, 1);
     s->sql = g_string_new(NULL);
-    case_stmt(s, q, sc, lanes ? d[i] : NULL);
+    case_stmt(s, q, sc, dept_lanes ? d[i] : NULL, hall_lanes ? h[i] : NULL);
     g_ptr_array_add(out, s);
   }
   return out;

@@ -440,6 +440,7 @@ static void test_detail(Fixture *f, gconstpointer data)
 static void test_plans(Fixture *f, gconstpointer data)
 {
   const char *const depts[] = {DEPT_A, DEPT_B, NULL};
+  const char *const halls[] = {"H1", "H2", NULL};
   HwCaseQuery qs[] = {
       {.case_number = "A-01", .limit = 50},
       {.department = DEPT_A, .state = "accepted", .limit = 50},
@@ -458,6 +459,8 @@ static void test_plans(Fixture *f, gconstpointer data)
       {.hall = "H1", .limit = 50},
       {.limit = 50, .scope_departments = depts},
       {.state = "accepted", .limit = 50, .scope_departments = depts},
+      {.limit = 50, .scope_halls = halls},
+      {.state = "accepted", .limit = 50, .scope_halls = halls, .has_cursor = true},
   };
   g_autoptr(GError) error = NULL;
   for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
