@@ -28,7 +28,7 @@ void hw_warnings_config_init(HwWarningsConfig *c)
 
 /* ---- the rules -------------------------------------------------------------------------------- */
 
-static void raise(HwWarningsVerdict *v, const char *rule, const char *subject, int level,
+static void add_raise(HwWarningsVerdict *v, const char *rule, const char *subject, int level,
                   hw_time_ns due_ns)
 {
   if (v->n_raises < HW_WARNINGS_MAX)
@@ -93,7 +93,7 @@ static void limit_rules(const HwWarningsConfig *cfg, const HwCalendar *cal,
   if (ret_late)
     *ret_late = d.late;
   if (d.late && late_on) {
-    raise(v, promised ? "promised_late" : "statutory_late", NULL, 2, d.due_ns);
+    add_raise(v, promised ? "promised_late" : "statutory_late", NULL, 2, d.due_ns);
     return;
   }
   if (late_on && !d.open)
@@ -106,7 +106,7 @@ static void limit_rules(const HwWarningsConfig *cfg, const HwCalendar *cal,
     return;
   hw_time_ns at = MIN(t1, t2);
   if (at != HW_TIME_OPEN && now >= at)
-    raise(v, "promised_near", NULL, 1, d.due_ns);
+    add_raise(v, "promised_near", NULL, 1, d.due_ns);
   else
     later(v, now, at);
 }
@@ -175,7 +175,7 @@ void hw_warnings_evaluate(const HwWarningsConfig *cfg, const HwCalendar *cal,
       hw_time_ns at = hw_calendar_day_start(cal, end + 1);
       if (now >= at) {
         g_strlcpy(v->stage_subject, last->source_event_id, sizeof v->stage_subject);
-        raise(v, "stage_long", v->stage_subject, 1, 0);
+        add_raise(v, "stage_long", v->stage_subject, 1, 0);
       } else {
         later(v, now, at);
       }
@@ -188,17 +188,17 @@ void hw_warnings_evaluate(const HwWarningsConfig *cfg, const HwCalendar *cal,
                       (is(completion->outcome, "certificate_issued") || is(c->result, "approved")) &&
                       (approved == 0 || approved > completed);
     if (approved_early || unapproved)
-      raise(v, "stage_order", NULL, 2, 0);
+      add_raise(v, "stage_order", NULL, 2, 0);
   }
   if (cfg->fee_above_standard && c->fee_charged_fen >= 0 && c->fee_standard_fen >= 0 &&
       c->fee_charged_fen > c->fee_standard_fen)
-    raise(v, "fee_above_standard", NULL, 2, 0);
+    add_raise(v, "fee_above_standard", NULL, 2, 0);
   if (cfg->rejection_without_reason && ended && !reason &&
       (is(c->result, "rejected") || is(c->acceptance, "not_accepted") ||
        is(c->acceptance, "refused")))
-    raise(v, "rejection_without_reason", NULL, 2, 0);
+    add_raise(v, "rejection_without_reason", NULL, 2, 0);
   if (cfg->complaint && complaints > 0)
-    raise(v, "complaint", NULL, 2, 0);
+    add_raise(v, "complaint", NULL, 2, 0);
 }
 
 /* ---- footage of window stages ----------------------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include "capture/hw_recorder.h"
 #include "common/hw_keys.h"   /* audit: the appliance key */
 #include "cases/hw_calendar_store.h" /* calendar: the shipped holidays */
+#include "cases/hw_warnings.h"       /* warnings: rules, timer queue */
 #include "daemon/hw_cli.h"    /* subcommands (audit, …) */
 #include "daemon/hw_config.h"
 #include "demo/hw_rtsp_server.h"
@@ -44,6 +45,10 @@ typedef struct {
   /* calendar: the hall's working days for deadlines ([hall] timezone; rebuilt when the calendar
    * changes). The warnings evaluator takes its calendar from here. */
   HwCalendarSource *calendar;
+  /* warnings: evaluated after each exchange batch (HTTP threads) and by a one-shot timer set to
+   * the earliest instant a case's verdict changes by time alone ([warnings] rules). */
+  HwWarnings *warnings;
+  guint warnings_timer;
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -51,6 +56,34 @@ typedef struct {
   HwCameraHooks cam_hooks;
   gint apply_pending;
 } Daemon;
+
+/* ---- warnings: the timer ------------------------------------------------------------------- */
+
+/* Re-armed after each run for the earliest queued instant; at most WARNINGS_POLL_MS away, so an
+ * earlier instant queued meanwhile by an HTTP thread (a new case) waits at most that long. */
+#define WARNINGS_POLL_MS 30000
+
+static gboolean warnings_tick(gpointer data);
+
+static void warnings_arm(Daemon *d)
+{
+  hw_time_ns next = hw_warnings_next(d->warnings), now = hw_time_now();
+  int64_t ms = next == INT64_MAX ? WARNINGS_POLL_MS : (next - now) / 1000000 + 1;
+  d->warnings_timer = g_timeout_add((guint)CLAMP(ms, 1, WARNINGS_POLL_MS), warnings_tick, d);
+}
+
+static gboolean warnings_tick(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  size_t raised = 0;
+  if (!hw_warnings_run_due(d->warnings, &raised, &error))
+    g_warning("warnings: %s", error->message);
+  else if (raised > 0)
+    g_message("warnings: %zu raised as time passed", raised);
+  warnings_arm(d);
+  return G_SOURCE_REMOVE;
+}
 
 /* ---- audit: rows the daemon itself writes, and the head-signing timer --------------------- */
 
@@ -456,6 +489,14 @@ static int run(Daemon *d)
                                  .secret = d->secret,
                                  .footage_dir = cfg->footage_dir};
   http_opt.cameras = &d->cam_hooks;
+  /* warnings: every open case evaluated once at start, then by event and timer */
+  d->warnings = hw_warnings_new(d->store, d->calendar, &cfg->warning_rules, NULL, NULL);
+  if (!hw_warnings_evaluate_all(d->warnings, &error)) {
+    g_printerr("hallwatchd: warnings: %s\n", error->message);
+    return 1;
+  }
+  http_opt.warnings = d->warnings;
+  warnings_arm(d);
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -574,6 +615,8 @@ int main(int argc, char **argv)
 
   g_clear_pointer(&d.http, hw_http_free);
   g_clear_pointer(&d.recorder, hw_recorder_free);
+  g_clear_handle_id(&d.warnings_timer, g_source_remove); /* warnings */
+  g_clear_pointer(&d.warnings, hw_warnings_free);
   g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
   g_clear_pointer(&d.key, hw_key_free);

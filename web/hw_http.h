@@ -60,6 +60,8 @@ typedef struct {
    * address; without them it refuses any host but loopback. Read once by hw_http_new. */
   const char *tls_cert_path;
   const char *tls_key_path;
+  /* warnings (cases/hw_warnings.h): evaluated after each committed exchange batch; NULL: none. */
+  struct HwWarnings *warnings;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

@@ -67,6 +67,19 @@ static const HwRoute routes[] = {
   {"DELETE", "/api/v1/calendar/{date}", hw_route_calendar_delete, {.roles = R(ADMIN)}},
   {"POST", "/api/v1/calendar/import", hw_route_calendar_import, {.roles = R(ADMIN)}},
 
+  /* Warnings (web/warnings.c): supervisors and hall managers read them, supervisors act on them
+   * (close with a note, correction notices, releasing footage holds); departments' systems read
+   * and answer their notices through the exchange API. */
+  {"GET", "/api/v1/warnings", hw_route_warnings_list, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
+  {"GET", "/api/v1/warnings/{id}", hw_route_warning_get, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
+  {"POST", "/api/v1/warnings/{id}/close", hw_route_warning_close, {.roles = R(SUPERVISOR)}},
+  {"POST", "/api/v1/warnings/{id}/notices", hw_route_warning_notice, {.roles = R(SUPERVISOR)}},
+  {"POST", "/api/v1/warnings/{id}/release-hold", hw_route_warning_release_hold,
+   {.roles = R(SUPERVISOR)}},
+  {"GET", "/api/v1/exchange/notices", hw_route_exchange_notices, {.access = HW_ACCESS_DEPARTMENT}},
+  {"POST", "/api/v1/exchange/notices/{id}/reply", hw_route_exchange_notice_reply,
+   {.access = HW_ACCESS_DEPARTMENT}},
+
   /* The audit log: auditors only, not even admins (separation of duties). */
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},
   {"GET", "/api/v1/audit/verify", hw_route_audit_verify, {.roles = R(AUDITOR)}},
