@@ -35,12 +35,12 @@ G_BEGIN_DECLS
 
 typedef struct {
   bool promised_near, promised_late, statutory_late, stage_order, fee_above_standard,
-    rejection_without_reason, stage_long, complaint;
-  double near_share;        /* promised_near: share of the limit used, 0 < x < 1 (2/3) */
-  int near_days;            /* promised_near: working days before the due date (1) */
-  int stage_long_days;      /* stage_long: working days one stage may run (5) */
-  int64_t hold_pre_ns;      /* footage held before a window stage (30 s) */
-  int64_t hold_post_ns;     /* and after it (120 s) */
+      rejection_without_reason, stage_long, complaint;
+  double near_share;    /* promised_near: share of the limit used, 0 < x < 1 (2/3) */
+  int near_days;        /* promised_near: working days before the due date (1) */
+  int stage_long_days;  /* stage_long: working days one stage may run (5) */
+  int64_t hold_pre_ns;  /* footage held before a window stage (30 s) */
+  int64_t hold_post_ns; /* and after it (120 s) */
 } HwWarningsConfig;
 
 /* The defaults above, every rule on. */

@@ -10,31 +10,30 @@
 void hw_warnings_config_init(HwWarningsConfig *c)
 {
   *c = (HwWarningsConfig){
-    .promised_near = true,
-    .promised_late = true,
-    .statutory_late = true,
-    .stage_order = true,
-    .fee_above_standard = true,
-    .rejection_without_reason = true,
-    .stage_long = true,
-    .complaint = true,
-    .near_share = 2.0 / 3.0,
-    .near_days = 1,
-    .stage_long_days = 5,
-    .hold_pre_ns = INT64_C(30) * HW_NS_PER_S,
-    .hold_post_ns = INT64_C(120) * HW_NS_PER_S,
+      .promised_near = true,
+      .promised_late = true,
+      .statutory_late = true,
+      .stage_order = true,
+      .fee_above_standard = true,
+      .rejection_without_reason = true,
+      .stage_long = true,
+      .complaint = true,
+      .near_share = 2.0 / 3.0,
+      .near_days = 1,
+      .stage_long_days = 5,
+      .hold_pre_ns = INT64_C(30) * HW_NS_PER_S,
+      .hold_post_ns = INT64_C(120) * HW_NS_PER_S,
   };
 }
 
 /* ---- the rules -------------------------------------------------------------------------------- */
 
 static void add_raise(HwWarningsVerdict *v, const char *rule, const char *subject, int level,
-                  hw_time_ns due_ns)
+                      hw_time_ns due_ns)
 {
   if (v->n_raises < HW_WARNINGS_MAX)
-    v->raises[v->n_raises++] =
-      (HwStoreWarningRaise){.rule = rule, .subject = subject ? subject : "", .level = level,
-                            .due_ns = due_ns};
+    v->raises[v->n_raises++] = (HwStoreWarningRaise){
+        .rule = rule, .subject = subject ? subject : "", .level = level, .due_ns = due_ns};
 }
 
 static void later(HwWarningsVerdict *v, hw_time_ns now, hw_time_ns t)
@@ -43,10 +42,7 @@ static void later(HwWarningsVerdict *v, hw_time_ns now, hw_time_ns t)
     v->next_ns = t;
 }
 
-static bool is(const char *a, const char *b)
-{
-  return strcmp(a, b) == 0;
-}
+static bool is(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
 /* The suspensions of a case from its stage events (time order): supplement requested→received,
  * special procedure started→ended; one still on has end HW_TIME_OPEN. */
@@ -126,9 +122,9 @@ static bool blank(const char *s)
   return true;
 }
 
-void hw_warnings_evaluate(const HwWarningsConfig *cfg, const HwCalendar *cal,
-                          const HwStoreCase *c, const HwStoreStageEvent *s, size_t n,
-                          int64_t complaints, hw_time_ns now, HwWarningsVerdict *v)
+void hw_warnings_evaluate(const HwWarningsConfig *cfg, const HwCalendar *cal, const HwStoreCase *c,
+                          const HwStoreStageEvent *s, size_t n, int64_t complaints, hw_time_ns now,
+                          HwWarningsVerdict *v)
 {
   memset(v, 0, sizeof *v);
   v->next_ns = HW_TIME_OPEN;
@@ -184,9 +180,10 @@ void hw_warnings_evaluate(const HwWarningsConfig *cfg, const HwCalendar *cal,
 
   if (cfg->stage_order) {
     bool approved_early = approved != 0 && (accepted == 0 || approved < accepted);
-    bool unapproved = completion != NULL &&
-                      (is(completion->outcome, "certificate_issued") || is(c->result, "approved")) &&
-                      (approved == 0 || approved > completed);
+    bool unapproved =
+        completion != NULL &&
+        (is(completion->outcome, "certificate_issued") || is(c->result, "approved")) &&
+        (approved == 0 || approved > completed);
     if (approved_early || unapproved)
       add_raise(v, "stage_order", NULL, 2, 0);
   }
@@ -250,7 +247,7 @@ struct HwWarnings {
   HwClockFn clock;
   void *clock_user;
   GMutex lock;
-  GTree *queue;      /* QKey* → NULL, owns the keys; earliest first */
+  GTree *queue;       /* QKey* → NULL, owns the keys; earliest first */
   GHashTable *queued; /* &QKey.case_id → QKey* (the queue's) */
 };
 

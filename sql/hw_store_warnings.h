@@ -42,8 +42,8 @@ bool hw_store_case_facts(HwStore *store, int64_t case_id, HwStoreCase *ret_case,
 bool hw_store_open_case_ids(HwStore *store, int64_t **ret, size_t *ret_n, GError **error);
 
 /* Case ids by (department, case number) for numbers[0..n); unknown ones are skipped. */
-bool hw_store_case_ids(HwStore *store, const char *department, const char *const *numbers,
-                       size_t n, GArray *ret_ids, GError **error);
+bool hw_store_case_ids(HwStore *store, const char *department, const char *const *numbers, size_t n,
+                       GArray *ret_ids, GError **error);
 
 /* Applies the rules' verdict on a case in ONE transaction:
  * - completed: deadline warnings still open (promised_near/late, statutory_late, stage_long)
@@ -85,8 +85,7 @@ bool hw_store_warnings_list(HwStore *store, const HwStoreWarningFilter *filter,
 
 /* Counts of the warnings matching filter (paging ignored) by department and level: calls fn for
  * each (department, level, count), departments in order. */
-typedef void (*HwStoreWarningCountFn)(const char *department, int level, int64_t count,
-                                      void *user);
+typedef void (*HwStoreWarningCountFn)(const char *department, int level, int64_t count, void *user);
 bool hw_store_warnings_count(HwStore *store, const HwStoreWarningFilter *filter,
                              const char *const *departments, const char *const *halls,
                              HwStoreWarningCountFn fn, void *user, GError **error);
@@ -119,8 +118,8 @@ bool hw_store_warning_history(HwStore *store, int64_t id, HwStoreHistory **ret, 
                               GError **error);
 bool hw_store_warning_notices(HwStore *store, int64_t id, HwStoreNotice **ret, size_t *ret_n,
                               GError **error);
-bool hw_store_notice_history(HwStore *store, int64_t notice_id, HwStoreHistory **ret,
-                             size_t *ret_n, GError **error);
+bool hw_store_notice_history(HwStore *store, int64_t notice_id, HwStoreHistory **ret, size_t *ret_n,
+                             GError **error);
 
 /* A supervisor closes an open warning with a note (its notices close too). NOT_FOUND outside
  * the scopes; HW_STORE_ERROR_EXISTS if already closed. */
@@ -142,8 +141,8 @@ bool hw_store_notice_send(HwStore *store, int64_t warning_id, const char *const 
 /* A department's notices not closed, oldest first, at most limit (g_free); the ones still 'sent'
  * become 'read' (history 'read', actor) in the same transaction. */
 bool hw_store_notices_for_department(HwStore *store, const char *department, const char *actor,
-                                     hw_time_ns now, int limit, HwStoreNotice **ret,
-                                     size_t *ret_n, GError **error);
+                                     hw_time_ns now, int limit, HwStoreNotice **ret, size_t *ret_n,
+                                     GError **error);
 
 /* A department's reply to its notice (NOT_FOUND for another's or a closed one). */
 bool hw_store_notice_reply(HwStore *store, const char *department, int64_t notice_id,

@@ -67,17 +67,17 @@ bool hw_store_case_facts(HwStore *store, int64_t case_id, HwStoreCase *ret_case,
   {
     HW_STORE_LOCKED(store);
     HW_AUTO_STMT st = hw_store__stmt(
-      store,
-      "SELECT department, case_number, (SELECT count(*) FROM complaints WHERE case_id = ?1)"
-      " FROM cases WHERE id = ?1",
-      error);
+        store,
+        "SELECT department, case_number, (SELECT count(*) FROM complaints WHERE case_id = ?1)"
+        " FROM cases WHERE id = ?1",
+        error);
     if (!st)
       return false;
     sqlite3_bind_int64(st, 1, case_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
-      g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "case %" G_GINT64_FORMAT
-                  ": not found", case_id);
+      g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND,
+                  "case %" G_GINT64_FORMAT ": not found", case_id);
       return false;
     }
     if (rc != SQLITE_ROW) {
@@ -128,26 +128,27 @@ bool hw_store_case_hold_ids(HwStore *store, int64_t case_id, const char *kind, b
                             int64_t **ret, size_t *ret_n, GError **error)
 {
   const char *sql =
-    g_strcmp0(kind, "warning") == 0
-      ? (live_only ? "SELECT h.id FROM case_holds ch JOIN holds h ON h.id = ch.hold_id WHERE"
-                     " ch.case_id = ?1 AND ch.kind = 'warning' AND h.released_ns = 0 ORDER BY h.id"
-                   : "SELECT hold_id FROM case_holds WHERE case_id = ?1 AND kind = 'warning'"
-                     " ORDER BY hold_id")
-      : (live_only ? "SELECT h.id FROM case_holds ch JOIN holds h ON h.id = ch.hold_id WHERE"
-                     " ch.case_id = ?1 AND ch.kind = 'open_case' AND h.released_ns = 0"
-                     " ORDER BY h.id"
-                   : "SELECT hold_id FROM case_holds WHERE case_id = ?1 AND kind = 'open_case'"
-                     " ORDER BY hold_id");
+      g_strcmp0(kind, "warning") == 0
+          ? (live_only
+                 ? "SELECT h.id FROM case_holds ch JOIN holds h ON h.id = ch.hold_id WHERE"
+                   " ch.case_id = ?1 AND ch.kind = 'warning' AND h.released_ns = 0 ORDER BY h.id"
+                 : "SELECT hold_id FROM case_holds WHERE case_id = ?1 AND kind = 'warning'"
+                   " ORDER BY hold_id")
+          : (live_only ? "SELECT h.id FROM case_holds ch JOIN holds h ON h.id = ch.hold_id WHERE"
+                         " ch.case_id = ?1 AND ch.kind = 'open_case' AND h.released_ns = 0"
+                         " ORDER BY h.id"
+                       : "SELECT hold_id FROM case_holds WHERE case_id = ?1 AND kind = 'open_case'"
+                         " ORDER BY hold_id");
   return ids_query(store, sql, case_id, ret, ret_n, error);
 }
 
-bool hw_store_case_ids(HwStore *store, const char *department, const char *const *numbers,
-                       size_t n, GArray *ret_ids, GError **error)
+bool hw_store_case_ids(HwStore *store, const char *department, const char *const *numbers, size_t n,
+                       GArray *ret_ids, GError **error)
 {
   HW_STORE_LOCKED(store);
   for (size_t i = 0; i < n; i++) {
     HW_AUTO_STMT st = hw_store__stmt(
-      store, "SELECT id FROM cases WHERE department = ?1 AND case_number = ?2", error);
+        store, "SELECT id FROM cases WHERE department = ?1 AND case_number = ?2", error);
     if (!st)
       return false;
     hw_store__bind_text(st, 1, department);
@@ -184,17 +185,18 @@ static bool close_where(HwStore *store, int64_t case_id, hw_time_ns now, const c
                         const char *closed_by, GError **error)
 {
   static const char SQL_HISTORY[] =
-    "INSERT INTO warning_history (warning_id, at_ns, action, actor)"
-    " SELECT id, ?2, CASE WHEN ?3 = 'superseded' THEN 'superseded' ELSE 'closed' END, ?3"
-    " FROM warnings WHERE case_id = ?1 AND state = 'open'"
-    " AND instr(?4, ',' || rule || ',') > 0";
+      "INSERT INTO warning_history (warning_id, at_ns, action, actor)"
+      " SELECT id, ?2, CASE WHEN ?3 = 'superseded' THEN 'superseded' ELSE 'closed' END, ?3"
+      " FROM warnings WHERE case_id = ?1 AND state = 'open'"
+      " AND instr(?4, ',' || rule || ',') > 0";
   static const char SQL_NOTICES[] =
-    "UPDATE notices SET state = 'closed', updated_ns = ?2 WHERE state <> 'closed' AND warning_id IN"
-    " (SELECT id FROM warnings WHERE case_id = ?1 AND state = 'open'"
-    "  AND instr(?4, ',' || rule || ',') > 0)";
+      "UPDATE notices SET state = 'closed', updated_ns = ?2 WHERE state <> 'closed' AND warning_id "
+      "IN"
+      " (SELECT id FROM warnings WHERE case_id = ?1 AND state = 'open'"
+      "  AND instr(?4, ',' || rule || ',') > 0)";
   static const char SQL_CLOSE[] =
-    "UPDATE warnings SET state = 'closed', closed_ns = ?2, closed_by = ?3"
-    " WHERE case_id = ?1 AND state = 'open' AND instr(?4, ',' || rule || ',') > 0";
+      "UPDATE warnings SET state = 'closed', closed_ns = ?2, closed_by = ?3"
+      " WHERE case_id = ?1 AND state = 'open' AND instr(?4, ',' || rule || ',') > 0";
   const char *sqls[] = {SQL_HISTORY, SQL_NOTICES, SQL_CLOSE};
   for (size_t i = 0; i < G_N_ELEMENTS(sqls); i++) {
     HW_AUTO_STMT st = hw_store__stmt(store, sqls[i], error);
@@ -217,17 +219,18 @@ static bool hold_range(HwStore *store, int64_t case_id, int64_t warning_id,
                        const HwStoreHoldRange *r, hw_time_ns now, GError **error)
 {
   static const char SQL_CAMERAS[] =
-    "SELECT DISTINCT wc.camera FROM windows w JOIN window_cameras wc ON wc.window_id = w.id"
-    " WHERE w.hall = ?1 AND w.code = ?2 AND wc.from_ns < ?4 AND (wc.to_ns IS NULL OR wc.to_ns > ?3)";
+      "SELECT DISTINCT wc.camera FROM windows w JOIN window_cameras wc ON wc.window_id = w.id"
+      " WHERE w.hall = ?1 AND w.code = ?2 AND wc.from_ns < ?4 AND (wc.to_ns IS NULL OR wc.to_ns > "
+      "?3)";
   static const char SQL_HELD[] =
-    "SELECT 1 FROM case_holds ch JOIN holds h ON h.id = ch.hold_id WHERE ch.case_id = ?1"
-    " AND coalesce(ch.warning_id, 0) = ?2 AND h.camera = ?3 AND h.from_ns = ?4 AND h.to_ns = ?5"
-    " AND h.released_ns = 0";
+      "SELECT 1 FROM case_holds ch JOIN holds h ON h.id = ch.hold_id WHERE ch.case_id = ?1"
+      " AND coalesce(ch.warning_id, 0) = ?2 AND h.camera = ?3 AND h.from_ns = ?4 AND h.to_ns = ?5"
+      " AND h.released_ns = 0";
   static const char SQL_HOLD[] =
-    "INSERT INTO holds (camera, from_ns, to_ns, reason, until_ns, created_ns)"
-    " VALUES (?1, ?2, ?3, ?4, 0, ?5)";
+      "INSERT INTO holds (camera, from_ns, to_ns, reason, until_ns, created_ns)"
+      " VALUES (?1, ?2, ?3, ?4, 0, ?5)";
   static const char SQL_LINK[] =
-    "INSERT INTO case_holds (hold_id, case_id, warning_id, kind) VALUES (?1, ?2, ?3, ?4)";
+      "INSERT INTO case_holds (hold_id, case_id, warning_id, kind) VALUES (?1, ?2, ?3, ?4)";
   g_autoptr(GPtrArray) cams = g_ptr_array_new_with_free_func(g_free);
   {
     HW_AUTO_STMT st = hw_store__stmt(store, SQL_CAMERAS, error);
@@ -264,9 +267,8 @@ static bool hold_range(HwStore *store, int64_t case_id, int64_t warning_id,
         return false;
       }
     }
-    g_autofree char *reason =
-      warning_id ? g_strdup_printf("warning %" G_GINT64_FORMAT, warning_id)
-                 : g_strdup_printf("open case %" G_GINT64_FORMAT, case_id);
+    g_autofree char *reason = warning_id ? g_strdup_printf("warning %" G_GINT64_FORMAT, warning_id)
+                                         : g_strdup_printf("open case %" G_GINT64_FORMAT, case_id);
     {
       HW_AUTO_STMT st = hw_store__stmt(store, SQL_HOLD, error);
       if (!st)
@@ -302,11 +304,11 @@ static bool apply_locked(HwStore *store, int64_t case_id, bool completed,
                          size_t *ret_raised, GError **error)
 {
   static const char SQL_RAISE[] =
-    "INSERT INTO warnings (case_id, department, hall, rule, subject, level, raised_ns, due_ns)"
-    " SELECT id, department, coalesce(hall, ''), ?2, ?3, ?4, ?5, ?6 FROM cases WHERE id = ?1"
-    " ON CONFLICT (case_id, rule, subject) DO NOTHING";
-  static const char SQL_RAISED[] =
-    "INSERT INTO warning_history (warning_id, at_ns, action, actor) VALUES (?1, ?2, 'raised', 'rules')";
+      "INSERT INTO warnings (case_id, department, hall, rule, subject, level, raised_ns, due_ns)"
+      " SELECT id, department, coalesce(hall, ''), ?2, ?3, ?4, ?5, ?6 FROM cases WHERE id = ?1"
+      " ON CONFLICT (case_id, rule, subject) DO NOTHING";
+  static const char SQL_RAISED[] = "INSERT INTO warning_history (warning_id, at_ns, action, actor) "
+                                   "VALUES (?1, ?2, 'raised', 'rules')";
   size_t raised = 0;
   if (completed &&
       !close_where(store, case_id, now, ",promised_near,promised_late,statutory_late,stage_long,",
@@ -436,11 +438,11 @@ bool hw_store_warnings_list(HwStore *store, const HwStoreWarningFilter *filter,
 {
   g_autofree char *ds = scope_text(departments), *hs = scope_text(halls);
   HW_STORE_LOCKED(store);
-  HW_AUTO_STMT st = hw_store__stmt(
-    store,
-    "SELECT " WARNING_COLS " FROM warnings w JOIN cases c ON c.id = w.case_id" WARNING_WHERE
-    " AND (?5 = 0 OR w.id < ?5) ORDER BY w.id DESC LIMIT ?8",
-    error);
+  HW_AUTO_STMT st = hw_store__stmt(store,
+                                   "SELECT " WARNING_COLS
+                                   " FROM warnings w JOIN cases c ON c.id = w.case_id" WARNING_WHERE
+                                   " AND (?5 = 0 OR w.id < ?5) ORDER BY w.id DESC LIMIT ?8",
+                                   error);
   if (!st)
     return false;
   bind_filter(st, filter, ds, hs);
@@ -465,11 +467,12 @@ bool hw_store_warnings_count(HwStore *store, const HwStoreWarningFilter *filter,
 {
   g_autofree char *ds = scope_text(departments), *hs = scope_text(halls);
   HW_STORE_LOCKED(store);
-  HW_AUTO_STMT st = hw_store__stmt(store,
-                                   "SELECT w.department, w.level, count(*) FROM warnings w"
-                                   WARNING_WHERE " AND ?5 = ?5 AND ?8 = ?8"
-                                   " GROUP BY w.department, w.level ORDER BY w.department, w.level",
-                                   error);
+  HW_AUTO_STMT st =
+      hw_store__stmt(store,
+                     "SELECT w.department, w.level, count(*) FROM warnings w" WARNING_WHERE
+                     " AND ?5 = ?5 AND ?8 = ?8"
+                     " GROUP BY w.department, w.level ORDER BY w.department, w.level",
+                     error);
   if (!st)
     return false;
   bind_filter(st, filter, ds, hs);
@@ -487,12 +490,12 @@ bool hw_store_warnings_count(HwStore *store, const HwStoreWarningFilter *filter,
 static bool get_locked(HwStore *store, int64_t id, const char *ds, const char *hs,
                        HwStoreWarning *ret, GError **error)
 {
-  HW_AUTO_STMT st = hw_store__stmt(store,
-                                   "SELECT " WARNING_COLS " FROM warnings w JOIN cases c ON"
-                                   " c.id = w.case_id WHERE w.id = ?1"
-                                   " AND " IN_SCOPE("w.department", "?2") " AND "
-                                   IN_SCOPE("w.hall", "?3"),
-                                   error);
+  HW_AUTO_STMT st =
+      hw_store__stmt(store,
+                     "SELECT " WARNING_COLS " FROM warnings w JOIN cases c ON"
+                     " c.id = w.case_id WHERE w.id = ?1"
+                     " AND " IN_SCOPE("w.department", "?2") " AND " IN_SCOPE("w.hall", "?3"),
+                     error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, id);
@@ -556,8 +559,8 @@ bool hw_store_warning_history(HwStore *store, int64_t id, HwStoreHistory **ret, 
                        id, ret, ret_n, error);
 }
 
-bool hw_store_notice_history(HwStore *store, int64_t notice_id, HwStoreHistory **ret,
-                             size_t *ret_n, GError **error)
+bool hw_store_notice_history(HwStore *store, int64_t notice_id, HwStoreHistory **ret, size_t *ret_n,
+                             GError **error)
 {
   return history_query(store,
                        "SELECT id, at_ns, action, actor, coalesce(text, '') FROM notice_history"
@@ -600,7 +603,7 @@ bool hw_store_warning_notices(HwStore *store, int64_t id, HwStoreNotice **ret, s
 {
   HW_STORE_LOCKED(store);
   HW_AUTO_STMT st = hw_store__stmt(
-    store, "SELECT " NOTICE_COLS " FROM notices WHERE warning_id = ?1 ORDER BY id", error);
+      store, "SELECT " NOTICE_COLS " FROM notices WHERE warning_id = ?1 ORDER BY id", error);
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, id);
@@ -613,10 +616,10 @@ static bool history_add(HwStore *store, const char *table, int64_t id, hw_time_n
                         const char *action, const char *actor, const char *text, GError **error)
 {
   const char *sql = strcmp(table, "warning") == 0
-                      ? "INSERT INTO warning_history (warning_id, at_ns, action, actor, note)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5)"
-                      : "INSERT INTO notice_history (notice_id, at_ns, action, actor, text)"
-                        " VALUES (?1, ?2, ?3, ?4, ?5)";
+                        ? "INSERT INTO warning_history (warning_id, at_ns, action, actor, note)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5)"
+                        : "INSERT INTO notice_history (notice_id, at_ns, action, actor, text)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5)";
   HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
@@ -656,8 +659,8 @@ static bool do_close(HwStore *store, const HwStoreWarning *w, const char *actor,
                      hw_time_ns now, void *out, GError **error)
 {
   if (strcmp(w->state, "open") != 0) {
-    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_EXISTS, "warning %" G_GINT64_FORMAT
-                " is already closed", w->id);
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_EXISTS,
+                "warning %" G_GINT64_FORMAT " is already closed", w->id);
     return false;
   }
   g_autofree char *by = g_strdup_printf("user:%.70s", actor);
@@ -693,12 +696,12 @@ bool hw_store_warning_close(HwStore *store, int64_t id, const char *const *depar
   return warning_action(store, id, departments, halls, actor, note, now, do_close, NULL, error);
 }
 
-static bool do_release(HwStore *store, const HwStoreWarning *w, const char *actor,
-                       const char *text, hw_time_ns now, void *out, GError **error)
+static bool do_release(HwStore *store, const HwStoreWarning *w, const char *actor, const char *text,
+                       hw_time_ns now, void *out, GError **error)
 {
   if (w->hold_released_ns != 0) {
-    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_EXISTS, "warning %" G_GINT64_FORMAT
-                ": its hold is already released", w->id);
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_EXISTS,
+                "warning %" G_GINT64_FORMAT ": its hold is already released", w->id);
     return false;
   }
   if (!exec_bound(store,
@@ -707,8 +710,7 @@ static bool do_release(HwStore *store, const HwStoreWarning *w, const char *acto
                   w->id, now, NULL, error, "releasing holds"))
     return false;
   *(size_t *)out = (size_t)sqlite3_changes(hw_store__db(store));
-  return exec_bound(store,
-                    "UPDATE warnings SET hold_released_ns = ?2 WHERE id = ?1 AND ?3 IS NULL",
+  return exec_bound(store, "UPDATE warnings SET hold_released_ns = ?2 WHERE id = ?1 AND ?3 IS NULL",
                     w->id, now, NULL, error, "marking a hold released") &&
          history_add(store, "warning", w->id, now, "hold_released", actor, text, error);
 }
@@ -725,8 +727,8 @@ bool hw_store_warning_release_hold(HwStore *store, int64_t id, const char *const
   return true;
 }
 
-static bool do_notice(HwStore *store, const HwStoreWarning *w, const char *actor,
-                      const char *text, hw_time_ns now, void *out, GError **error)
+static bool do_notice(HwStore *store, const HwStoreWarning *w, const char *actor, const char *text,
+                      hw_time_ns now, void *out, GError **error)
 {
   HW_AUTO_STMT st = hw_store__stmt(store,
                                    "INSERT INTO notices (warning_id, department, text, sent_ns,"
@@ -761,8 +763,8 @@ bool hw_store_notice_send(HwStore *store, int64_t warning_id, const char *const 
 }
 
 bool hw_store_notices_for_department(HwStore *store, const char *department, const char *actor,
-                                     hw_time_ns now, int limit, HwStoreNotice **ret,
-                                     size_t *ret_n, GError **error)
+                                     hw_time_ns now, int limit, HwStoreNotice **ret, size_t *ret_n,
+                                     GError **error)
 {
   HW_STORE_LOCKED(store);
   bool own;

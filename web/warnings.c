@@ -13,9 +13,10 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 500
 
-static const char *const rules[] = {"promised_near", "promised_late", "statutory_late",
-                                    "stage_order", "fee_above_standard",
-                                    "rejection_without_reason", "stage_long", "complaint", NULL};
+static const char *const rules[] = {
+    "promised_near", "promised_late",      "statutory_late",
+    "stage_order",   "fee_above_standard", "rejection_without_reason",
+    "stage_long",    "complaint",          NULL};
 
 static json_t *ns_json(hw_time_ns t)
 {
@@ -25,10 +26,7 @@ static json_t *ns_json(hw_time_ns t)
   return json_string(hw_time_format(t, buf, sizeof buf));
 }
 
-static const char *level_name(int level)
-{
-  return level == 2 ? "red" : "yellow";
-}
+static const char *level_name(int level) { return level == 2 ? "red" : "yellow"; }
 
 static json_t *warning_json(const HwStoreWarning *w)
 {
@@ -46,8 +44,8 @@ static json_t *history_json(const HwStoreHistory *h, size_t n)
 {
   json_t *a = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s?}", "at", ns_json(h[i].at_ns),
-                                       "action", h[i].action, "actor", h[i].actor, "text",
+    json_array_append_new(a, json_pack("{s:o, s:s, s:s, s:s?}", "at", ns_json(h[i].at_ns), "action",
+                                       h[i].action, "actor", h[i].actor, "text",
                                        h[i].text[0] ? h[i].text : NULL));
   return a;
 }
@@ -99,8 +97,8 @@ static const char *text_field(HwRequest *req, HwReply *reply, const char *name)
   return s;
 }
 
-static bool audit(HwRequest *req, HwReply *reply, const char *action, const char *type,
-                  int64_t id, json_t *detail)
+static bool audit(HwRequest *req, HwReply *reply, const char *action, const char *type, int64_t id,
+                  json_t *detail)
 {
   const HwCaller *c = hw_request_caller(req);
   char *text = json_dumps(detail, JSON_COMPACT);
@@ -199,9 +197,9 @@ void hw_route_warnings_list(HwRequest *req, HwReply *reply)
   for (size_t i = 0; i < n; i++)
     json_array_append_new(list, warning_json(&rows[i]));
   json_t *next = n == (size_t)f.limit ? json_integer(rows[n - 1].id) : json_null();
-  hw_reply_json(reply, 200,
-                json_pack("{s:o, s:o, s:o}", "warnings", list, "next_before", next, "counts",
-                          counts));
+  hw_reply_json(
+      reply, 200,
+      json_pack("{s:o, s:o, s:o}", "warnings", list, "next_before", next, "counts", counts));
 }
 
 /* GET /api/v1/warnings/{id}: the warning with "history" and "notices" (each with its history). */
@@ -282,8 +280,8 @@ void hw_route_warning_notice(HwRequest *req, HwReply *reply)
   if (!audit(req, reply, "notice.send", "warning", id,
              json_pack("{s:I, s:s}", "notice", (json_int_t)nid, "text", text)))
     return;
-  hw_reply_json(reply, 201, json_pack("{s:I, s:I}", "id", (json_int_t)nid, "warning_id",
-                                      (json_int_t)id));
+  hw_reply_json(reply, 201,
+                json_pack("{s:I, s:I}", "id", (json_int_t)nid, "warning_id", (json_int_t)id));
 }
 
 /* POST /api/v1/warnings/{id}/release-hold {"note": "…"}: 200 {"released": holds}. */
@@ -314,8 +312,8 @@ void hw_route_exchange_notices(HwRequest *req, HwReply *reply)
   g_autofree HwStoreNotice *rows = NULL;
   size_t n = 0;
   g_autoptr(GError) error = NULL;
-  if (!hw_store_notices_for_department(hw_request_store(req), c->department, c->name,
-                                       hw_time_now(), LIST_MAX, &rows, &n, &error)) {
+  if (!hw_store_notices_for_department(hw_request_store(req), c->department, c->name, hw_time_now(),
+                                       LIST_MAX, &rows, &n, &error)) {
     store_failed(reply, error, "notice");
     return;
   }
@@ -334,8 +332,8 @@ void hw_route_exchange_notice_reply(HwRequest *req, HwReply *reply)
     return;
   const HwCaller *c = hw_request_caller(req);
   g_autoptr(GError) error = NULL;
-  if (!hw_store_notice_reply(hw_request_store(req), c->department, id, c->name, text,
-                             hw_time_now(), &error)) {
+  if (!hw_store_notice_reply(hw_request_store(req), c->department, id, c->name, text, hw_time_now(),
+                             &error)) {
     store_failed(reply, error, "notice");
     return;
   }
