@@ -120,8 +120,7 @@ static bool ids_query(HwStore *store, const char *sql, int64_t bind, int64_t **r
 
 bool hw_store_open_case_ids(HwStore *store, int64_t **ret, size_t *ret_n, GError **error)
 {
-  return ids_query(store, "SELECT id FROM cases WHERE completed_ns IS NULL AND ?1 = ?1", 0, ret,
-                   ret_n, error);
+  return ids_query(store, "SELECT id FROM cases WHERE completed_ns IS NULL", 0, ret, ret_n, error);
 }
 
 bool hw_store_case_hold_ids(HwStore *store, int64_t case_id, const char *kind, bool live_only,
@@ -167,15 +166,19 @@ bool hw_store_case_ids(HwStore *store, const char *department, const char *const
 
 /* ---- applying the verdict --------------------------------------------------------------------- */
 
+/* Runs a write binding a and b as ?1 and ?2 and t as ?3, each only if the statement has it. */
 static bool exec_bound(HwStore *store, const char *sql, int64_t a, int64_t b, const char *t,
                        GError **error, const char *what)
 {
   HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
+  int n = sqlite3_bind_parameter_count(st);
   sqlite3_bind_int64(st, 1, a);
-  sqlite3_bind_int64(st, 2, b);
-  bind_opt_text(st, 3, t);
+  if (n >= 2)
+    sqlite3_bind_int64(st, 2, b);
+  if (n >= 3)
+    bind_opt_text(st, 3, t);
   return hw_store__step_write(store, st, error, what);
 }
 
@@ -343,8 +346,7 @@ static bool apply_locked(HwStore *store, int64_t case_id, bool completed,
   if (completed) {
     if (!exec_bound(store,
                     "UPDATE holds SET released_ns = ?2 WHERE released_ns = 0 AND id IN (SELECT"
-                    " hold_id FROM case_holds WHERE case_id = ?1 AND kind = 'open_case')"
-                    " AND ?3 IS NULL",
+                    " hold_id FROM case_holds WHERE case_id = ?1 AND kind = 'open_case')",
                     case_id, now, NULL, error, "releasing an open case's holds"))
       return false;
   } else {
@@ -384,8 +386,7 @@ static bool apply_locked(HwStore *store, int64_t case_id, bool completed,
         return false;
   if (!exec_bound(store,
                   "UPDATE cases SET warning_level = coalesce((SELECT max(level) FROM warnings"
-                  " WHERE case_id = ?1 AND state = 'open'), 0) WHERE id = ?1 AND ?2 = ?2"
-                  " AND ?3 IS NULL",
+                  " WHERE case_id = ?1 AND state = 'open'), 0) WHERE id = ?1",
                   case_id, 0, NULL, error, "setting the case's warning level"))
     return false;
   if (ret_raised)
@@ -470,7 +471,6 @@ bool hw_store_warnings_count(HwStore *store, const HwStoreWarningFilter *filter,
   HW_AUTO_STMT st =
       hw_store__stmt(store,
                      "SELECT w.department, w.level, count(*) FROM warnings w" WARNING_WHERE
-                     " AND ?5 = ?5 AND ?8 = ?8"
                      " GROUP BY w.department, w.level ORDER BY w.department, w.level",
                      error);
   if (!st)
@@ -678,12 +678,11 @@ static bool do_close(HwStore *store, const HwStoreWarning *w, const char *actor,
       !history_add(store, "warning", w->id, now, "closed", actor, note, error) ||
       !exec_bound(store,
                   "UPDATE notices SET state = 'closed', updated_ns = ?2 WHERE warning_id = ?1"
-                  " AND state <> 'closed' AND ?3 IS NULL",
+                  " AND state <> 'closed'",
                   w->id, now, NULL, error, "closing notices") ||
       !exec_bound(store,
                   "UPDATE cases SET warning_level = coalesce((SELECT max(level) FROM warnings"
-                  " WHERE case_id = ?1 AND state = 'open'), 0) WHERE id = ?1 AND ?2 = ?2"
-                  " AND ?3 IS NULL",
+                  " WHERE case_id = ?1 AND state = 'open'), 0) WHERE id = ?1",
                   w->case_id, 0, NULL, error, "setting the case's warning level"))
     return false;
   return true;
@@ -706,12 +705,12 @@ static bool do_release(HwStore *store, const HwStoreWarning *w, const char *acto
   }
   if (!exec_bound(store,
                   "UPDATE holds SET released_ns = ?2 WHERE released_ns = 0 AND id IN (SELECT"
-                  " hold_id FROM case_holds WHERE warning_id = ?1) AND ?3 IS NULL",
+                  " hold_id FROM case_holds WHERE warning_id = ?1)",
                   w->id, now, NULL, error, "releasing holds"))
     return false;
   *(size_t *)out = (size_t)sqlite3_changes(hw_store__db(store));
-  return exec_bound(store, "UPDATE warnings SET hold_released_ns = ?2 WHERE id = ?1 AND ?3 IS NULL",
-                    w->id, now, NULL, error, "marking a hold released") &&
+  return exec_bound(store, "UPDATE warnings SET hold_released_ns = ?2 WHERE id = ?1", w->id, now,
+                    NULL, error, "marking a hold released") &&
          history_add(store, "warning", w->id, now, "hold_released", actor, text, error);
 }
 
@@ -786,9 +785,7 @@ bool hw_store_notices_for_department(HwStore *store, const char *department, con
   for (size_t i = 0; i < n; i++) {
     if (strcmp(list[i].state, "sent") != 0)
       continue;
-    if (!exec_bound(store,
-                    "UPDATE notices SET state = 'read', updated_ns = ?2 WHERE id = ?1"
-                    " AND ?3 IS NULL",
+    if (!exec_bound(store, "UPDATE notices SET state = 'read', updated_ns = ?2 WHERE id = ?1",
                     list[i].id, now, NULL, error, "marking a notice read") ||
         !history_add(store, "notice", list[i].id, now, "read", actor, NULL, error)) {
       g_free(list);

@@ -496,6 +496,8 @@ static void test_close_notices_scope(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_string_value(json_object_get(c1.json, "closed_by")), ==, "user:zhang");
   g_auto(Answer) c2 = http(f, "POST", close, NULL, &sup, "{\"note\":\"again\"}");
   g_assert_cmpint(c2.status, ==, 409);
+  g_auto(Answer) n2 = http(f, "POST", notices, NULL, &sup, "{\"text\":\"late\"}");
+  g_assert_cmpint(n2.status, ==, 409); /* no notice on a closed warning */
   g_auto(Answer) after = http(f, "GET", "/api/v1/exchange/notices", f->token, NULL, NULL);
   g_assert_cmpuint(json_array_size(json_object_get(after.json, "notices")), ==, 0);
   /* not raised again by the next evaluation */
