@@ -729,6 +729,11 @@ bool hw_store_warning_release_hold(HwStore *store, int64_t id, const char *const
 static bool do_notice(HwStore *store, const HwStoreWarning *w, const char *actor, const char *text,
                       hw_time_ns now, void *out, GError **error)
 {
+  if (strcmp(w->state, "open") != 0) {
+    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_EXISTS,
+                "warning %" G_GINT64_FORMAT " is closed: no notice on it", w->id);
+    return false;
+  }
   HW_AUTO_STMT st = hw_store__stmt(store,
                                    "INSERT INTO notices (warning_id, department, text, sent_ns,"
                                    " sent_by, updated_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?4)",
