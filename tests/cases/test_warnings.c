@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "audit/hw_audit.h"
 #include "cases/hw_calendar_store.h"
 #include "cases/hw_deadline.h"
 #include "cases/hw_warnings.h"
@@ -35,6 +36,7 @@ typedef struct {
   HwStore *store;
   HwCalendarSource *cal;
   HwWarnings *warnings;
+  HwAudit *audit;
   HwHttp *http;
   int port;
   char *token, *other_token;
@@ -82,6 +84,8 @@ static void setup(Fixture *f, gconstpointer data)
   o.status_fn = no_cameras;
   o.store = f->store;
   o.warnings = f->warnings;
+  f->audit = hw_audit_new(f->store);
+  o.audit = f->audit;
   f->http = hw_http_new(&o, &error);
   g_assert_no_error(error);
   f->port = hw_http_port(f->http);
@@ -90,6 +94,7 @@ static void setup(Fixture *f, gconstpointer data)
 static void teardown(Fixture *f, gconstpointer data)
 {
   hw_http_free(f->http);
+  hw_audit_free(f->audit);
   hw_warnings_free(f->warnings);
   hw_calendar_source_free(f->cal);
   hw_store_close(f->store);
@@ -247,6 +252,21 @@ static size_t run_at(Fixture *f, hw_time_ns t)
   g_assert_true(hw_warnings_run_due(f->warnings, &raised, &error));
   g_assert_no_error(error);
   return raised;
+}
+
+/* The audit rows of action: "actor role object_id" each, joined by "; ". */
+static char *audit_rows(Fixture *f, const char *action)
+{
+  HwAuditFilter filter = {.action = action};
+  g_autofree HwAuditRow *rows = NULL;
+  size_t n = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_audit_query(f->store, &filter, &rows, &n, &error));
+  GString *s = g_string_new(NULL);
+  for (size_t i = 0; i < n; i++)
+    g_string_append_printf(s, "%s%s %s %s", i ? "; " : "", rows[i].actor, rows[i].role,
+                           rows[i].object_id);
+  return g_string_free(s, FALSE);
 }
 
 /* ---- tests ------------------------------------------------------------------------------------ */
@@ -500,6 +520,16 @@ static void test_close_notices_scope(Fixture *f, gconstpointer data)
   g_assert_cmpint(n2.status, ==, 409); /* no notice on a closed warning */
   g_auto(Answer) after = http(f, "GET", "/api/v1/exchange/notices", f->token, NULL, NULL);
   g_assert_cmpuint(json_array_size(json_object_get(after.json, "notices")), ==, 0);
+  /* each action is an audit row naming who did it */
+  g_autofree char *wid = g_strdup_printf("%lld", (long long)id);
+  g_autofree char *want_close = g_strdup_printf("zhang supervisor %s", wid);
+  g_autofree char *got_close = audit_rows(f, "warning.close");
+  g_assert_cmpstr(got_close, ==, want_close);
+  g_autofree char *got_send = audit_rows(f, "notice.send");
+  g_assert_cmpstr(got_send, ==, want_close);
+  g_autofree char *want_reply = g_strdup_printf("approval system department %lld", (long long)nid);
+  g_autofree char *got_reply = audit_rows(f, "notice.reply");
+  g_assert_cmpstr(got_reply, ==, want_reply);
   /* not raised again by the next evaluation */
   f->now = T("2026-03-02T11:00:00+08:00");
   g_autofree char *s1 = stage("C3", "E1", "undertaken", "2026-03-02T10:30:00+08:00", NULL);
@@ -620,6 +650,9 @@ static void test_holds(Fixture *f, gconstpointer data)
   g_assert_cmpint(json_integer_value(json_object_get(r1.json, "released")), >=, 1);
   g_auto(Answer) r2 = http(f, "POST", rel, NULL, &sup, "{\"note\":\"again\"}");
   g_assert_cmpint(r2.status, ==, 409);
+  g_autofree char *want_rel = g_strdup_printf("zhang supervisor %lld", (long long)id);
+  g_autofree char *got_rel = audit_rows(f, "warning.release_hold");
+  g_assert_cmpstr(got_rel, ==, want_rel);
   g_autofree char *d3 = deletable(f);
   g_assert_nonnull(strstr(d3, want1));
   g_assert_cmpuint(strlen(d3), >, strlen(want1)); /* the held files are deletable now */
