@@ -326,6 +326,24 @@ static void test_deadline_timer(Fixture *f, gconstpointer data)
   g_assert_cmpint(json_integer_value(json_object_get(counts, "red")), ==, 2);
   g_assert_cmpint(json_integer_value(json_object_get(counts, "yellow")), ==, 1);
 
+  /* keyset paging, newest first: 3 then the last one */
+  g_auto(Answer) p1 = http(f, "GET", "/api/v1/warnings?state=all&limit=3", NULL, &sup, NULL);
+  json_t *rows1 = json_object_get(p1.json, "warnings");
+  g_assert_cmpuint(json_array_size(rows1), ==, 3);
+  json_int_t before = json_integer_value(json_object_get(p1.json, "next_before"));
+  g_assert_cmpint(before, ==, json_integer_value(json_object_get(json_array_get(rows1, 2), "id")));
+  g_assert_cmpint(json_integer_value(json_object_get(json_array_get(rows1, 0), "id")), >, before);
+  g_autofree char *page2 =
+      g_strdup_printf("/api/v1/warnings?state=all&limit=3&before=%lld", (long long)before);
+  g_auto(Answer) p2 = http(f, "GET", page2, NULL, &sup, NULL);
+  json_t *rows2 = json_object_get(p2.json, "warnings");
+  g_assert_cmpuint(json_array_size(rows2), ==, 1);
+  g_assert_cmpstr(json_string_value(json_object_get(json_array_get(rows2, 0), "rule")), ==,
+                  "promised_near");
+  g_assert_true(json_is_null(json_object_get(p2.json, "next_before")));
+  g_auto(Answer) bad = http(f, "GET", "/api/v1/warnings?level=orange", NULL, &sup, NULL);
+  g_assert_cmpint(bad.status, ==, 400);
+
   /* completion closes the deadline warnings (the rest of the conduct rules: none here) */
   f->now = T("2026-03-12T09:00:00+08:00");
   g_autofree char *s3 = stage("C1", "E3", "approved", "2026-03-12T08:00:00+08:00", NULL);
