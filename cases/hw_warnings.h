@@ -81,10 +81,14 @@ HwWarnings *hw_warnings_new(HwStore *store, HwCalendarSource *src, const HwWarni
 void hw_warnings_free(HwWarnings *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwWarnings, hw_warnings_free)
 
-/* Evaluates every open case (at start). */
+/* Evaluates every open case (at start; the daemon runs it on a thread of its own, so a large
+ * store does not delay start-up). Stops early, returning true, after hw_warnings_cancel. */
 bool hw_warnings_evaluate_all(HwWarnings *w, GError **error);
-/* Evaluates cases (after their batch committed), updating the timer queue. *ret_raised
- * (nullable) adds the warnings raised. Thread-safe. */
+/* Makes evaluate_all (and evaluate_cases) stop at their next chunk (shutdown). Thread-safe. */
+void hw_warnings_cancel(HwWarnings *w);
+/* Evaluates cases (after their batch committed), updating the timer queue, in store
+ * transactions of a few dozen cases. *ret_raised (nullable) adds the warnings raised.
+ * Thread-safe. */
 bool hw_warnings_evaluate_cases(HwWarnings *w, const int64_t *case_ids, size_t n,
                                 size_t *ret_raised, GError **error);
 /* The cases named by a committed batch of `department`'s records. */

@@ -49,6 +49,7 @@ typedef struct {
    * the earliest instant a case's verdict changes by time alone ([warnings] rules). */
   HwWarnings *warnings;
   guint warnings_timer;
+  GThread *warnings_start; /* evaluates every open case once after start */
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -83,6 +84,18 @@ static gboolean warnings_tick(gpointer data)
     g_message("warnings: %zu raised as time passed", raised);
   warnings_arm(d);
   return G_SOURCE_REMOVE;
+}
+
+static gpointer warnings_start(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  hw_time_ns t0 = hw_time_now();
+  if (!hw_warnings_evaluate_all(d->warnings, &error))
+    g_warning("warnings: evaluating the open cases: %s", error->message);
+  else
+    g_debug("warnings: open cases evaluated in %.1f s", (double)(hw_time_now() - t0) / 1e9);
+  return NULL;
 }
 
 /* ---- audit: rows the daemon itself writes, and the head-signing timer --------------------- */
@@ -491,10 +504,7 @@ static int run(Daemon *d)
   http_opt.cameras = &d->cam_hooks;
   /* warnings: every open case evaluated once at start, then by event and timer */
   d->warnings = hw_warnings_new(d->store, d->calendar, &cfg->warning_rules, NULL, NULL);
-  if (!hw_warnings_evaluate_all(d->warnings, &error)) {
-    g_printerr("hallwatchd: warnings: %s\n", error->message);
-    return 1;
-  }
+  d->warnings_start = g_thread_new("warnings-start", warnings_start, d);
   http_opt.warnings = d->warnings;
   warnings_arm(d);
   d->http = hw_http_new(&http_opt, &error);
@@ -616,6 +626,10 @@ int main(int argc, char **argv)
   g_clear_pointer(&d.http, hw_http_free);
   g_clear_pointer(&d.recorder, hw_recorder_free);
   g_clear_handle_id(&d.warnings_timer, g_source_remove); /* warnings */
+  if (d.warnings_start != NULL) {
+    hw_warnings_cancel(d.warnings);
+    g_thread_join(g_steal_pointer(&d.warnings_start));
+  }
   g_clear_pointer(&d.warnings, hw_warnings_free);
   g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
