@@ -84,6 +84,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwWarnings, hw_warnings_free)
 /* Evaluates every open case (at start; the daemon runs it on a thread of its own, so a large
  * store does not delay start-up). Stops early, returning true, after hw_warnings_cancel. */
 bool hw_warnings_evaluate_all(HwWarnings *w, GError **error);
+/* Replaces the rules' configuration (SIGHUP); it applies from each case's next evaluation (its
+ * next event or queued instant). Thread-safe. */
+void hw_warnings_set_config(HwWarnings *w, const HwWarningsConfig *config);
 /* Makes evaluate_all (and evaluate_cases) stop at their next chunk (shutdown). Thread-safe. */
 void hw_warnings_cancel(HwWarnings *w);
 /* Evaluates cases (after their batch committed), updating the timer queue, in store

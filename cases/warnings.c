@@ -310,8 +310,8 @@ static void queue_set(HwWarnings *w, int64_t case_id, hw_time_ns t)
   g_hash_table_insert(w->queued, &k->case_id, k);
 }
 
-static bool evaluate_one(HwWarnings *w, const HwCalendar *cal, int64_t case_id, hw_time_ns now,
-                         size_t *raised, GError **error)
+static bool evaluate_one(HwWarnings *w, const HwWarningsConfig *cfg, const HwCalendar *cal,
+                         int64_t case_id, hw_time_ns now, size_t *raised, GError **error)
 {
   HwStoreCase *c = g_new0(HwStoreCase, 1);
   g_autofree HwStoreCase *c_owned = c;
@@ -321,9 +321,9 @@ static bool evaluate_one(HwWarnings *w, const HwCalendar *cal, int64_t case_id, 
   if (!hw_store_case_facts(w->store, case_id, c, &stages, &n, &complaints, error))
     return false;
   HwWarningsVerdict v;
-  hw_warnings_evaluate(&w->cfg, cal, c, stages, n, complaints, now, &v);
+  hw_warnings_evaluate(cfg, cal, c, stages, n, complaints, now, &v);
   HwStoreHoldRange ranges[HW_WARNINGS_RANGES_MAX];
-  size_t nr = hw_warnings_window_ranges(&w->cfg, c, stages, n, ranges, G_N_ELEMENTS(ranges));
+  size_t nr = hw_warnings_window_ranges(cfg, c, stages, n, ranges, G_N_ELEMENTS(ranges));
   size_t got = 0;
   bool ok = hw_store_warnings_apply(w->store, case_id, v.completed, v.raises, v.n_raises, ranges,
                                     nr, now, &got, error);
@@ -346,6 +346,9 @@ bool hw_warnings_evaluate_cases(HwWarnings *w, const int64_t *ids, size_t n, siz
   if (cal == NULL)
     return false;
   hw_time_ns now = now_of(w);
+  g_mutex_lock(&w->lock);
+  HwWarningsConfig cfg = w->cfg;
+  g_mutex_unlock(&w->lock);
   size_t raised = 0;
   for (size_t from = 0; from < n; from += CHUNK) {
     if (g_atomic_int_get(&w->cancelled))
@@ -353,7 +356,7 @@ bool hw_warnings_evaluate_cases(HwWarnings *w, const int64_t *ids, size_t n, siz
     if (!hw_store_begin(w->store, error))
       return false;
     for (size_t i = from; i < n && i < from + CHUNK; i++) {
-      if (!evaluate_one(w, cal, ids[i], now, &raised, error)) {
+      if (!evaluate_one(w, &cfg, cal, ids[i], now, &raised, error)) {
         hw_store_rollback(w->store);
         return false;
       }
@@ -364,6 +367,13 @@ bool hw_warnings_evaluate_cases(HwWarnings *w, const int64_t *ids, size_t n, siz
   if (ret_raised)
     *ret_raised += raised;
   return true;
+}
+
+void hw_warnings_set_config(HwWarnings *w, const HwWarningsConfig *config)
+{
+  g_mutex_lock(&w->lock);
+  w->cfg = *config;
+  g_mutex_unlock(&w->lock);
 }
 
 void hw_warnings_cancel(HwWarnings *w) { g_atomic_int_set(&w->cancelled, 1); }
