@@ -317,7 +317,8 @@ static gboolean on_hup(gpointer user)
   g_mutex_unlock(&d->cam_lock);
   hw_config_free(old);
   apply_cameras(d); /* cameras: config + store, only changed ones restart */
-  hw_warnings_set_config(d->warnings, &fresh->warning_rules); /* warnings: from the next evaluation */
+  /* warnings: from each case's next evaluation */
+  hw_warnings_set_config(d->warnings, &fresh->warning_rules);
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
