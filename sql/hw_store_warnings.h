@@ -74,6 +74,7 @@ typedef struct {
   const char *rule;       /* NULL: any */
   const char *department; /* NULL: any */
   const char *state;      /* "open", "closed", NULL: any */
+  int64_t case_id;        /* 0: any (one case's warnings, for the case view) */
   int64_t before_id;      /* keyset: only ids below (0: from the newest) */
   int limit;              /* rows, 1..500 */
 } HwStoreWarningFilter;

@@ -418,6 +418,7 @@ bool hw_store_warnings_apply(HwStore *store, int64_t case_id, bool completed,
 #define WARNING_WHERE                                                                              \
   " WHERE (?1 = 0 OR w.level = ?1) AND (?2 IS NULL OR w.rule = ?2)"                                \
   " AND (?3 IS NULL OR w.department = ?3) AND (?4 IS NULL OR w.state = ?4)"                        \
+  " AND (?9 = 0 OR w.case_id = ?9)"                                                                \
   " AND " IN_SCOPE("w.department", "?6") " AND " IN_SCOPE("w.hall", "?7")
 
 static void bind_filter(sqlite3_stmt *st, const HwStoreWarningFilter *f, const char *depts,
@@ -431,6 +432,7 @@ static void bind_filter(sqlite3_stmt *st, const HwStoreWarningFilter *f, const c
   bind_opt_text(st, 6, depts);
   bind_opt_text(st, 7, halls);
   sqlite3_bind_int(st, 8, f->limit);
+  sqlite3_bind_int64(st, 9, f->case_id);
 }
 
 bool hw_store_warnings_list(HwStore *store, const HwStoreWarningFilter *filter,

@@ -131,7 +131,7 @@ static void count_into(const char *department, int level, int64_t count, void *u
   json_object_set_new(d, level_name(level), json_integer(count));
 }
 
-/* GET /api/v1/warnings?level=yellow|red&rule=&department=&state=open|closed|all&before=&limit=
+/* GET /api/v1/warnings?level=yellow|red&rule=&department=&case_id=&state=open|closed|all&before=&limit=
  * → {"warnings":[…], "next_before": id|null, "counts": {"<department>": {"yellow":n,"red":n}}}
  * newest first; state defaults to open; counts follow the filters except paging. */
 void hw_route_warnings_list(HwRequest *req, HwReply *reply)
@@ -173,6 +173,14 @@ void hw_route_warnings_list(HwRequest *req, HwReply *reply)
       return;
     }
     f.before_id = n64;
+  }
+  if ((v = hw_request_query(req, "case_id")) != NULL) {
+    if (!g_ascii_string_to_signed(v, 10, 1, G_MAXINT64, &n64, NULL)) {
+      hw_reply_error(reply, 400, "invalid_field", "case_id",
+                     "case_id 应为正整数 / case_id must be a positive integer");
+      return;
+    }
+    f.case_id = n64;
   }
   if ((v = hw_request_query(req, "limit")) != NULL) {
     if (!g_ascii_string_to_signed(v, 10, 1, LIST_MAX, &n64, NULL)) {

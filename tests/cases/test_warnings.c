@@ -341,6 +341,14 @@ static void test_deadline_timer(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_string_value(json_object_get(json_array_get(rows2, 0), "rule")), ==,
                   "promised_near");
   g_assert_true(json_is_null(json_object_get(p2.json, "next_before")));
+  /* one case's warnings (the case view) */
+  g_autofree char *of_case = g_strdup_printf(
+      "/api/v1/warnings?state=all&case_id=%lld",
+      (long long)json_integer_value(json_object_get(json_array_get(rows2, 0), "case_id")));
+  g_auto(Answer) pc = http(f, "GET", of_case, NULL, &sup, NULL);
+  g_assert_cmpuint(json_array_size(json_object_get(pc.json, "warnings")), ==, 4);
+  g_auto(Answer) pn = http(f, "GET", "/api/v1/warnings?state=all&case_id=999", NULL, &sup, NULL);
+  g_assert_cmpuint(json_array_size(json_object_get(pn.json, "warnings")), ==, 0);
   g_auto(Answer) bad = http(f, "GET", "/api/v1/warnings?level=orange", NULL, &sup, NULL);
   g_assert_cmpint(bad.status, ==, 400);
 
