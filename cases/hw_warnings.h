@@ -99,6 +99,10 @@ bool hw_warnings_on_records(HwWarnings *w, const char *department, const HwCaseR
                             size_t n, size_t *ret_raised, GError **error);
 /* The earliest queued instant (HW_TIME_OPEN: none). */
 hw_time_ns hw_warnings_next(HwWarnings *w);
+/* Called (from the evaluating thread, no lock held) when an evaluation queued an instant earlier
+ * than any before, so a timer armed for the old first instant can be re-armed. */
+typedef void (*HwWarningsWakeFn)(void *user);
+void hw_warnings_set_wake(HwWarnings *w, HwWarningsWakeFn fn, void *user);
 /* Evaluates the cases whose instant is at or before the clock's now. */
 bool hw_warnings_run_due(HwWarnings *w, size_t *ret_raised, GError **error);
 

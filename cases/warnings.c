@@ -250,6 +250,8 @@ struct HwWarnings {
   GTree *queue;       /* QKey* → NULL, owns the keys; earliest first */
   GHashTable *queued; /* &QKey.case_id → QKey* (the queue's) */
   gint cancelled;     /* hw_warnings_cancel: evaluate_all stops at its next chunk */
+  HwWarningsWakeFn wake;
+  void *wake_user;
 };
 
 /* Cases evaluated in one store transaction: one commit (one fsync) per chunk instead of per
@@ -294,6 +296,20 @@ static hw_time_ns now_of(HwWarnings *w)
   return w->clock ? w->clock(w->clock_user) : hw_time_now();
 }
 
+static gboolean first_key(gpointer key, gpointer value, gpointer data)
+{
+  *(QKey **)data = key;
+  return TRUE;
+}
+
+/* The earliest queued instant, HW_TIME_OPEN if none. Lock held. */
+static hw_time_ns queue_first(HwWarnings *w)
+{
+  QKey *k = NULL;
+  g_tree_foreach(w->queue, first_key, &k);
+  return k ? k->t : HW_TIME_OPEN;
+}
+
 /* Replaces case_id's instant in the queue (t HW_TIME_OPEN: none). Lock held. */
 static void queue_set(HwWarnings *w, int64_t case_id, hw_time_ns t)
 {
@@ -331,9 +347,15 @@ static bool evaluate_one(HwWarnings *w, const HwWarningsConfig *cfg, const HwCal
   if (!ok)
     return false;
   *raised += got;
+  hw_time_ns next = v.completed ? HW_TIME_OPEN : v.next_ns;
   g_mutex_lock(&w->lock);
-  queue_set(w, case_id, v.completed ? HW_TIME_OPEN : v.next_ns);
+  bool earlier = next < queue_first(w);
+  queue_set(w, case_id, next);
+  HwWarningsWakeFn wake = w->wake;
+  void *wake_user = w->wake_user;
   g_mutex_unlock(&w->lock);
+  if (earlier && wake != NULL)
+    wake(wake_user);
   return true;
 }
 
@@ -405,20 +427,20 @@ bool hw_warnings_on_records(HwWarnings *w, const char *department, const HwCaseR
                                     error);
 }
 
-static gboolean first_key(gpointer key, gpointer value, gpointer data)
-{
-  *(QKey **)data = key;
-  return TRUE;
-}
-
 hw_time_ns hw_warnings_next(HwWarnings *w)
 {
-  QKey *k = NULL;
   g_mutex_lock(&w->lock);
-  g_tree_foreach(w->queue, first_key, &k);
-  hw_time_ns t = k ? k->t : HW_TIME_OPEN;
+  hw_time_ns t = queue_first(w);
   g_mutex_unlock(&w->lock);
   return t;
+}
+
+void hw_warnings_set_wake(HwWarnings *w, HwWarningsWakeFn fn, void *user)
+{
+  g_mutex_lock(&w->lock);
+  w->wake = fn;
+  w->wake_user = user;
+  g_mutex_unlock(&w->lock);
 }
 
 typedef struct {

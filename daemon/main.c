@@ -60,9 +60,9 @@ typedef struct {
 
 /* ---- warnings: the timer ------------------------------------------------------------------- */
 
-/* Re-armed after each run for the earliest queued instant; at most WARNINGS_POLL_MS away, so an
- * earlier instant queued meanwhile by an HTTP thread (a new case) waits at most that long. */
-#define WARNINGS_POLL_MS 30000
+/* Re-armed after each run for the earliest queued instant, and when an evaluation on an HTTP
+ * thread queues an earlier one (warnings_wake); at most WARNINGS_POLL_MS away regardless. */
+#define WARNINGS_POLL_MS 60000
 
 static gboolean warnings_tick(gpointer data);
 
@@ -84,6 +84,22 @@ static gboolean warnings_tick(gpointer data)
     g_message("warnings: %zu raised as time passed", raised);
   warnings_arm(d);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean warnings_rearm(gpointer data)
+{
+  Daemon *d = data;
+  if (d->warnings_timer != 0) {
+    g_source_remove(d->warnings_timer);
+    warnings_arm(d);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* From any thread: re-arm on the main loop. */
+static void warnings_wake(void *user)
+{
+  g_idle_add(warnings_rearm, user);
 }
 
 static gpointer warnings_start(gpointer data)
@@ -506,6 +522,7 @@ static int run(Daemon *d)
   http_opt.cameras = &d->cam_hooks;
   /* warnings: every open case evaluated once at start, then by event and timer */
   d->warnings = hw_warnings_new(d->store, d->calendar, &cfg->warning_rules, NULL, NULL);
+  hw_warnings_set_wake(d->warnings, warnings_wake, d);
   d->warnings_start = g_thread_new("warnings-start", warnings_start, d);
   http_opt.warnings = d->warnings;
   warnings_arm(d);

@@ -43,6 +43,13 @@ typedef struct {
   hw_time_ns now; /* the injected clock */
 } Fixture;
 
+static gint wakes;
+
+static void count_wake(void *user)
+{
+  g_atomic_int_inc(&wakes);
+}
+
 static hw_time_ns fake_clock(void *user) { return ((Fixture *)user)->now; }
 
 static HwCameraStatus *no_cameras(void *user, size_t *ret_n)
@@ -285,9 +292,13 @@ static void test_deadline_timer(Fixture *f, gconstpointer data)
       stage("C1", "E1", "ticket_called", "2026-03-02T09:50:00+08:00", ",\"queue_ticket\":\"A031\"");
   g_autofree char *s2 = stage("C1", "E2", "accepted", "2026-03-02T10:00:00+08:00", NULL);
   g_autofree char *batch = g_strdup_printf("[%s,%s,%s]", c, s1, s2);
+  hw_warnings_set_wake(f->warnings, count_wake, NULL);
+  g_atomic_int_set(&wakes, 0);
   post_records(f, f->token, batch);
   g_autofree char *none = open_rules(f, &sup);
   g_assert_cmpstr(none, ==, "");
+  /* the first instant queued: the daemon's timer is told to re-arm */
+  g_assert_cmpint(g_atomic_int_get(&wakes), ==, 1);
 
   struct {
     const char *at, *rules;
