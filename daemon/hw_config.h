@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "capture/hw_recorder.h"
+#include "cases/hw_warnings.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,7 @@ typedef struct {
   int auth_lockout_after;       /* [auth] lockout_after: failed sign-ins in a row that lock */
   int64_t auth_lockout_for_ns;  /* [auth] lockout_for: how long the lock lasts */
   char *hall_timezone;          /* [hall] timezone: IANA name of the hall's zone (deadlines) */
+  HwWarningsConfig warning_rules; /* [warnings]: which rules run and their thresholds */
   int64_t audit_sign_interval_ns; /* [audit] sign_interval: how often the chain's head is signed,
                                    * 10s..24h */
   /* [recording], [reconnect], [retention]. recorder.footage_dir points at footage_dir above

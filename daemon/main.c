@@ -18,6 +18,7 @@
 #include "capture/hw_recorder.h"
 #include "common/hw_keys.h"   /* audit: the appliance key */
 #include "cases/hw_calendar_store.h" /* calendar: the shipped holidays */
+#include "cases/hw_warnings.h"       /* warnings: rules, timer queue */
 #include "daemon/hw_cli.h"    /* subcommands (audit, …) */
 #include "daemon/hw_config.h"
 #include "demo/hw_rtsp_server.h"
@@ -49,6 +50,11 @@ typedef struct {
   HwCalendarSource *calendar;
 
   HwExportJobs *exports; /* export: the evidence export worker */
+  /* warnings: evaluated after each exchange batch (HTTP threads) and by a one-shot timer set to
+   * the earliest instant a case's verdict changes by time alone ([warnings] rules). */
+  HwWarnings *warnings;
+  guint warnings_timer;
+  GThread *warnings_start; /* evaluates every open case once after start */
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -56,6 +62,62 @@ typedef struct {
   HwCameraHooks cam_hooks;
   gint apply_pending;
 } Daemon;
+
+/* ---- warnings: the timer ------------------------------------------------------------------- */
+
+/* Re-armed after each run for the earliest queued instant, and when an evaluation on an HTTP
+ * thread queues an earlier one (warnings_wake); at most WARNINGS_POLL_MS away regardless. */
+#define WARNINGS_POLL_MS 60000
+
+static gboolean warnings_tick(gpointer data);
+
+static void warnings_arm(Daemon *d)
+{
+  hw_time_ns next = hw_warnings_next(d->warnings), now = hw_time_now();
+  int64_t ms = next == INT64_MAX ? WARNINGS_POLL_MS : (next - now) / 1000000 + 1;
+  d->warnings_timer = g_timeout_add((guint)CLAMP(ms, 1, WARNINGS_POLL_MS), warnings_tick, d);
+}
+
+static gboolean warnings_tick(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  size_t raised = 0;
+  if (!hw_warnings_run_due(d->warnings, &raised, &error))
+    g_warning("warnings: %s", error->message);
+  else if (raised > 0)
+    g_message("warnings: %zu raised as time passed", raised);
+  warnings_arm(d);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean warnings_rearm(gpointer data)
+{
+  Daemon *d = data;
+  if (d->warnings_timer != 0) {
+    g_source_remove(d->warnings_timer);
+    warnings_arm(d);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* From any thread: re-arm on the main loop. */
+static void warnings_wake(void *user)
+{
+  g_idle_add(warnings_rearm, user);
+}
+
+static gpointer warnings_start(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  hw_time_ns t0 = hw_time_now();
+  if (!hw_warnings_evaluate_all(d->warnings, &error))
+    g_warning("warnings: evaluating the open cases: %s", error->message);
+  else
+    g_debug("warnings: open cases evaluated in %.1f s", (double)(hw_time_now() - t0) / 1e9);
+  return NULL;
+}
 
 /* ---- audit: rows the daemon itself writes, and the head-signing timer --------------------- */
 
@@ -287,6 +349,8 @@ static gboolean on_hup(gpointer user)
   apply_cameras(d); /* cameras: config + store, only changed ones restart */
   if (!apply_clocks(d->store, fresh, &error)) /* exchange */
     g_warning("SIGHUP: department clock offsets: %s", error->message);
+  /* warnings: from each case's next evaluation */
+  hw_warnings_set_config(d->warnings, &fresh->warning_rules);
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
@@ -507,6 +571,12 @@ static int run(Daemon *d)
     return 1;
   }
   http_opt.exports = d->exports;
+  /* warnings: every open case evaluated once at start, then by event and timer */
+  d->warnings = hw_warnings_new(d->store, d->calendar, &cfg->warning_rules, NULL, NULL);
+  hw_warnings_set_wake(d->warnings, warnings_wake, d);
+  d->warnings_start = g_thread_new("warnings-start", warnings_start, d);
+  http_opt.warnings = d->warnings;
+  warnings_arm(d);
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -634,6 +704,12 @@ int main(int argc, char **argv)
   g_clear_pointer(&d.http, hw_http_free);
   g_clear_pointer(&d.exports, hw_export_jobs_free); /* export */
   g_clear_pointer(&d.recorder, hw_recorder_free);
+  g_clear_handle_id(&d.warnings_timer, g_source_remove); /* warnings */
+  if (d.warnings_start != NULL) {
+    hw_warnings_cancel(d.warnings);
+    g_thread_join(g_steal_pointer(&d.warnings_start));
+  }
+  g_clear_pointer(&d.warnings, hw_warnings_free);
   g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
   g_clear_pointer(&d.key, hw_key_free);

@@ -77,4 +77,13 @@ void hw_route_export_release(HwRequest *req, HwReply *reply);
 void hw_route_exports_verify(HwRequest *req, HwReply *reply);
 void hw_route_key_get(HwRequest *req, HwReply *reply);
 
+/* web/warnings.c: warnings (预警纠错), correction notices (督办), footage holds */
+void hw_route_warnings_list(HwRequest *req, HwReply *reply);
+void hw_route_warning_get(HwRequest *req, HwReply *reply);
+void hw_route_warning_close(HwRequest *req, HwReply *reply);
+void hw_route_warning_notice(HwRequest *req, HwReply *reply);
+void hw_route_warning_release_hold(HwRequest *req, HwReply *reply);
+void hw_route_exchange_notices(HwRequest *req, HwReply *reply);
+void hw_route_exchange_notice_reply(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

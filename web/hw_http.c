@@ -211,6 +211,11 @@ HwAudit *hw_request_audit(const HwRequest *req)
   return req->http->opt.audit;
 }
 
+struct HwWarnings *hw_request_warnings(const HwRequest *req)
+{
+  return req->http->opt.warnings;
+}
+
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n)
 {
   *ret_n = 0;

@@ -68,6 +68,8 @@ typedef struct {
   /* The web interface's files (index.html and its assets, web/static.c), served publicly at /
    * and /ui/; NULL: those paths answer 404 "not_installed". Copied by hw_http_new. */
   const char *www_dir;
+  /* warnings (cases/hw_warnings.h): evaluated after each committed exchange batch; NULL: none. */
+  struct HwWarnings *warnings;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

@@ -117,6 +117,9 @@ HwStore *hw_request_store(const HwRequest *req);
 void *hw_request_app(const HwRequest *req);
 /* The audit log (HwHttpOptions.audit), borrowed; NULL if the server was started without one. */
 HwAudit *hw_request_audit(const HwRequest *req);
+/* The warnings engine (HwHttpOptions.warnings; struct HwWarnings of cases/hw_warnings.h), NULL
+ * if the server was started without one. */
+struct HwWarnings *hw_request_warnings(const HwRequest *req);
 /* A camera status snapshot (transfer full: g_free), length in *ret_n. */
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n);
 

@@ -12,6 +12,8 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_calendar.h"
+#include "sql/hw_store_cases.h"
+#include "sql/hw_store_warnings.h"
 #include "media/hw_export_jobs.h"
 #include "common/hw_secret.h"
 #include "sql/hw_store_private.h"
@@ -477,6 +479,63 @@ static void make_export_object(Fixture *f, const char *hall, const char *departm
   g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", e.camera);
 }
 
+/* A case of `department` accepted in `hall` (stored as the exchange API stores it); its id. */
+static int64_t make_case(Fixture *f, const char *hall, const char *department, char *ret_number,
+                         size_t number_size)
+{
+  g_snprintf(ret_number, number_size, "CASE-%s-%d", department, ++f->serial);
+  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = department,
+                    .case_number = ret_number, .version = 1, .item_code = "I1",
+                    .item_name = "walk item", .applicant_type = "person", .applicant_name = "A",
+                    .statutory_limit = 20, .statutory_unit = "working_days", .promised_limit = 10,
+                    .promised_unit = "working_days", .secrecy = "none", .fee_charged_fen = -1,
+                    .fee_standard_fen = -1, .hall = hall, .window = "W1"};
+  HwIngestOutcome out;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_cases_ingest(f->store, department, &r, 1, hw_time_now(), &out, NULL,
+                                      &error));
+  g_assert_no_error(error);
+  const char *numbers[] = {ret_number};
+  g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+  g_assert_true(hw_store_case_ids(f->store, department, numbers, 1, ids, NULL));
+  g_assert_cmpuint(ids->len, ==, 1);
+  return g_array_index(ids, int64_t, 0);
+}
+
+/* An open red warning (fee above the standard) on a case of `department` in `hall`. */
+static void make_warning_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  char number[64];
+  int64_t case_id = make_case(f, hall, department, number, sizeof number);
+  HwStoreWarningRaise raise = {.rule = "fee_above_standard", .subject = "", .level = 2};
+  g_assert_true(hw_store_warnings_apply(f->store, case_id, false, &raise, 1, NULL, 0,
+                                        hw_time_now(), NULL, NULL));
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", number);
+  /* The warning's id: the newest one. */
+  g_autofree char *sql = g_strdup_printf("SELECT max(id) FROM warnings WHERE case_id = %"
+                                         G_GINT64_FORMAT, case_id);
+  sqlite3 *db = NULL;
+  g_assert_cmpint(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, (int64_t)sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+/* A correction notice on a warning of `department`: the department's system answers it. */
+static void make_notice_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  Object w;
+  make_warning_object(f, hall, department, &w);
+  int64_t id = 0;
+  g_assert_true(hw_store_notice_send(f->store, g_ascii_strtoll(w.id, NULL, 10), NULL, NULL,
+                                     "supervisor", "please correct", hw_time_now(), &id, NULL));
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
+  g_snprintf(ret->marker, sizeof ret->marker, "%s", w.marker);
+}
+
 /* Every kind of object a route can name, one line each. A route whose pattern starts with a
  * kind's `object` pattern (e.g. GET /api/v1/cameras/{id}/snapshot) is walked with that kind's
  * objects; a GET route equal to its `list` must list only what the caller's scope allows.
@@ -503,6 +562,9 @@ static const struct {
   {"user", "/api/v1/users/{id}", "/api/v1/users", false, false, make_user_object},
   {"calendar_day", "/api/v1/calendar/{date}", NULL, false, false, make_calendar_object},
   {"export", "/api/v1/exports/{id}", "/api/v1/exports", true, false, make_export_object},
+  {"warning", "/api/v1/warnings/{id}", "/api/v1/warnings", true, true, make_warning_object},
+  {"notice", "/api/v1/exchange/notices/{id}", "/api/v1/exchange/notices", true, true,
+   make_notice_object},
 };
 
 /* GET routes without a parameter that list no scoped objects, and why. */
@@ -538,6 +600,10 @@ static const struct {
   {"GET", "/api/v1/cameras/{id}/footage", WALK_RANGE, NULL},
   {"GET", "/api/v1/cameras/{id}/playback.m3u8", WALK_RANGE, "no_footage"},
   {"GET", "/api/v1/exports/{id}/download", NULL, "not_ready"},
+  {"POST", "/api/v1/warnings/{id}/close", "{\"note\":\"walk\"}", NULL},
+  {"POST", "/api/v1/warnings/{id}/notices", "{\"text\":\"walk\"}", NULL},
+  {"POST", "/api/v1/warnings/{id}/release-hold", "{\"note\":\"walk\"}", NULL},
+  {"POST", "/api/v1/exchange/notices/{id}/reply", "{\"text\":\"walk\"}", NULL},
 };
 
 /* The route's path for object id; a GET route's "body" in route_needs is its query. */
