@@ -519,7 +519,7 @@ static void schedule_retry(HwCameraStream *cs)
 
 HwCameraStream *hw_camera_stream_new(const HwCameraConfig *cfg, const char *stream,
                                      const HwRecorderOptions *opts, HwIndexer *ix,
-                                     hw_time_ns previous_end)
+                                     hw_time_ns previous_end, HwLive *live)
 {
   HwCameraStream *cs = g_new0(HwCameraStream, 1);
   g_mutex_init(&cs->lock);
@@ -536,8 +536,10 @@ HwCameraStream *hw_camera_stream_new(const HwCameraConfig *cfg, const char *stre
       .file_span_ns = opts->file_span_ns,
       .fragment_max_ns = opts->fragment_max_ns,
       .clock_bound_ns = opts->clock_bound_ns,
+      .live = hw_live_channel(live, cfg->id, stream),
   };
   cs->writer = hw_segwriter_new(ix, &wc);
+  hw_live_channel_unref(wc.live); /* the writer holds its own */
   cs->state_since = hw_time_now();
 
   if (!cfg->enabled) {

@@ -7,10 +7,11 @@
 typedef struct HwCameraStream HwCameraStream;
 
 /* Starts recording cfg's main ("main") or sub ("sub") stream. previous_end is the end of the
- * stream's last indexed footage (0: none), from which a "daemon down" outage is recorded. */
+ * stream's last indexed footage (0: none), from which a "daemon down" outage is recorded. Its
+ * frames are also published to live's channel <camera>/<stream>. */
 HwCameraStream *hw_camera_stream_new(const HwCameraConfig *cfg, const char *stream,
                                      const HwRecorderOptions *opts, HwIndexer *ix,
-                                     hw_time_ns previous_end);
+                                     hw_time_ns previous_end, HwLive *live);
 /* Every 250 ms: rates (sampled each second), the stall watchdog, state changes, storage errors. */
 void hw_camera_stream_tick(HwCameraStream *cs);
 void hw_camera_stream_status(HwCameraStream *cs, HwCameraStatus *ret);

@@ -109,6 +109,11 @@ typedef struct HwRecorder HwRecorder;
  * failures that make a recorder impossible (none today). */
 HwRecorder *hw_recorder_new(HwStore *store, const HwRecorderOptions *opts, GError **error);
 
+/* The live fan-out every camera stream publishes to (capture/hw_live.h), borrowed: valid until
+ * hw_recorder_free. Viewers look channels up by camera id and "main"/"sub". */
+typedef struct HwLive HwLive;
+HwLive *hw_recorder_live(HwRecorder *rec);
+
 /* Why recording cannot start (transfer none), or NULL while the footage folder is usable. Call
  * from the main thread. */
 const char *hw_recorder_storage_error(HwRecorder *rec);

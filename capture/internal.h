@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "capture/hw_fmp4.h"
+#include "capture/hw_live.h"
 #include "capture/hw_recorder.h"
 
 /* ---- wall-clock mapping (clock.c) ---------------------------------------------------------- */
@@ -104,6 +105,8 @@ typedef struct {
   int64_t file_span_ns;
   int64_t fragment_max_ns;
   int64_t clock_bound_ns;
+  HwLiveChannel *live; /* every access unit is published here too (the writer takes a ref); NULL:
+                        * no live view */
 } HwSegWriterConfig;
 
 HwSegWriter *hw_segwriter_new(HwIndexer *ix, const HwSegWriterConfig *cfg);

@@ -11,6 +11,7 @@ struct HwRecorder {
   HwRecorderOptions opts;
   HwIndexer *ix;
   HwRetention *retention;
+  HwLive *live; /* the live fan-out: one channel per camera stream */
   GMutex lock;          /* guards streams against status readers on other threads */
   GHashTable *streams;  /* "camera/stream" → HwCameraStream* */
   guint tick;
@@ -105,11 +106,17 @@ HwRecorder *hw_recorder_new(HwStore *store, const HwRecorderOptions *opts, GErro
   rec->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   rec->wanted = g_ptr_array_new_with_free_func((GDestroyNotify)hw_camera_config_free);
   rec->ix = hw_indexer_new(store, opts->index_interval_ns);
+  rec->live = hw_live_new();
   rec->tick = g_timeout_add(250, on_tick, rec); /* failures and state changes act within 250 ms */
   if (try_storage(rec) == G_SOURCE_CONTINUE)
     rec->storage_retry = g_timeout_add_seconds(5, try_storage, rec);
   (void)error;
   return rec;
+}
+
+HwLive *hw_recorder_live(HwRecorder *rec)
+{
+  return rec->live;
 }
 
 const char *hw_recorder_storage_error(HwRecorder *rec)
@@ -123,7 +130,7 @@ static void start_stream(HwRecorder *rec, const HwCameraConfig *cfg, const char 
   g_autoptr(GError) error = NULL;
   if (!hw_store_last_end(rec->store, cfg->id, stream, &prev, &error))
     g_warning("camera %s: %s", cfg->id, error->message);
-  HwCameraStream *cs = hw_camera_stream_new(cfg, stream, &rec->opts, rec->ix, prev);
+  HwCameraStream *cs = hw_camera_stream_new(cfg, stream, &rec->opts, rec->ix, prev, rec->live);
   if (rec->paused)
     hw_camera_stream_set_paused(cs, true, "disk floor reached: recording paused");
   g_mutex_lock(&rec->lock);
@@ -254,6 +261,7 @@ void hw_recorder_free(HwRecorder *rec)
   g_hash_table_remove_all(rec->streams);
   g_mutex_unlock(&rec->lock);
   hw_indexer_free(rec->ix); /* flushes: every written fragment is durable and indexed */
+  hw_live_free(rec->live);
   g_hash_table_destroy(rec->streams);
   g_ptr_array_free(rec->wanted, TRUE);
   g_mutex_clear(&rec->lock);

@@ -59,6 +59,7 @@ struct HwSegWriter {
 
   HwSegWriterStats stats;
   bool error_pending;
+  HwLiveChannel *live; /* NULL: no live view */
 };
 
 static void video_frame_clear(gpointer p) { gst_buffer_unref(((VideoFrame *)p)->buf); }
@@ -81,6 +82,10 @@ HwSegWriter *hw_segwriter_new(HwIndexer *ix, const HwSegWriterConfig *cfg)
   w->audio = g_array_new(FALSE, FALSE, sizeof(AudioFrame));
   g_array_set_clear_func(w->audio, audio_frame_clear);
   w->hdr = g_byte_array_sized_new(4096);
+  if (cfg->live != NULL) {
+    w->live = hw_live_channel_ref(cfg->live);
+    hw_live_channel_publisher(w->live, true);
+  }
   return w;
 }
 
@@ -490,6 +495,8 @@ void hw_segwriter_set_video(HwSegWriter *w, const char *codec, int width, int he
     w->stats.height = height;
     g_clear_pointer(&w->codec_data, g_bytes_unref);
     w->codec_data = codec_data ? g_bytes_ref(codec_data) : NULL;
+    if (w->live != NULL)
+      hw_live_channel_set_format(w->live, codec, width, height, codec_data);
   }
   g_mutex_unlock(&w->lock);
 }
@@ -523,6 +530,13 @@ void hw_segwriter_video(HwSegWriter *w, GstBuffer *buf, int64_t dts_ns, int64_t 
                         hw_time_ns arrival, int64_t arrival_mono)
 {
   g_mutex_lock(&w->lock);
+  if (w->live != NULL) {
+    /* Live viewers see the time the recording will carry: the run's mapping carried forward by
+     * the media clock (the next fragment's start differs by the ≤ 500 ppm steering only). */
+    hw_time_ns wall = w->clock.started ? w->clock.anchor_wall + (dts_ns - w->clock.anchor_media)
+                                       : arrival;
+    hw_live_channel_push(w->live, buf, dts_ns, pts_ns, key, wall);
+  }
   GArray *v = w->video;
   if (v->len > 0) {
     VideoFrame *first = &g_array_index(v, VideoFrame, 0);
@@ -561,6 +575,8 @@ void hw_segwriter_finish(HwSegWriter *w)
   emit_fragment(w, -1);
   end_run(w);
   g_array_set_size(w->audio, 0);
+  if (w->live != NULL)
+    hw_live_channel_end_run(w->live);
   g_mutex_unlock(&w->lock);
 }
 
@@ -598,6 +614,10 @@ void hw_segwriter_free(HwSegWriter *w)
   if (w == NULL)
     return;
   hw_segwriter_finish(w);
+  if (w->live != NULL) {
+    hw_live_channel_publisher(w->live, false);
+    hw_live_channel_unref(w->live);
+  }
   g_array_free(w->video, TRUE);
   g_array_free(w->audio, TRUE);
   g_byte_array_free(w->hdr, TRUE);

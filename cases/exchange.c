@@ -14,11 +14,11 @@
 /* ---- the field table ------------------------------------------------------------------------- */
 
 typedef enum {
-  F_TEXT,   /* a single-line code or name */
-  F_PROSE,  /* free text: line breaks and tabs allowed */
+  F_TEXT,  /* a single-line code or name */
+  F_PROSE, /* free text: line breaks and tabs allowed */
   F_ENUM,
   F_INT,
-  F_TIME,   /* RFC 3339 with offset */
+  F_TIME, /* RFC 3339 with offset */
 } FieldKind;
 
 #define T_CASE (1u << HW_CASE_RECORD_CASE)
@@ -32,18 +32,29 @@ static const char *const applicant_types[] = {"person", "company", "other", NULL
 static const char *const acceptances[] = {"accepted", "not_accepted", "supplement_required",
                                           "refused", NULL};
 static const char *const units[] = {"working_days", "calendar_days", NULL};
-static const char *const secrecies[] = {"none", "internal", "secret", "confidential", "top_secret",
-                                        NULL};
+static const char *const secrecies[] = {"none",         "internal",   "secret",
+                                        "confidential", "top_secret", NULL};
 static const char *const results[] = {"approved", "rejected", "withdrawn", NULL};
-static const char *const stages[] = {"ticket_called", "submitted", "pre_accepted", "accepted",
-                                     "undertaken", "reviewed", "approved", "returned",
-                                     "supplement_requested", "supplement_received",
-                                     "special_procedure_started", "special_procedure_ended",
-                                     "completed", "certificate_collected", NULL};
-static const char *const outcomes[] = {"certificate_issued", "returned", "voided", "deleted",
-                                       "forwarded", "supplement_timeout", "completed", NULL};
-static const char *const ratings[] = {"very_satisfied", "satisfied", "basically_satisfied",
-                                      "dissatisfied", "very_dissatisfied", NULL};
+static const char *const stages[] = {"ticket_called",
+                                     "submitted",
+                                     "pre_accepted",
+                                     "accepted",
+                                     "undertaken",
+                                     "reviewed",
+                                     "approved",
+                                     "returned",
+                                     "supplement_requested",
+                                     "supplement_received",
+                                     "special_procedure_started",
+                                     "special_procedure_ended",
+                                     "completed",
+                                     "certificate_collected",
+                                     NULL};
+static const char *const outcomes[] = {
+    "certificate_issued", "returned",           "voided",    "deleted",
+    "forwarded",          "supplement_timeout", "completed", NULL};
+static const char *const ratings[] = {"very_satisfied", "satisfied",         "basically_satisfied",
+                                      "dissatisfied",   "very_dissatisfied", NULL};
 static const char *const channels[] = {"in_person", "phone", "web", "letter", "other", NULL};
 
 typedef struct {
@@ -51,53 +62,54 @@ typedef struct {
   unsigned types;    /* T_* of the record types that have it */
   unsigned required; /* T_* of the types that require it */
   FieldKind kind;
-  size_t offset;     /* in HwCaseRecord: const char * (text, enum), int64_t/int32_t, hw_time_ns */
-  int64_t min, max;  /* text: length in characters; int: value */
+  size_t offset;    /* in HwCaseRecord: const char * (text, enum), int64_t/int32_t, hw_time_ns */
+  int64_t min, max; /* text: length in characters; int: value */
   const char *const *values; /* F_ENUM */
-  size_t has_offset; /* F_TIME: a bool set when given (0: none) */
+  size_t has_offset;         /* F_TIME: a bool set when given (0: none) */
   bool int32;
 } FieldSpec;
 
 #define OFF(f) offsetof(HwCaseRecord, f)
 
 static const FieldSpec field_specs[] = {
-  {"department", T_ALL, T_ALL, F_TEXT, OFF(department), 1, 63, NULL, 0, false},
-  {"case_number", T_ALL, T_CASE | T_STAGE, F_TEXT, OFF(case_number), 1, 64, NULL, 0, false},
-  {"event_id", T_EVENTS, T_EVENTS, F_TEXT, OFF(event_id), 1, 128, NULL, 0, false},
-  {"version", T_CASE, T_CASE, F_INT, OFF(version), 1, INT64_C(9007199254740991), NULL, 0, false},
-  {"department_serial", T_CASE, 0, F_TEXT, OFF(department_serial), 1, 64, NULL, 0, false},
-  {"item_code", T_CASE, T_CASE, F_TEXT, OFF(item_code), 1, 64, NULL, 0, false},
-  {"item_name", T_CASE, T_CASE, F_TEXT, OFF(item_name), 1, 200, NULL, 0, false},
-  {"applicant_type", T_CASE, T_CASE, F_ENUM, OFF(applicant_type), 0, 0, applicant_types, 0, false},
-  {"applicant_name", T_CASE, T_CASE, F_TEXT, OFF(applicant_name), 1, 200, NULL, 0, false},
-  {"applicant_id_type", T_CASE, 0, F_TEXT, OFF(applicant_id_type), 1, 32, NULL, 0, false},
-  {"applicant_id_number", T_CASE, 0, F_TEXT, OFF(applicant_id_number), 1, 64, NULL, 0, false},
-  {"division_code", T_CASE, 0, F_TEXT, OFF(division_code), 6, 12, NULL, 0, false},
-  {"accepted_at", T_CASE, 0, F_TIME, OFF(accepted_ns), 0, 0, NULL, OFF(has_accepted), false},
-  {"acceptance", T_CASE, 0, F_ENUM, OFF(acceptance), 0, 0, acceptances, 0, false},
-  {"statutory_limit", T_CASE, T_CASE, F_INT, OFF(statutory_limit), 0, 3650, NULL, 0, true},
-  {"statutory_limit_unit", T_CASE, T_CASE, F_ENUM, OFF(statutory_unit), 0, 0, units, 0, false},
-  {"promised_limit", T_CASE, T_CASE, F_INT, OFF(promised_limit), 0, 3650, NULL, 0, true},
-  {"promised_limit_unit", T_CASE, T_CASE, F_ENUM, OFF(promised_unit), 0, 0, units, 0, false},
-  {"fee_charged_fen", T_CASE, 0, F_INT, OFF(fee_charged_fen), 0, INT64_C(1000000000000), NULL, 0,
-   false},
-  {"fee_standard_fen", T_CASE, 0, F_INT, OFF(fee_standard_fen), 0, INT64_C(1000000000000), NULL,
-   0, false},
-  {"secrecy", T_CASE, T_CASE, F_ENUM, OFF(secrecy), 0, 0, secrecies, 0, false},
-  {"result", T_CASE, 0, F_ENUM, OFF(result), 0, 0, results, 0, false},
-  {"hall", T_ALL, 0, F_TEXT, OFF(hall), 1, 63, NULL, 0, false},
-  {"window", T_ALL, 0, F_TEXT, OFF(window), 1, 63, NULL, 0, false},
-  {"queue_ticket", T_CASE | T_STAGE, 0, F_TEXT, OFF(queue_ticket), 1, 32, NULL, 0, false},
-  {"operator_id", T_EVENTS, 0, F_TEXT, OFF(operator_id), 1, 64, NULL, 0, false},
-  {"operator_name", T_STAGE, 0, F_TEXT, OFF(operator_name), 1, 100, NULL, 0, false},
-  {"time", T_EVENTS, T_EVENTS, F_TIME, OFF(time_ns), 0, 0, NULL, 0, false},
-  {"stage", T_STAGE, T_STAGE, F_ENUM, OFF(stage), 0, 0, stages, 0, false},
-  {"outcome", T_STAGE, 0, F_ENUM, OFF(outcome), 0, 0, outcomes, 0, false},
-  {"opinion", T_STAGE, 0, F_PROSE, OFF(opinion), 1, 2000, NULL, 0, false},
-  {"rating", T_EVAL, T_EVAL, F_ENUM, OFF(rating), 0, 0, ratings, 0, false},
-  {"comment", T_EVAL, 0, F_PROSE, OFF(comment), 1, 2000, NULL, 0, false},
-  {"channel", T_COMPLAINT, T_COMPLAINT, F_ENUM, OFF(channel), 0, 0, channels, 0, false},
-  {"content", T_COMPLAINT, T_COMPLAINT, F_PROSE, OFF(content), 1, 4000, NULL, 0, false},
+    {"department", T_ALL, T_ALL, F_TEXT, OFF(department), 1, 63, NULL, 0, false},
+    {"case_number", T_ALL, T_CASE | T_STAGE, F_TEXT, OFF(case_number), 1, 64, NULL, 0, false},
+    {"event_id", T_EVENTS, T_EVENTS, F_TEXT, OFF(event_id), 1, 128, NULL, 0, false},
+    {"version", T_CASE, T_CASE, F_INT, OFF(version), 1, INT64_C(9007199254740991), NULL, 0, false},
+    {"department_serial", T_CASE, 0, F_TEXT, OFF(department_serial), 1, 64, NULL, 0, false},
+    {"item_code", T_CASE, T_CASE, F_TEXT, OFF(item_code), 1, 64, NULL, 0, false},
+    {"item_name", T_CASE, T_CASE, F_TEXT, OFF(item_name), 1, 200, NULL, 0, false},
+    {"applicant_type", T_CASE, T_CASE, F_ENUM, OFF(applicant_type), 0, 0, applicant_types, 0,
+     false},
+    {"applicant_name", T_CASE, T_CASE, F_TEXT, OFF(applicant_name), 1, 200, NULL, 0, false},
+    {"applicant_id_type", T_CASE, 0, F_TEXT, OFF(applicant_id_type), 1, 32, NULL, 0, false},
+    {"applicant_id_number", T_CASE, 0, F_TEXT, OFF(applicant_id_number), 1, 64, NULL, 0, false},
+    {"division_code", T_CASE, 0, F_TEXT, OFF(division_code), 6, 12, NULL, 0, false},
+    {"accepted_at", T_CASE, 0, F_TIME, OFF(accepted_ns), 0, 0, NULL, OFF(has_accepted), false},
+    {"acceptance", T_CASE, 0, F_ENUM, OFF(acceptance), 0, 0, acceptances, 0, false},
+    {"statutory_limit", T_CASE, T_CASE, F_INT, OFF(statutory_limit), 0, 3650, NULL, 0, true},
+    {"statutory_limit_unit", T_CASE, T_CASE, F_ENUM, OFF(statutory_unit), 0, 0, units, 0, false},
+    {"promised_limit", T_CASE, T_CASE, F_INT, OFF(promised_limit), 0, 3650, NULL, 0, true},
+    {"promised_limit_unit", T_CASE, T_CASE, F_ENUM, OFF(promised_unit), 0, 0, units, 0, false},
+    {"fee_charged_fen", T_CASE, 0, F_INT, OFF(fee_charged_fen), 0, INT64_C(1000000000000), NULL, 0,
+     false},
+    {"fee_standard_fen", T_CASE, 0, F_INT, OFF(fee_standard_fen), 0, INT64_C(1000000000000), NULL,
+     0, false},
+    {"secrecy", T_CASE, T_CASE, F_ENUM, OFF(secrecy), 0, 0, secrecies, 0, false},
+    {"result", T_CASE, 0, F_ENUM, OFF(result), 0, 0, results, 0, false},
+    {"hall", T_ALL, 0, F_TEXT, OFF(hall), 1, 63, NULL, 0, false},
+    {"window", T_ALL, 0, F_TEXT, OFF(window), 1, 63, NULL, 0, false},
+    {"queue_ticket", T_CASE | T_STAGE, 0, F_TEXT, OFF(queue_ticket), 1, 32, NULL, 0, false},
+    {"operator_id", T_EVENTS, 0, F_TEXT, OFF(operator_id), 1, 64, NULL, 0, false},
+    {"operator_name", T_STAGE, 0, F_TEXT, OFF(operator_name), 1, 100, NULL, 0, false},
+    {"time", T_EVENTS, T_EVENTS, F_TIME, OFF(time_ns), 0, 0, NULL, 0, false},
+    {"stage", T_STAGE, T_STAGE, F_ENUM, OFF(stage), 0, 0, stages, 0, false},
+    {"outcome", T_STAGE, 0, F_ENUM, OFF(outcome), 0, 0, outcomes, 0, false},
+    {"opinion", T_STAGE, 0, F_PROSE, OFF(opinion), 1, 2000, NULL, 0, false},
+    {"rating", T_EVAL, T_EVAL, F_ENUM, OFF(rating), 0, 0, ratings, 0, false},
+    {"comment", T_EVAL, 0, F_PROSE, OFF(comment), 1, 2000, NULL, 0, false},
+    {"channel", T_COMPLAINT, T_COMPLAINT, F_ENUM, OFF(channel), 0, 0, channels, 0, false},
+    {"content", T_COMPLAINT, T_COMPLAINT, F_PROSE, OFF(content), 1, 4000, NULL, 0, false},
 };
 
 static const char *const type_names[] = {"case", "stage_event", "evaluation", "complaint"};
@@ -224,8 +236,9 @@ static void field_set(HwCaseRecord *r, const FieldSpec *f, json_t *v, size_t ind
     }
     glong chars = g_utf8_strlen(s, -1);
     if (chars < f->min || chars > f->max) {
-      problem(problems, index, f->name, "must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-              " characters long, got %ld", f->min, f->max, chars);
+      problem(problems, index, f->name,
+              "must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " characters long, got %ld",
+              f->min, f->max, chars);
       return;
     }
     *(const char **)(base + f->offset) = s;
@@ -244,8 +257,7 @@ static void field_set(HwCaseRecord *r, const FieldSpec *f, json_t *v, size_t ind
     json_int_t x = json_integer_value(v);
     if (!json_is_integer(v) || x < f->min || x > f->max) {
       problem(problems, index, f->name,
-              "must be an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, f->min,
-              f->max);
+              "must be an integer from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, f->min, f->max);
       return;
     }
     if (f->int32)
@@ -331,7 +343,8 @@ static void parse_one(json_t *o, size_t index, HwCaseRecord *r, GArray *problems
   unsigned bit = 1u << t;
   const char *key;
   json_t *v;
-  json_object_foreach(o, key, v) {
+  json_object_foreach(o, key, v)
+  {
     if (strcmp(key, "type") == 0)
       continue;
     const FieldSpec *f = NULL;
@@ -340,10 +353,10 @@ static void parse_one(json_t *o, size_t index, HwCaseRecord *r, GArray *problems
         f = &field_specs[i];
     if (f == NULL) {
       /* The key is not echoed as a pointer segment unless it is a plain name. */
-      bool plain = strlen(key) <= 64 && strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
-                                          strlen(key);
-      problem(problems, index, plain ? key : NULL, "unknown field for a %s record%s",
-              type_names[t], plain ? "" : " (a key that is not a lowercase name)");
+      bool plain =
+          strlen(key) <= 64 && strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(key);
+      problem(problems, index, plain ? key : NULL, "unknown field for a %s record%s", type_names[t],
+              plain ? "" : " (a key that is not a lowercase name)");
       continue;
     }
     if (json_is_null(v) && !(f->required & bit))
@@ -368,9 +381,9 @@ bool hw_exchange_parse(json_t *records, size_t from, size_t count, HwCaseRecord 
 
 bool hw_exchange_is_secret(const char *secrecy)
 {
-  return secrecy != NULL && (strcmp(secrecy, "secret") == 0 ||
-                             strcmp(secrecy, "confidential") == 0 ||
-                             strcmp(secrecy, "top_secret") == 0);
+  return secrecy != NULL &&
+         (strcmp(secrecy, "secret") == 0 || strcmp(secrecy, "confidential") == 0 ||
+          strcmp(secrecy, "top_secret") == 0);
 }
 
 /* ---- the batch path -------------------------------------------------------------------------- */
@@ -388,8 +401,8 @@ void hw_exchange_submit(HwStore *store, const char *department, json_t *records,
   /* 400: every bad record. */
   if (!hw_exchange_parse(records, from, count, recs, ret->problems)) {
     ret->status = HW_EXCHANGE_INVALID;
-    ret->message = g_strdup_printf("%u problem(s) in the batch; nothing was stored",
-                                   ret->problems->len);
+    ret->message =
+        g_strdup_printf("%u problem(s) in the batch; nothing was stored", ret->problems->len);
     return;
   }
   /* 403: a token writes only its own department's records. */
@@ -418,15 +431,14 @@ void hw_exchange_submit(HwStore *store, const char *department, json_t *records,
         ret->secret++;
       }
     }
-    g_autofree const char **numbers =
-      (const char **)g_hash_table_get_keys_as_array(secret, NULL);
+    g_autofree const char **numbers = (const char **)g_hash_table_get_keys_as_array(secret, NULL);
     GError *error = NULL;
     if (!hw_store_cases_refuse_secret(store, department, numbers, g_hash_table_size(secret),
                                       received_ns, &error))
       g_clear_error(&error); /* the refusal stands; only a later 422 becomes a 400 */
     ret->status = HW_EXCHANGE_SECRET;
-    ret->message = g_strdup_printf("%zu record(s) are or name secret cases; nothing was stored",
-                                   ret->secret);
+    ret->message =
+        g_strdup_printf("%zu record(s) are or name secret cases; nothing was stored", ret->secret);
     return;
   }
 
@@ -448,8 +460,8 @@ void hw_exchange_submit(HwStore *store, const char *department, json_t *records,
     }
     if (ret->secret > 0) {
       ret->status = HW_EXCHANGE_SECRET;
-      ret->message = g_strdup_printf(
-        "%zu record(s) name secret cases; nothing was stored", ret->secret);
+      ret->message =
+          g_strdup_printf("%zu record(s) name secret cases; nothing was stored", ret->secret);
       return;
     }
     for (size_t i = 0; i < count; i++)
@@ -457,8 +469,8 @@ void hw_exchange_submit(HwStore *store, const char *department, json_t *records,
         problem(ret->problems, from + i, "case_number",
                 "names a case that is neither stored nor earlier in this batch");
     ret->status = HW_EXCHANGE_INVALID;
-    ret->message = g_strdup_printf("%u record(s) name unknown cases; nothing was stored",
-                                   ret->problems->len);
+    ret->message =
+        g_strdup_printf("%u record(s) name unknown cases; nothing was stored", ret->problems->len);
     return;
   }
   for (size_t i = 0; i < count; i++) {
@@ -493,18 +505,19 @@ json_t *hw_exchange_result_json(const HwExchangeResult *result)
   if (result->status == HW_EXCHANGE_OK) {
     json_t *list = json_array();
     for (size_t i = 0; i < result->n; i++)
-      json_array_append_new(list, json_pack("{s:I, s:s, s:s}", "index", (json_int_t)(result->from + i),
-                                            "type", type_names[result->records[i].type], "status",
-                                            hw_ingest_outcome_name(result->outcomes[i])));
-    return json_pack("{s:I, s:I, s:I, s:o}", "accepted", (json_int_t)result->accepted,
-                     "duplicate", (json_int_t)result->duplicate, "stale",
-                     (json_int_t)result->stale, "results", list);
+      json_array_append_new(list,
+                            json_pack("{s:I, s:s, s:s}", "index", (json_int_t)(result->from + i),
+                                      "type", type_names[result->records[i].type], "status",
+                                      hw_ingest_outcome_name(result->outcomes[i])));
+    return json_pack("{s:I, s:I, s:I, s:o}", "accepted", (json_int_t)result->accepted, "duplicate",
+                     (json_int_t)result->duplicate, "stale", (json_int_t)result->stale, "results",
+                     list);
   }
   static const char *const codes[] = {
-    [HW_EXCHANGE_INVALID] = "invalid_records",
-    [HW_EXCHANGE_FORBIDDEN] = "forbidden_department",
-    [HW_EXCHANGE_SECRET] = "secret_case",
-    [HW_EXCHANGE_FAILED] = "store_failed",
+      [HW_EXCHANGE_INVALID] = "invalid_records",
+      [HW_EXCHANGE_FORBIDDEN] = "forbidden_department",
+      [HW_EXCHANGE_SECRET] = "secret_case",
+      [HW_EXCHANGE_FAILED] = "store_failed",
   };
   json_t *error = json_pack("{s:s, s:s}", "code", codes[result->status], "message",
                             result->message ? result->message : "");

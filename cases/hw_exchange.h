@@ -15,9 +15,9 @@
 
 G_BEGIN_DECLS
 
-#define HW_EXCHANGE_BATCH_MAX 10000 /* records in one batch (one transaction) */
+#define HW_EXCHANGE_BATCH_MAX 10000             /* records in one batch (one transaction) */
 #define HW_EXCHANGE_BODY_MAX (16 * 1024 * 1024) /* bytes of one batch over HTTP */
-#define HW_EXCHANGE_PROBLEMS_MAX 20000 /* problems listed in one answer (2 per record) */
+#define HW_EXCHANGE_PROBLEMS_MAX 20000          /* problems listed in one answer (2 per record) */
 
 /* One thing wrong with a batch: the record's index in the batch (SIZE_MAX: the batch itself),
  * the JSON pointer of the field into the batch ("/records/3/time"), and a reason for a person.
@@ -38,14 +38,14 @@ typedef enum {
 
 typedef struct {
   HwExchangeStatus status;
-  GArray *problems;             /* HwExchangeProblem, for INVALID, FORBIDDEN and SECRET */
-  size_t from, n;               /* the batch: records[from, from + n) of the array */
-  HwCaseRecord *records;        /* n parsed records (strings borrowed from the JSON) */
-  HwIngestOutcome *outcomes;    /* n entries, for OK */
+  GArray *problems;          /* HwExchangeProblem, for INVALID, FORBIDDEN and SECRET */
+  size_t from, n;            /* the batch: records[from, from + n) of the array */
+  HwCaseRecord *records;     /* n parsed records (strings borrowed from the JSON) */
+  HwIngestOutcome *outcomes; /* n entries, for OK */
   size_t accepted, duplicate, stale;
-  size_t secret;                /* records refused as (naming) secret cases, for SECRET */
-  int64_t tx_ns;                /* how long the store's write lock was held */
-  char *message;                /* a summary for a person (every status) */
+  size_t secret; /* records refused as (naming) secret cases, for SECRET */
+  int64_t tx_ns; /* how long the store's write lock was held */
+  char *message; /* a summary for a person (every status) */
 } HwExchangeResult;
 
 /* Frees what a result holds (not the struct itself); the result is zeroed. */

@@ -84,6 +84,35 @@ bool hw_key_verify(const char *public_hex, const void *msg, size_t len, const ch
   return crypto_sign_verify_detached(sig, msg, len, pk) == 0;
 }
 
+/* The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow. */
+static const unsigned char ed25519_spki_prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                                    0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+
+static bool spki_der(const char *public_hex, unsigned char der[sizeof ed25519_spki_prefix + 32])
+{
+  memcpy(der, ed25519_spki_prefix, sizeof ed25519_spki_prefix);
+  return sodium_init() >= 0 && unhex(public_hex, der + sizeof ed25519_spki_prefix, 32);
+}
+
+char *hw_key_public_pem(const char *public_hex)
+{
+  unsigned char der[sizeof ed25519_spki_prefix + 32];
+  if (!spki_der(public_hex, der))
+    return NULL;
+  g_autofree char *b64 = g_base64_encode(der, sizeof der);
+  return g_strdup_printf("-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n", b64);
+}
+
+bool hw_key_fingerprint(const char *public_hex, char ret_hex[65])
+{
+  unsigned char der[sizeof ed25519_spki_prefix + 32], h[crypto_hash_sha256_BYTES];
+  if (!spki_der(public_hex, der))
+    return false;
+  crypto_hash_sha256(h, der, sizeof der);
+  sodium_bin2hex(ret_hex, 65, h, sizeof h);
+  return true;
+}
+
 /* ---- the file -------------------------------------------------------------------------------- */
 
 HwKey *hw_key_load(const char *path, GError **error)

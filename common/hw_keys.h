@@ -53,4 +53,12 @@ void hw_key_sign(const HwKey *key, const void *msg, size_t len,
  * malformed hex alike. */
 bool hw_key_verify(const char *public_hex, const void *msg, size_t len, const char *signature_hex);
 
+/* The public key hex as a PEM SubjectPublicKeyInfo (RFC 8410), what OpenSSL reads with -pubin
+ * (g_free); NULL for malformed hex. */
+char *hw_key_public_pem(const char *public_hex);
+
+/* The key's fingerprint: lowercase hex SHA-256 of its DER SubjectPublicKeyInfo, i.e. what
+ * `openssl pkey -pubin -in key.pem -outform DER | sha256sum` prints. false for malformed hex. */
+bool hw_key_fingerprint(const char *public_hex, char ret_hex[65]);
+
 G_END_DECLS

@@ -12,9 +12,6 @@
 #include "sql/hw_store.h"
 
 #define DEFAULT_CONFIG "/etc/hallwatch/hallwatch.conf"
-/* The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow. */
-static const unsigned char ed25519_spki_prefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
-                                                    0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
 static void usage(void)
 {
@@ -23,8 +20,7 @@ static void usage(void)
              "       hallwatchd audit pubkey [--config FILE] [--database FILE] [--pem]\n");
 }
 
-/* The database path: --database, else the config's ([storage] database), else the default. */
-static char *database_path(const char *config_path, const char *database, int64_t *ret_interval,
+char *hw_cli_resolve_database(const char *config_path, const char *database, int64_t *ret_interval,
                            GError **error)
 {
   g_autoptr(HwConfig) cfg = NULL;
@@ -39,18 +35,6 @@ static char *database_path(const char *config_path, const char *database, int64_
   if (ret_interval != NULL)
     *ret_interval = cfg->audit_sign_interval_ns;
   return g_strdup(database != NULL ? database : cfg->database_path);
-}
-
-static char *pem_of(const char *public_hex)
-{
-  unsigned char der[sizeof ed25519_spki_prefix + 32];
-  memcpy(der, ed25519_spki_prefix, sizeof ed25519_spki_prefix);
-  for (size_t i = 0; i < 32; i++)
-    der[sizeof ed25519_spki_prefix + i] =
-        (unsigned char)(g_ascii_xdigit_value(public_hex[2 * i]) << 4 |
-                        g_ascii_xdigit_value(public_hex[2 * i + 1]));
-  g_autofree char *b64 = g_base64_encode(der, sizeof der);
-  return g_strdup_printf("-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n", b64);
 }
 
 static int cmd_pubkey(const char *db, gboolean pem)
@@ -68,7 +52,7 @@ static int cmd_pubkey(const char *db, gboolean pem)
     return 2;
   }
   if (pem) {
-    g_autofree char *text = pem_of(hw_key_public_hex(key));
+    g_autofree char *text = hw_key_public_pem(hw_key_public_hex(key));
     fputs(text, stdout);
   } else {
     printf("%s\n", hw_key_public_hex(key));
@@ -161,7 +145,7 @@ int hw_cli_audit(int argc, char **argv)
     return 2;
   }
   int64_t interval = 0;
-  g_autofree char *db = database_path(config_path, database, &interval, &error);
+  g_autofree char *db = hw_cli_resolve_database(config_path, database, &interval, &error);
   if (db == NULL) {
     g_printerr("hallwatchd audit: %s\n", error->message);
     return 2;

@@ -108,17 +108,6 @@ static char *get_password(const char *name, gboolean random)
   return g_steal_pointer(&pw);
 }
 
-static gboolean valid_code(const char *s)
-{
-  size_t n = strlen(s);
-  if (n == 0 || n > HW_STORE_NAME_MAX)
-    return FALSE;
-  for (size_t i = 0; i < n; i++)
-    if (!g_ascii_isalnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-      return FALSE;
-  return TRUE;
-}
-
 /* ---- audit ----------------------------------------------------------------------------------- */
 
 /* One user.change row: op is add, passwd, disable or enable; detail (taken) adds to it. The
@@ -161,13 +150,13 @@ static int cmd_add(HwStore *store, const char *name, const char *role, char **ha
                "hall_manager, investigator, viewer\n");
     return 2;
   }
-  if (!valid_code(name)) {
-    g_printerr("hallwatchd user add: the name must be 1 to 63 characters of A-Z a-z 0-9 . _ -\n");
+  if (!hw_auth_valid_code(name)) {
+    g_printerr("hallwatchd user add: the name must be " HW_AUTH_CODE_RULE "\n");
     return 2;
   }
   g_autoptr(GArray) scopes = g_array_new(FALSE, FALSE, sizeof(HwStoreScope));
   for (size_t i = 0; halls && halls[i]; i++) {
-    if (!valid_code(halls[i])) {
+    if (!hw_auth_valid_code(halls[i])) {
       g_printerr("hallwatchd user add: --hall '%s': 1 to 63 characters of A-Z a-z 0-9 . _ -\n",
                  halls[i]);
       return 2;
@@ -176,7 +165,7 @@ static int cmd_add(HwStore *store, const char *name, const char *role, char **ha
     g_array_append_val(scopes, s);
   }
   for (size_t i = 0; departments && departments[i]; i++) {
-    if (!valid_code(departments[i])) {
+    if (!hw_auth_valid_code(departments[i])) {
       g_printerr("hallwatchd user add: --department '%s': 1 to 63 characters of A-Z a-z 0-9 . _ -\n",
                  departments[i]);
       return 2;

@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include <stdint.h>
+
 #include "sql/hw_store.h"
 
 G_BEGIN_DECLS
@@ -32,5 +34,19 @@ char *hw_cli_database_path(const char *prog, const char *config_path);
  * wrote are covered; without a key yet (before the daemon's first start) only says so. FALSE
  * after a message if signing failed otherwise. */
 bool hw_cli_audit_sign(const char *prog, HwStore *store, const char *database);
+/* daemon/cli_import.c: `import FILE --department CODE`, the exchange batch format from a file.
+ * 0: every batch stored; 1: a batch refused or an error (message on stderr, naming the record);
+ * 2: usage. */
+int hw_cli_import(int argc, char **argv);
+/* The database path: database if given, else the config's ([storage] database; config_path, or
+ * /etc/hallwatch/hallwatch.conf if present, else the defaults). *ret_interval (nullable) gets
+ * [audit] sign_interval. g_free; NULL with error for a bad config. (daemon/cli_audit.c) */
+char *hw_cli_resolve_database(const char *config_path, const char *database, int64_t *ret_interval,
+                             GError **error);
+
+/* daemon/cli_export.c: `verify PACKAGE` and `key show`. verify: 0 the package is intact and
+ * signed by the appliance key; 1 it is not (what does not match is printed); 2 usage or I/O. */
+int hw_cli_verify(int argc, char **argv);
+int hw_cli_key(int argc, char **argv);
 
 G_END_DECLS

@@ -19,12 +19,16 @@ G_DEFINE_QUARK(hw-config-error-quark, hw_config_error)
 
 /* The schema: every section and the keys it accepts. Camera sections are "camera.<id>". */
 static const char *const storage_keys[] = {"footage", "database", NULL};
-static const char *const http_keys[] = {"listen", "tls_cert", "tls_key", NULL};
+static const char *const http_keys[] = {"listen", "tls_cert", "tls_key", "www_dir", NULL};
 static const char *const log_keys[] = {"level", NULL};
 static const char *const auth_keys[] = {"session_idle", "session_max", "lockout_after", "lockout_for",
                                         NULL};
 static const char *const audit_keys[] = {"sign_interval", NULL};
 static const char *const hall_keys[] = {"timezone", NULL};
+static const char *const warnings_keys[] = {
+  "promised_near", "promised_late", "statutory_late", "stage_order", "fee_above_standard",
+  "rejection_without_reason", "stage_long", "complaint", "near_share", "near_days",
+  "stage_long_days", "hold_pre", "hold_post", NULL};
 static const char *const recording_keys[] = {"file_span",   "fragment_max",   "stall_timeout",
                                              "clock_bound", "index_interval", "capture", NULL};
 static const char *const reconnect_keys[] = {"backoff_min", "backoff_max", "backoff_reset", NULL};
@@ -40,7 +44,12 @@ static const struct {
   {"storage", storage_keys},     {"http", http_keys},           {"log", log_keys},
   {"recording", recording_keys}, {"reconnect", reconnect_keys}, {"retention", retention_keys},
   {"audit", audit_keys},         {"auth", auth_keys},           {"hall", hall_keys},
+  {"warnings", warnings_keys},
 };
+
+/* [exchange]: only "clock_offset.<department>" keys (any department code). */
+#define CLOCK_OFFSET_PREFIX "clock_offset."
+#define CLOCK_OFFSET_MAX (INT64_C(24) * 3600 * HW_NS_PER_S)
 
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
 
@@ -632,8 +641,79 @@ static gboolean parse_auth(const Scan *s, HwConfig *c, GError **error)
   return TRUE;
 }
 
+/* A whole number key of [warnings] within lo..hi. */
+static gboolean get_warn_int(const Scan *s, const char *key, int lo, int hi, int *ret,
+                             GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, "warnings", key, &v, error))
+    return FALSE;
+  gint64 n;
+  if (v && !g_ascii_string_to_signed(v, 10, lo, hi, &n, NULL))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", key,
+                "expected a number of working days from %d to %d, got '%s'", lo, hi, v);
+  if (v)
+    *ret = (int)n;
+  return TRUE;
+}
+
+/* [warnings]: each rule on or off (true/false), the yellow thresholds and the footage rolls. */
+static gboolean parse_warnings(const Scan *s, HwWarningsConfig *w, GError **error)
+{
+  struct {
+    const char *key;
+    bool *on;
+  } rules[] = {{"promised_near", &w->promised_near},
+               {"promised_late", &w->promised_late},
+               {"statutory_late", &w->statutory_late},
+               {"stage_order", &w->stage_order},
+               {"fee_above_standard", &w->fee_above_standard},
+               {"rejection_without_reason", &w->rejection_without_reason},
+               {"stage_long", &w->stage_long},
+               {"complaint", &w->complaint}};
+  for (size_t i = 0; i < G_N_ELEMENTS(rules); i++)
+    if (!get_bool(s, "warnings", rules[i].key, rules[i].on, error))
+      return FALSE;
+  g_autofree char *share = NULL;
+  if (!get_string(s, "warnings", "near_share", &share, error))
+    return FALSE;
+  if (share) {
+    /* "2/3" or a decimal such as 0.75, strictly between 0 and 1 */
+    double v = -1;
+    char *end = NULL;
+    const char *slash = strchr(share, '/');
+    if (slash) {
+      gint64 a, b;
+      g_autofree char *num = g_strndup(share, (gsize)(slash - share));
+      if (g_ascii_string_to_signed(num, 10, 1, 1000, &a, NULL) &&
+          g_ascii_string_to_signed(slash + 1, 10, 1, 1000, &b, NULL))
+        v = (double)a / (double)b;
+    } else {
+      v = g_ascii_strtod(share, &end);
+      if (end == share || *end != '\0')
+        v = -1;
+    }
+    if (!(v > 0 && v < 1))
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", "near_share",
+                  "expected a share of the limit between 0 and 1 such as 2/3 or 0.75, got '%s'",
+                  share);
+    w->near_share = v;
+  }
+  if (!get_warn_int(s, "near_days", 0, 365, &w->near_days, error) ||
+      !get_warn_int(s, "stage_long_days", 1, 365, &w->stage_long_days, error) ||
+      !get_duration(s, "warnings", "hold_pre", &w->hold_pre_ns, error) ||
+      !get_duration(s, "warnings", "hold_post", &w->hold_post_ns, error))
+    return FALSE;
+  if (w->hold_pre_ns > INT64_C(3600) * HW_NS_PER_S)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", "hold_pre", "must be at most 1h");
+  if (w->hold_post_ns > INT64_C(3600) * HW_NS_PER_S)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", "hold_post", "must be at most 1h");
+  return TRUE;
+}
+
 static void config_init_defaults(HwConfig *c)
 {
+  hw_warnings_config_init(&c->warning_rules);
   c->footage_dir = g_strdup(HW_CONFIG_DEFAULT_FOOTAGE);
   c->database_path = g_strdup(HW_CONFIG_DEFAULT_DATABASE);
   c->http_host = g_strdup(HW_CONFIG_DEFAULT_HTTP_HOST);
@@ -666,13 +746,62 @@ void hw_config_free(HwConfig *config)
   g_free(config->http_host);
   g_free(config->http_tls_cert);
   g_free(config->http_tls_key);
+  g_free(config->http_www_dir);
   g_free(config->log_level);
   g_free(config->hall_timezone);
   for (size_t i = 0; i < config->n_cameras; i++)
     hw_camera_config_free(config->cameras[i]);
   g_free(config->cameras);
   g_strfreev(config->warnings);
+  g_strfreev(config->exchange_departments);
+  g_free(config->exchange_clock_offsets_ns);
   g_free(config);
+}
+
+gboolean hw_config_parse_offset(const char *s, int64_t *ret_ns)
+{
+  if (!s)
+    return FALSE;
+  int sign = *s == '-' ? -1 : 1;
+  if (*s == '-' || *s == '+')
+    s++;
+  int64_t v;
+  if (!hw_config_parse_duration(s, &v))
+    return FALSE;
+  *ret_ns = sign * v;
+  return TRUE;
+}
+
+/* [exchange] clock_offset.<department> = <signed duration>: what to add to the times a
+ * department reports to get the appliance's time (its clock 2 s fast: -2s). */
+static gboolean parse_exchange(const Scan *s, HwConfig *c, GError **error)
+{
+  if (!g_key_file_has_group(s->kf, "exchange"))
+    return TRUE;
+  g_auto(GStrv) keys = g_key_file_get_keys(s->kf, "exchange", NULL, NULL);
+  size_t n = keys ? g_strv_length(keys) : 0;
+  c->exchange_departments = g_new0(char *, n + 1);
+  c->exchange_clock_offsets_ns = g_new0(int64_t, n + 1);
+  for (size_t i = 0; i < n; i++) {
+    const char *dept = keys[i] + strlen(CLOCK_OFFSET_PREFIX);
+    if (!g_str_has_prefix(keys[i], CLOCK_OFFSET_PREFIX) || *dept == '\0' || strlen(dept) > 63 ||
+        strspn(dept, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+          strlen(dept))
+      return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, "exchange", keys[i],
+                  "unknown key (known: clock_offset.<department code>, the code 1 to 63 "
+                  "characters of A-Z a-z 0-9 . _ -)");
+    g_autofree char *v = NULL;
+    if (!get_string(s, "exchange", keys[i], &v, error))
+      return FALSE;
+    int64_t ns = 0;
+    if (!v || !hw_config_parse_offset(v, &ns) || ns < -CLOCK_OFFSET_MAX || ns > CLOCK_OFFSET_MAX)
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "exchange", keys[i],
+                  "expected a signed duration within 24h such as -2s or +1500ms, got '%s'",
+                  v ? v : "");
+    c->exchange_departments[c->n_exchange_clocks] = g_strdup(dept);
+    c->exchange_clock_offsets_ns[c->n_exchange_clocks++] = ns;
+  }
+  return TRUE;
 }
 
 static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError **error)
@@ -681,7 +810,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     const char *name = s->sections->pdata[i];
     if (g_str_has_prefix(name, CAMERA_PREFIX))
       continue;
-    gboolean known = FALSE;
+    gboolean known = strcmp(name, "exchange") == 0; /* parse_exchange checks its keys */
     for (size_t j = 0; j < G_N_ELEMENTS(fixed_sections); j++) {
       if (strcmp(name, fixed_sections[j].name) == 0) {
         if (!check_keys(s, name, fixed_sections[j].keys, error))
@@ -692,12 +821,13 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     if (!known)
       return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
                   "unknown section (known: storage, http, log, recording, reconnect, retention, audit, auth, "
-                  "hall, camera.<id>)");
+                  "hall, exchange, warnings, camera.<id>)");
   }
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
       !get_path(s, "storage", "database", &c->database_path, error) ||
-      !parse_tls(s, c, error) || !parse_listen(s, c, error))
+      !parse_tls(s, c, error) || !parse_listen(s, c, error) ||
+      !get_path(s, "http", "www_dir", &c->http_www_dir, error))
     return FALSE;
   c->recorder.footage_dir = c->footage_dir;
 
@@ -723,7 +853,8 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "audit", "sign_interval",
                 "must be between 10s and 24h");
 
-  if (!parse_auth(s, c, error))
+  if (!parse_auth(s, c, error) || !parse_exchange(s, c, error) ||
+      !parse_warnings(s, &c->warning_rules, error))
     return FALSE;
 
   /* [hall] timezone: the civil dates of deadlines (a due date ends at 24:00 there). A name this

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "capture/hw_recorder.h"
+#include "cases/hw_warnings.h"
 
 G_BEGIN_DECLS
 
@@ -42,17 +43,25 @@ typedef struct {
   int http_port;       /* [http] listen, the port part: 1..65535 */
   char *http_tls_cert; /* [http] tls_cert: PEM certificate (chain), absolute; NULL: plain HTTP */
   char *http_tls_key;  /* [http] tls_key: its PEM private key, absolute; set iff http_tls_cert */
+  char *http_www_dir;  /* [http] www_dir: the web interface's files, absolute; NULL: the
+                        * compiled-in default (daemon/main.c) */
   char *log_level;     /* [log] level: "error", "warning", "info" or "debug" */
   int64_t auth_session_idle_ns; /* [auth] session_idle: a session unused this long ends */
   int64_t auth_session_max_ns;  /* [auth] session_max: a session ends this long after sign-in */
   int auth_lockout_after;       /* [auth] lockout_after: failed sign-ins in a row that lock */
   int64_t auth_lockout_for_ns;  /* [auth] lockout_for: how long the lock lasts */
   char *hall_timezone;          /* [hall] timezone: IANA name of the hall's zone (deadlines) */
+  HwWarningsConfig warning_rules; /* [warnings]: which rules run and their thresholds */
   int64_t audit_sign_interval_ns; /* [audit] sign_interval: how often the chain's head is signed,
                                    * 10s..24h */
   /* [recording], [reconnect], [retention]. recorder.footage_dir points at footage_dir above
    * (not separately owned). */
   HwRecorderOptions recorder;
+  /* [exchange] clock_offset.<department>: n_exchange_clocks departments (NULL-terminated) and
+   * the offset to add to each one's reported times; NULL/0 when the section is absent. */
+  char **exchange_departments;
+  int64_t *exchange_clock_offsets_ns;
+  size_t n_exchange_clocks;
   /* [camera.<id>] sections in file order, each with source "config". */
   HwCameraConfig **cameras;
   size_t n_cameras;
@@ -79,5 +88,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HwConfig, hw_config_free)
  * *ret untouched. */
 gboolean hw_config_parse_duration(const char *s, int64_t *ret_ns);
 gboolean hw_config_parse_size(const char *s, int64_t *ret_bytes);
+/* A duration with an optional sign ("-2s", "+1500ms", "0"). */
+gboolean hw_config_parse_offset(const char *s, int64_t *ret_ns);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <locale.h>
 #include <malloc.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
@@ -17,16 +18,19 @@
 #include "capture/hw_recorder.h"
 #include "common/hw_keys.h"   /* audit: the appliance key */
 #include "cases/hw_calendar_store.h" /* calendar: the shipped holidays */
+#include "cases/hw_warnings.h"       /* warnings: rules, timer queue */
 #include "daemon/hw_cli.h"    /* subcommands (audit, …) */
 #include "daemon/hw_config.h"
 #include "demo/hw_demo_feed.h" /* cases: the demo department feed */
 #include "demo/hw_rtsp_server.h"
 #include "sql/hw_store.h"
+#include "sql/hw_store_cases.h"
 #include "sql/hw_store_auth.h" /* sign-in: demo users */
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
 #include "common/hw_secret.h" /* cameras: sealed credentials */
 #include "web/hw_cameras.h"    /* cameras: the API's hooks */
+#include "media/hw_export_jobs.h" /* export: evidence export jobs */
 
 #define DEMO_CAMERAS 4
 
@@ -47,6 +51,13 @@ typedef struct {
   /* calendar: the hall's working days for deadlines ([hall] timezone; rebuilt when the calendar
    * changes). The warnings evaluator takes its calendar from here. */
   HwCalendarSource *calendar;
+
+  HwExportJobs *exports; /* export: the evidence export worker */
+  /* warnings: evaluated after each exchange batch (HTTP threads) and by a one-shot timer set to
+   * the earliest instant a case's verdict changes by time alone ([warnings] rules). */
+  HwWarnings *warnings;
+  guint warnings_timer;
+  GThread *warnings_start; /* evaluates every open case once after start */
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -54,6 +65,62 @@ typedef struct {
   HwCameraHooks cam_hooks;
   gint apply_pending;
 } Daemon;
+
+/* ---- warnings: the timer ------------------------------------------------------------------- */
+
+/* Re-armed after each run for the earliest queued instant, and when an evaluation on an HTTP
+ * thread queues an earlier one (warnings_wake); at most WARNINGS_POLL_MS away regardless. */
+#define WARNINGS_POLL_MS 60000
+
+static gboolean warnings_tick(gpointer data);
+
+static void warnings_arm(Daemon *d)
+{
+  hw_time_ns next = hw_warnings_next(d->warnings), now = hw_time_now();
+  int64_t ms = next == INT64_MAX ? WARNINGS_POLL_MS : (next - now) / 1000000 + 1;
+  d->warnings_timer = g_timeout_add((guint)CLAMP(ms, 1, WARNINGS_POLL_MS), warnings_tick, d);
+}
+
+static gboolean warnings_tick(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  size_t raised = 0;
+  if (!hw_warnings_run_due(d->warnings, &raised, &error))
+    g_warning("warnings: %s", error->message);
+  else if (raised > 0)
+    g_message("warnings: %zu raised as time passed", raised);
+  warnings_arm(d);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean warnings_rearm(gpointer data)
+{
+  Daemon *d = data;
+  if (d->warnings_timer != 0) {
+    g_source_remove(d->warnings_timer);
+    warnings_arm(d);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* From any thread: re-arm on the main loop. */
+static void warnings_wake(void *user)
+{
+  g_idle_add(warnings_rearm, user);
+}
+
+static gpointer warnings_start(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  hw_time_ns t0 = hw_time_now();
+  if (!hw_warnings_evaluate_all(d->warnings, &error))
+    g_warning("warnings: evaluating the open cases: %s", error->message);
+  else
+    g_debug("warnings: open cases evaluated in %.1f s", (double)(hw_time_now() - t0) / 1e9);
+  return NULL;
+}
 
 /* ---- audit: rows the daemon itself writes, and the head-signing timer --------------------- */
 
@@ -245,6 +312,15 @@ static gboolean on_term(gpointer user)
   return G_SOURCE_CONTINUE;
 }
 
+/* exchange: the departments' clock offsets of the config go to the store, where the ingest
+ * reads them in its transaction (so the API and `hallwatchd import` apply the same ones). */
+static bool apply_clocks(HwStore *store, const HwConfig *cfg, GError **error)
+{
+  return hw_store_department_clocks_set(store, (const char *const *)cfg->exchange_departments,
+                                        cfg->exchange_clock_offsets_ns, cfg->n_exchange_clocks,
+                                        error);
+}
+
 static gboolean on_hup(gpointer user)
 {
   Daemon *d = user;
@@ -274,9 +350,25 @@ static gboolean on_hup(gpointer user)
   g_mutex_unlock(&d->cam_lock);
   hw_config_free(old);
   apply_cameras(d); /* cameras: config + store, only changed ones restart */
+  if (!apply_clocks(d->store, fresh, &error)) /* exchange */
+    g_warning("SIGHUP: department clock offsets: %s", error->message);
+  /* warnings: from each case's next evaluation */
+  hw_warnings_set_config(d->warnings, &fresh->warning_rules);
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
+}
+
+/* The web interface's folder when the configuration names none: the build's own copy for the
+ * hallwatchd of the build folder (so `./build/daemon/hallwatchd --demo` has its interface with
+ * nothing to configure), else where `cmake --install` puts it. g_free the result. */
+static char *default_www_dir(void)
+{
+  g_autofree char *self = realpath("/proc/self/exe", NULL);
+  g_autofree char *built = realpath(HW_BUILD_HALLWATCHD, NULL);
+  if (self != NULL && built != NULL && strcmp(self, built) == 0)
+    return g_strdup(HW_WWW_DIR_BUILD);
+  return g_strdup(HW_WWW_DIR_INSTALLED);
 }
 
 /* The demo: an embedded RTSP server with four service-hall windows, a temporary store. */
@@ -372,6 +464,10 @@ static int run(Daemon *d)
     g_printerr("hallwatchd: %s\n", error->message);
     return 1;
   }
+  if (!apply_clocks(d->store, cfg, &error)) { /* exchange */
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
   /* audit: the appliance key next to the database, and the first row of this run. Without the
    * key the log could not be signed: refuse to run rather than record untraceably. */
   g_autofree char *key_path = hw_key_path_for_database(cfg->database_path);
@@ -446,6 +542,14 @@ static int run(Daemon *d)
   http_opt.tls_cert_path = cfg->http_tls_cert; /* tls: HTTPS only when both are set */
   http_opt.tls_key_path = cfg->http_tls_key;
   http_opt.calendar = d->calendar; /* cases: due dates in the case API */
+  /* www: the web interface's files */
+  g_autofree char *www_dir = cfg->http_www_dir ? g_strdup(cfg->http_www_dir) : default_www_dir();
+  g_autofree char *www_index = g_build_filename(www_dir, "index.html", NULL);
+  if (!g_file_test(www_index, G_FILE_TEST_IS_REGULAR))
+    g_warning("the web interface is missing: no %s (build it with cmake --build, or set [http] "
+              "www_dir); the API works without it",
+              www_index);
+  http_opt.www_dir = www_dir;
   /* cameras: credentials of API cameras are sealed with <database>.secret */
   g_autofree char *secret_path = hw_secret_path_for_database(cfg->database_path);
   d->secret = hw_secret_load_or_create(secret_path, &error);
@@ -460,6 +564,23 @@ static int run(Daemon *d)
                                  .secret = d->secret,
                                  .footage_dir = cfg->footage_dir};
   http_opt.cameras = &d->cam_hooks;
+  http_opt.live = hw_recorder_live(d->recorder); /* live view: GET /api/v1/live */
+
+  /* export: packages go to <footage>/../exports; interrupted jobs are failed, queued ones run */
+  g_autofree char *exports_dir = hw_export_jobs_default_dir(cfg->footage_dir);
+  d->exports = hw_export_jobs_new(d->store, d->key, d->audit, cfg->footage_dir, exports_dir,
+                                  HW_VERSION, &error);
+  if (d->exports == NULL) {
+    g_printerr("hallwatchd: %s\n", error->message);
+    return 1;
+  }
+  http_opt.exports = d->exports;
+  /* warnings: every open case evaluated once at start, then by event and timer */
+  d->warnings = hw_warnings_new(d->store, d->calendar, &cfg->warning_rules, NULL, NULL);
+  hw_warnings_set_wake(d->warnings, warnings_wake, d);
+  d->warnings_start = g_thread_new("warnings-start", warnings_start, d);
+  http_opt.warnings = d->warnings;
+  warnings_arm(d);
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -506,6 +627,7 @@ static int run(Daemon *d)
   /* Stop taking requests, then finish the recordings: the last fragments are written, files
    * fsynced, the index committed. */
   g_clear_pointer(&d->http, hw_http_free);
+  g_clear_pointer(&d->exports, hw_export_jobs_free); /* export: a running job is cancelled */
   g_clear_pointer(&d->recorder, hw_recorder_free);
   audit_system(d, "daemon.stop", NULL); /* audit: the last row, then its head signed */
   audit_sign(d);
@@ -526,6 +648,13 @@ int main(int argc, char **argv)
     return hw_cli_audit(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "calendar") == 0)
     return hw_cli_calendar(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "import") == 0)
+    return hw_cli_import(argc - 1, argv + 1);
+
+  if (argc > 1 && strcmp(argv[1], "verify") == 0) /* export: an evidence package */
+    return hw_cli_verify(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "key") == 0) /* export: the appliance key */
+    return hw_cli_key(argc - 1, argv + 1);
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;
@@ -600,7 +729,14 @@ int main(int argc, char **argv)
 
   g_clear_pointer(&d.demo_feed, hw_demo_feed_stop); /* cases */
   g_clear_pointer(&d.http, hw_http_free);
+  g_clear_pointer(&d.exports, hw_export_jobs_free); /* export */
   g_clear_pointer(&d.recorder, hw_recorder_free);
+  g_clear_handle_id(&d.warnings_timer, g_source_remove); /* warnings */
+  if (d.warnings_start != NULL) {
+    hw_warnings_cancel(d.warnings);
+    g_thread_join(g_steal_pointer(&d.warnings_start));
+  }
+  g_clear_pointer(&d.warnings, hw_warnings_free);
   g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
   g_clear_pointer(&d.key, hw_key_free);

@@ -27,6 +27,8 @@ typedef enum {
   HW_STORE_ERROR_INVALID,     /* the call breaks this contract (e.g. fragments out of seq order,
                                * commit without begin); nothing was written */
   HW_STORE_ERROR_EXISTS,      /* a row with this unique name already exists */
+  HW_STORE_ERROR_CONFLICT,    /* the change would break a rule across rows (e.g. leave no enabled
+                               * administrator); nothing was written */
 } HwStoreError;
 
 typedef struct HwStore HwStore;
@@ -135,6 +137,27 @@ bool hw_store_last_end(HwStore *store, const char *camera, const char *stream,
 
 /* A new run id, unique in this database. */
 bool hw_store_next_run_id(HwStore *store, int64_t *ret, GError **error);
+
+/* ---- footage: reading the index back (sql/store_footage.c) -------------------------------------- */
+
+/* Called for each file of a stream overlapping [from, to), in start order, with its id and
+ * [start, end); return false to stop. Must not call into the store. */
+typedef bool (*HwStoreSpanFn)(int64_t file_id, hw_time_ns start_ns, hw_time_ns end_ns, void *user);
+/* Streams the spans of the files of camera/stream overlapping [from, to) (open files without a
+ * fragment are left out). Memory does not grow with the range: a 30-day range costs one pass over
+ * an index range. */
+bool hw_store_file_spans(HwStore *store, const char *camera, const char *stream, hw_time_ns from,
+                         hw_time_ns to, HwStoreSpanFn fn, void *user, GError **error);
+
+/* The fragments of file_id overlapping [from, to), in seq order (g_free the array). With
+ * from_keyframe, the list starts at the latest fragment at or before the first one that starts on
+ * a keyframe, so that it can be decoded from its beginning. */
+bool hw_store_fragments_in_range(HwStore *store, int64_t file_id, hw_time_ns from, hw_time_ns to,
+                                 bool from_keyframe, HwStoreFragment **ret, size_t *ret_n,
+                                 GError **error);
+
+/* Whether camera ever recorded or was provisioned (a row in `cameras`). */
+bool hw_store_camera_known(HwStore *store, const char *camera, bool *ret_known, GError **error);
 
 /* ---- outages: why footage is missing ------------------------------------------------------- */
 
@@ -289,6 +312,71 @@ bool hw_store_camera_windows(HwStore *store, const char *camera, HwStoreWindow *
                              size_t *ret_n, GError **error);
 
 /* ---- end camera management --------------------------------------------------------------- */
+
+/* ---- evidence exports (sql/store_exports.c) ------------------------------------------------------
+ * Export jobs (media/hw_export.h does the work) and the window history an export's manifest
+ * names. `halls` is a caller's scope as in the camera section (NULL: every hall; an export made
+ * for a camera in no hall has hall "" and is seen only by unrestricted callers). */
+
+typedef struct {
+  int64_t window_id;
+  char hall[64];
+  char code[64];
+  char name[128];
+  hw_time_ns from_ns, to_ns; /* the camera covered the window then; to_ns 0: still does */
+} HwStoreWindowSpan;
+
+/* The windows camera covered at any time in [from, to), by start (g_free the array). */
+bool hw_store_camera_window_spans(HwStore *store, const char *camera, hw_time_ns from,
+                                  hw_time_ns to, HwStoreWindowSpan **ret, size_t *ret_n,
+                                  GError **error);
+
+typedef struct {
+  int64_t id;
+  char camera[64];
+  char hall[64];
+  hw_time_ns from_ns, to_ns;
+  char case_id[128];
+  char stage[128];
+  char requested_by[64];
+  char role[32];
+  char state[16]; /* "queued", "running", "done", "failed" */
+  int progress;   /* 0..100 */
+  char error[512];
+  char package[256]; /* file name in the exports folder, "" until done */
+  int64_t size;
+  char sha256[65], mp4_sha256[65];
+  hw_time_ns actual_from_ns, actual_to_ns;
+  int64_t gaps;
+  int64_t hold_id;         /* 0: none */
+  hw_time_ns hold_released_ns; /* 0: the hold is live */
+  hw_time_ns created_ns, started_ns, finished_ns;
+} HwStoreExport;
+
+/* Adds a queued job and its hold on [from, to) of the camera (reason "export <id>"), in one
+ * transaction; sets *ret_id. Uses camera, hall, range, case_id, stage, requested_by, role. */
+bool hw_store_export_add(HwStore *store, const HwStoreExport *e, int64_t *ret_id, GError **error);
+/* One job within halls (NOT_FOUND if none or outside). */
+bool hw_store_export_get(HwStore *store, int64_t id, const char *const *halls, HwStoreExport *ret,
+                         GError **error);
+/* Jobs within halls, newest first, at most max (g_free the array). */
+bool hw_store_exports_list(HwStore *store, const char *const *halls, size_t max,
+                           HwStoreExport **ret, size_t *ret_n, GError **error);
+/* queued → running (started_ns now); NOT_FOUND unless it was queued. */
+bool hw_store_export_start(HwStore *store, int64_t id, GError **error);
+bool hw_store_export_progress(HwStore *store, int64_t id, int progress, GError **error);
+/* running → done with the result fields of e (package, size, sha256, mp4_sha256, actual range,
+ * gaps), progress 100. */
+bool hw_store_export_done(HwStore *store, const HwStoreExport *e, GError **error);
+/* → failed with the reason (any unfinished state). */
+bool hw_store_export_fail(HwStore *store, int64_t id, const char *reason, GError **error);
+/* At start: jobs left running are failed with reason; the ids of queued ones (to run again) in
+ * *ret (g_free), oldest first. */
+bool hw_store_exports_recover(HwStore *store, const char *reason, int64_t **ret, size_t *ret_n,
+                              GError **error);
+/* The number of jobs queued or running. */
+bool hw_store_exports_unfinished(HwStore *store, int64_t *ret, GError **error);
+/* ---- end evidence exports ------------------------------------------------------------------ */
 
 /* ---- audit log (sql/store_audit.c) -------------------------------------------------------------
  * An append-only hash chain: row n carries the SHA-256 of row n-1's canonical form (prev_hash)

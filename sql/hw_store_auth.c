@@ -9,7 +9,8 @@
 #include "sql/hw_store_private.h"
 
 #define USER_COLS                                                                                  \
-  "id, name, role, password_hash, disabled, failed_logins, locked_until_ns, created_ns"
+  "id, name, role, password_hash, disabled, failed_logins, locked_until_ns, created_ns,"          \
+  " display_name, last_login_ns"
 #define SESSION_COLS "token_hash, user_id, csrf_token, created_ns, last_seen_ns"
 #define TOKEN_COLS "id, department, name, hash, created, revoked"
 
@@ -24,7 +25,13 @@ static const char SQL_SCOPES[] =
   "SELECT code FROM user_scopes WHERE user_id = ?1 AND kind = ?2 ORDER BY code";
 static const char SQL_USER_PASSWORD[] = "UPDATE users SET password_hash = ?2, failed_logins = 0,"
                                         " locked_until_ns = 0 WHERE name = ?1";
-static const char SQL_USER_DISABLE[] = "UPDATE users SET disabled = ?2 WHERE name = ?1";
+static const char SQL_USER_UPDATE[] =
+  "UPDATE users SET role = coalesce(?2, role), display_name = coalesce(?3, display_name),"
+  " disabled = CASE WHEN ?4 < 0 THEN disabled ELSE ?4 END WHERE id = ?1";
+static const char SQL_SCOPES_CLEAR[] = "DELETE FROM user_scopes WHERE user_id = ?1";
+static const char SQL_SESSIONS_OF_ID[] = "DELETE FROM sessions WHERE user_id = ?1";
+static const char SQL_ENABLED_ADMINS[] =
+  "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0";
 static const char SQL_SESSIONS_OF_NAME[] =
   "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?1)";
 /* The count restarts after a lock-out so that the next lock needs another full run of failures. */
@@ -34,8 +41,7 @@ static const char SQL_LOGIN_FAILED[] =
   " failed_logins = CASE WHEN failed_logins + 1 >= ?3 THEN 0 ELSE failed_logins + 1 END"
   " WHERE id = ?1 RETURNING CASE WHEN locked_until_ns > ?2 THEN locked_until_ns ELSE 0 END";
 static const char SQL_LOGIN_OK[] =
-  "UPDATE users SET failed_logins = 0, locked_until_ns = 0 WHERE id = ?1"
-  " AND (failed_logins <> 0 OR locked_until_ns <> 0)";
+  "UPDATE users SET failed_logins = 0, locked_until_ns = 0, last_login_ns = ?2 WHERE id = ?1";
 static const char SQL_SESSION_ADD[] = "INSERT INTO sessions (" SESSION_COLS ")"
                                       " VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char SQL_SESSION_GET[] = "SELECT " SESSION_COLS " FROM sessions WHERE token_hash = ?1";
@@ -73,6 +79,24 @@ static void row_to_user(sqlite3_stmt *st, HwStoreUser *u)
   u->failed_logins = sqlite3_column_int(st, 5);
   u->locked_until_ns = sqlite3_column_int64(st, 6);
   u->created_ns = sqlite3_column_int64(st, 7);
+  hw_store__copy_text(u->display_name, sizeof u->display_name, st, 8);
+  u->last_login_ns = sqlite3_column_int64(st, 9);
+}
+
+static bool scopes_add(HwStore *store, int64_t id, const HwStoreScope *scopes, size_t n_scopes,
+                       GError **error)
+{
+  for (size_t i = 0; i < n_scopes; i++) {
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_SCOPE_ADD, error);
+    if (!st)
+      return false;
+    sqlite3_bind_int64(st, 1, id);
+    hw_store__bind_text(st, 2, scopes[i].kind);
+    hw_store__bind_text(st, 3, scopes[i].code);
+    if (!hw_store__step_write(store, st, error, "adding the user's scope"))
+      return false;
+  }
+  return true;
 }
 
 bool hw_store_user_add(HwStore *store, const char *name, const char *role,
@@ -96,16 +120,8 @@ bool hw_store_user_add(HwStore *store, const char *name, const char *role,
       goto fail;
   }
   int64_t id = sqlite3_last_insert_rowid(hw_store__db(store));
-  for (size_t i = 0; i < n_scopes; i++) {
-    HW_AUTO_STMT st = hw_store__stmt(store, SQL_SCOPE_ADD, error);
-    if (!st)
-      goto fail;
-    sqlite3_bind_int64(st, 1, id);
-    hw_store__bind_text(st, 2, scopes[i].kind);
-    hw_store__bind_text(st, 3, scopes[i].code);
-    if (!hw_store__step_write(store, st, error, "adding the user's scope"))
-      goto fail;
-  }
+  if (!scopes_add(store, id, scopes, n_scopes, error))
+    goto fail;
   if (!hw_store__op_commit(store, own, error))
     return false;
   if (ret_id)
@@ -239,12 +255,137 @@ bool hw_store_user_set_disabled(HwStore *store, const char *name, bool disabled,
 {
   g_return_val_if_fail(store && name, false);
   HW_STORE_LOCKED(store);
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_USER_DISABLE, error);
+  HwStoreUser u;
+  if (!hw_store_user_get(store, name, &u, error))
+    return false;
+  HwStoreUserChange change = {.disabled = disabled ? 1 : 0};
+  return hw_store_user_update(store, u.id, &change, NULL, error);
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The user's scopes as sorted "kind:code" lines, for telling whether a change changes them. */
+static char *scopes_key_stored(HwStore *store, int64_t id, GError **error)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+  const char *kinds[] = {"department", "hall"};
+  for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+    g_auto(GStrv) codes = NULL;
+    if (!hw_store_user_scopes(store, id, kinds[k], &codes, error))
+      return NULL;
+    for (size_t i = 0; codes[i]; i++)
+      g_ptr_array_add(lines, g_strconcat(kinds[k], ":", codes[i], NULL));
+  }
+  g_ptr_array_sort(lines, cmp_str_ptr);
+  g_ptr_array_add(lines, NULL);
+  return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+static char *scopes_key_given(const HwStoreScope *scopes, size_t n)
+{
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+  for (size_t i = 0; i < n; i++)
+    g_ptr_array_add(lines, g_strconcat(scopes[i].kind, ":", scopes[i].code, NULL));
+  g_ptr_array_sort(lines, cmp_str_ptr);
+  /* The store keeps a scope once (INSERT OR IGNORE): drop repeats here too. */
+  for (guint i = 1; i < lines->len;) {
+    if (strcmp(lines->pdata[i - 1], lines->pdata[i]) == 0)
+      g_ptr_array_remove_index(lines, i);
+    else
+      i++;
+  }
+  g_ptr_array_add(lines, NULL);
+  return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+static bool exec_id(HwStore *store, const char *sql, int64_t id, GError **error, const char *what)
+{
+  HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
-  hw_store__bind_text(st, 1, name);
-  sqlite3_bind_int(st, 2, disabled ? 1 : 0);
-  return user_update_end_sessions(store, st, name, error);
+  sqlite3_bind_int64(st, 1, id);
+  return hw_store__step_write(store, st, error, what);
+}
+
+bool hw_store_users_count_enabled_admins(HwStore *store, int64_t *ret_n, GError **error)
+{
+  g_return_val_if_fail(store && ret_n, false);
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_ENABLED_ADMINS, error);
+  if (!st)
+    return false;
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    hw_store__set_error(error, store, "counting administrators");
+    return false;
+  }
+  *ret_n = sqlite3_column_int64(st, 0);
+  return true;
+}
+
+bool hw_store_user_update(HwStore *store, int64_t id, const HwStoreUserChange *change,
+                          bool *ret_sessions_ended, GError **error)
+{
+  g_return_val_if_fail(store && change && change->disabled >= -1 && change->disabled <= 1, false);
+  HW_STORE_LOCKED(store);
+  bool own;
+  if (!hw_store__op_begin(store, &own, error))
+    return false;
+  /* Read inside the transaction, so the last-admin rule below sees what it changes. */
+  HwStoreUser old;
+  if (!hw_store_user_get_by_id(store, id, &old, error))
+    goto fail;
+  bool end = (change->role && strcmp(change->role, old.role) != 0) ||
+             (change->disabled == 1 && !old.disabled);
+  if (change->set_scopes) {
+    g_autofree char *before = scopes_key_stored(store, id, error);
+    if (!before)
+      goto fail;
+    g_autofree char *after = scopes_key_given(change->scopes, change->n_scopes);
+    end |= strcmp(before, after) != 0;
+  }
+  {
+    HW_AUTO_STMT st = hw_store__stmt(store, SQL_USER_UPDATE, error);
+    if (!st)
+      goto fail;
+    sqlite3_bind_int64(st, 1, id);
+    if (change->role)
+      hw_store__bind_text(st, 2, change->role);
+    if (change->display_name)
+      hw_store__bind_text(st, 3, change->display_name);
+    sqlite3_bind_int(st, 4, change->disabled);
+    if (!hw_store__step_write(store, st, error, "updating the user"))
+      goto fail;
+  }
+  if (change->set_scopes &&
+      (!exec_id(store, SQL_SCOPES_CLEAR, id, error, "replacing the user's scopes") ||
+       !scopes_add(store, id, change->scopes, change->n_scopes, error)))
+    goto fail;
+  /* Only a change that takes an enabled admin away can break the rule: a database that has no
+   * admin yet (before `hallwatchd user add … --role admin`) still lets other users change. */
+  if (strcmp(old.role, "admin") == 0 && !old.disabled) {
+    int64_t admins = 0;
+    if (!hw_store_users_count_enabled_admins(store, &admins, error))
+      goto fail;
+    if (admins == 0) {
+      g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT,
+                  "%s is the last enabled administrator: make another user admin first", old.name);
+      goto fail;
+    }
+  }
+  if (end && !exec_id(store, SQL_SESSIONS_OF_ID, id, error, "ending the user's sessions"))
+    goto fail;
+  if (!hw_store__op_commit(store, own, error))
+    return false;
+  if (ret_sessions_ended)
+    *ret_sessions_ended = end;
+  return true;
+
+fail:
+  hw_store__op_rollback(store, own);
+  return false;
 }
 
 bool hw_store_user_login_failed(HwStore *store, int64_t id, hw_time_ns now, int lockout_after,
@@ -281,6 +422,7 @@ bool hw_store_user_login_ok(HwStore *store, int64_t id, GError **error)
   if (!st)
     return false;
   sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, hw_time_now());
   return hw_store__step_write(store, st, error, "clearing failed sign-ins");
 }
 

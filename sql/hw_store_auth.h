@@ -23,6 +23,8 @@ typedef struct {
   int failed_logins;       /* consecutive */
   hw_time_ns locked_until_ns; /* 0: not locked */
   hw_time_ns created_ns;
+  char display_name[128];  /* "" if not given */
+  hw_time_ns last_login_ns; /* the last successful sign-in, 0: never */
 } HwStoreUser;
 
 typedef struct {
@@ -47,8 +49,29 @@ bool hw_store_user_scopes(HwStore *store, int64_t user_id, const char *kind, cha
 /* Replaces the password, clears failures and lock-out, and ends every session of the user. */
 bool hw_store_user_set_password(HwStore *store, const char *name, const char *password_hash,
                                 GError **error);
-/* Disables (or enables) a user; disabling ends every session of the user. */
+/* Disables (or enables) a user; disabling ends every session of the user. Like
+ * hw_store_user_update: disabling the last enabled admin is refused (HW_STORE_ERROR_CONFLICT). */
 bool hw_store_user_set_disabled(HwStore *store, const char *name, bool disabled, GError **error);
+
+/* A change of a user's account; NULL / -1 / false fields stay as they are. */
+typedef struct {
+  const char *role;           /* a role name (the schema checks it), or NULL */
+  const char *display_name;   /* or NULL */
+  int disabled;               /* 0, 1, or -1: unchanged */
+  bool set_scopes;            /* replace every scope with scopes[0..n_scopes) (none: unlimited) */
+  const HwStoreScope *scopes;
+  size_t n_scopes;
+} HwStoreUserChange;
+
+/* Applies change to user id in one transaction. A change that leaves no enabled admin (demoting
+ * or disabling the last one) is refused with HW_STORE_ERROR_CONFLICT and nothing is written.
+ * When the role or the scopes actually change, or the user is disabled, every session of the
+ * user ends in the same transaction (*ret_sessions_ended, may be NULL, says whether that
+ * happened). NOT_FOUND if no user has this id; INVALID if a field breaks the schema. */
+bool hw_store_user_update(HwStore *store, int64_t id, const HwStoreUserChange *change,
+                          bool *ret_sessions_ended, GError **error);
+/* The number of users that are admins and not disabled. */
+bool hw_store_users_count_enabled_admins(HwStore *store, int64_t *ret_n, GError **error);
 
 /* A failed sign-in of user id at now: counts it; at lockout_after consecutive failures the user
  * is locked until now + lockout_for_ns and the count starts again. Returns the lock end in
@@ -56,7 +79,7 @@ bool hw_store_user_set_disabled(HwStore *store, const char *name, bool disabled,
 bool hw_store_user_login_failed(HwStore *store, int64_t id, hw_time_ns now, int lockout_after,
                                 int64_t lockout_for_ns, hw_time_ns *ret_locked_until,
                                 GError **error);
-/* A successful sign-in: clears the failure count and lock-out. */
+/* A successful sign-in: clears the failure count and lock-out and notes the time (last sign-in). */
 bool hw_store_user_login_ok(HwStore *store, int64_t id, GError **error);
 
 /* ---- sessions -------------------------------------------------------------------------------- */

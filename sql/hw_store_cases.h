@@ -141,8 +141,8 @@ typedef struct {
 bool hw_store_case_get(HwStore *store, const char *department, const char *case_number,
                        const char *const *departments, HwStoreCase *ret, GError **error);
 /* The stage events of a case in time order (free with hw_store_stage_events_free). */
-bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **ret,
-                          size_t *ret_n, GError **error);
+bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
+                          GError **error);
 void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n);
 
 /* Row counts of the four record tables (tests, metrics): cases, stage events, evaluations,

@@ -18,48 +18,48 @@
 static const char SQL_CLOCK_GET[] = "SELECT offset_ns FROM department_clocks WHERE department = ?1";
 static const char SQL_CLOCKS_CLEAR[] = "DELETE FROM department_clocks";
 static const char SQL_CLOCK_SET[] =
-  "INSERT INTO department_clocks (department, offset_ns) VALUES (?1, ?2)";
+    "INSERT INTO department_clocks (department, offset_ns) VALUES (?1, ?2)";
 static const char SQL_CASE_FIND[] =
-  "SELECT id, version FROM cases WHERE department = ?1 AND case_number = ?2";
+    "SELECT id, version FROM cases WHERE department = ?1 AND case_number = ?2";
 /* ?1 department, ?2 case_number, ?3..?25 CASE_FIELDS, ?26 received */
 static const char SQL_CASE_INSERT[] =
-  "INSERT INTO cases (department, case_number, " CASE_FIELDS ", received_ns, updated_ns)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-  " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?26)";
+    "INSERT INTO cases (department, case_number, " CASE_FIELDS ", received_ns, updated_ns)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+    " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?26)";
 static const char SQL_CASE_REPLACE[] =
-  "UPDATE cases SET (" CASE_FIELDS ", updated_ns) = (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-  " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
-  " WHERE department = ?1 AND case_number = ?2";
+    "UPDATE cases SET (" CASE_FIELDS ", updated_ns) = (?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+    " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+    " WHERE department = ?1 AND case_number = ?2";
 static const char SQL_KEY_FIND[] =
-  "SELECT 1 FROM exchange_keys WHERE department = ?1 AND source_event_id = ?2";
+    "SELECT 1 FROM exchange_keys WHERE department = ?1 AND source_event_id = ?2";
 static const char SQL_KEY_ADD[] =
-  "INSERT INTO exchange_keys (department, source_event_id, kind, row_id, received_ns)"
-  " VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO exchange_keys (department, source_event_id, kind, row_id, received_ns)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char SQL_REFUSED_FIND[] =
-  "SELECT 1 FROM refused_cases WHERE department = ?1 AND number_hash = ?2";
+    "SELECT 1 FROM refused_cases WHERE department = ?1 AND number_hash = ?2";
 static const char SQL_REFUSED_ADD[] =
-  "INSERT INTO refused_cases (department, number_hash, refused_ns) VALUES (?1, ?2, ?3)"
-  " ON CONFLICT DO NOTHING";
+    "INSERT INTO refused_cases (department, number_hash, refused_ns) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT DO NOTHING";
 static const char SQL_STAGE_INSERT[] =
-  "INSERT INTO stage_events (case_id, department, source_event_id, stage, time_ns, reported_ns,"
-  " received_ns, operator_id, operator_name, hall, window, queue_ticket, opinion, outcome)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "INSERT INTO stage_events (case_id, department, source_event_id, stage, time_ns, reported_ns,"
+    " received_ns, operator_id, operator_name, hall, window, queue_ticket, opinion, outcome)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 /* The case's state follows its latest stage event by corrected time (a late-arriving older event
  * does not move it back); completed_ns is the first completion. */
 static const char SQL_CASE_STAGE[] =
-  "UPDATE cases SET state = CASE WHEN ?3 >= state_ns THEN ?2 ELSE state END,"
-  " state_ns = max(state_ns, ?3),"
-  " completed_ns = CASE WHEN ?2 = 'completed' THEN min(coalesce(completed_ns, ?3), ?3)"
-  "   ELSE completed_ns END"
-  " WHERE id = ?1";
+    "UPDATE cases SET state = CASE WHEN ?3 >= state_ns THEN ?2 ELSE state END,"
+    " state_ns = max(state_ns, ?3),"
+    " completed_ns = CASE WHEN ?2 = 'completed' THEN min(coalesce(completed_ns, ?3), ?3)"
+    "   ELSE completed_ns END"
+    " WHERE id = ?1";
 static const char SQL_EVALUATION_INSERT[] =
-  "INSERT INTO evaluations (department, source_event_id, case_id, time_ns, reported_ns,"
-  " received_ns, hall, window, operator_id, rating, comment)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "INSERT INTO evaluations (department, source_event_id, case_id, time_ns, reported_ns,"
+    " received_ns, hall, window, operator_id, rating, comment)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_COMPLAINT_INSERT[] =
-  "INSERT INTO complaints (department, source_event_id, case_id, time_ns, reported_ns,"
-  " received_ns, hall, window, operator_id, channel, content)"
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "INSERT INTO complaints (department, source_event_id, case_id, time_ns, reported_ns,"
+    " received_ns, hall, window, operator_id, channel, content)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 /* ?9: the caller's department scope as "\n<a>\n<b>\n", NULL for every department. */
 static const char SQL_CASE_GET[] =
   "SELECT " CASE_COLS " FROM cases WHERE department = ?1 AND case_number = ?2"
@@ -68,13 +68,13 @@ const char hw_store__sql_case_stages[] =
   "SELECT " STAGE_COLS("") " FROM stage_events INDEXED BY stage_events_by_case"
   " WHERE case_id = ?1 ORDER BY time_ns, id";
 static const char SQL_COUNTS[] =
-  "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM stage_events),"
-  " (SELECT count(*) FROM evaluations), (SELECT count(*) FROM complaints)";
+    "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM stage_events),"
+    " (SELECT count(*) FROM evaluations), (SELECT count(*) FROM complaints)";
 
 const char *hw_ingest_outcome_name(HwIngestOutcome outcome)
 {
   static const char *const names[] = {"accepted", "duplicate", "stale", "unknown_case",
-                                       "secret_case"};
+                                      "secret_case"};
   return (unsigned)outcome < G_N_ELEMENTS(names) ? names[outcome] : NULL;
 }
 
@@ -230,20 +230,21 @@ static bool case_write(HwStore *store, const char *sql, const HwCaseRecord *r, i
   return hw_store__step_write(store, st, error, "storing a case");
 }
 
-/* A record keyed by source event id: is the key already stored? */
-static bool key_seen(HwStore *store, const HwCaseRecord *r, bool *ret_seen, GError **error)
+/* Whether sql (a SELECT of ?1, ?2) finds a row; what names the lookup for the error. */
+static bool row_exists(HwStore *store, const char *sql, const char *a, const char *b,
+                       const char *what, bool *ret_found, GError **error)
 {
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_KEY_FIND, error);
+  HW_AUTO_STMT st = hw_store__stmt(store, sql, error);
   if (!st)
     return false;
-  hw_store__bind_text(st, 1, r->department);
-  hw_store__bind_text(st, 2, r->event_id);
+  hw_store__bind_text(st, 1, a);
+  hw_store__bind_text(st, 2, b);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    hw_store__set_error(error, store, "looking up a source event id");
+    hw_store__set_error(error, store, what);
     return false;
   }
-  *ret_seen = rc == SQLITE_ROW;
+  *ret_found = rc == SQLITE_ROW;
   return true;
 }
 
@@ -265,18 +266,8 @@ static bool refused_find(HwStore *store, const char *department, const char *num
                          bool *ret_refused, GError **error)
 {
   g_autofree char *hash = number_hash(department, number);
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_REFUSED_FIND, error);
-  if (!st)
-    return false;
-  hw_store__bind_text(st, 1, department);
-  hw_store__bind_text(st, 2, hash);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    hw_store__set_error(error, store, "looking up refused cases");
-    return false;
-  }
-  *ret_refused = rc == SQLITE_ROW;
-  return true;
+  return row_exists(store, SQL_REFUSED_FIND, department, hash, "looking up refused cases",
+                    ret_refused, error);
 }
 
 /* Stores one record keyed by a source event id (stage event, evaluation, complaint) whose case,
@@ -284,9 +275,9 @@ static bool refused_find(HwStore *store, const char *department, const char *num
 static bool event_insert(HwStore *store, const HwCaseRecord *r, int64_t case_id, int64_t offset,
                          hw_time_ns received, GError **error)
 {
-  const char *kind = r->type == HW_CASE_RECORD_STAGE_EVENT ? "stage_event"
+  const char *kind = r->type == HW_CASE_RECORD_STAGE_EVENT  ? "stage_event"
                      : r->type == HW_CASE_RECORD_EVALUATION ? "evaluation"
-                                                             : "complaint";
+                                                            : "complaint";
   {
     HW_AUTO_STMT st = NULL;
     if (r->type == HW_CASE_RECORD_STAGE_EVENT) {
@@ -362,7 +353,8 @@ static bool ingest_one(HwStore *store, const HwCaseRecord *r, int64_t offset, hw
                       error);
   }
   bool seen;
-  if (!key_seen(store, r, &seen, error))
+  if (!row_exists(store, SQL_KEY_FIND, r->department, r->event_id, "looking up a source event id",
+                  &seen, error))
     return false;
   if (seen) {
     *ret = HW_INGEST_DUPLICATE;

@@ -1,12 +1,15 @@
 /* The audit log over HTTP, for auditors only (web/routes.c): GET /api/v1/audit lists rows with
  * filters, GET /api/v1/audit/verify runs the same verification as `hallwatchd audit verify`
- * against the appliance key next to the database. Nothing here writes the log. */
+ * against the appliance key next to the database. Nothing here edits the log; each read adds one
+ * row (audit.read, audit.verify) saying who looked and with which filter, written before the
+ * answer is sent: a read that cannot be recorded is not answered. */
 #include <errno.h>
 #include <string.h>
 
 #include "audit/hw_audit.h"
 #include "common/hw_keys.h"
 #include "web/handlers.h"
+#include "web/internal.h"
 
 static bool parse_time(HwReply *reply, const char *name, const char *v, hw_time_ns *ret)
 {
@@ -70,6 +73,16 @@ void hw_route_audit_list(HwRequest *req, HwReply *reply)
     hw_reply_error(reply, 500, "internal", NULL, "the audit log cannot be read");
     return;
   }
+  json_t *detail = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I}", "from",
+                             hw_request_query(req, "from"), "to", hw_request_query(req, "to"),
+                             "actor", filter.actor, "action", filter.action, "object",
+                             hw_request_query(req, "object"), "limit", (json_int_t)limit, "after",
+                             (json_int_t)after, "rows", (json_int_t)n);
+  if (!hw_web_audit(req, "audit.read", "audit", "", detail)) {
+    hw_reply_error(reply, 500, "audit_failed", NULL,
+                   "the audit log could not record this read, so it is not answered");
+    return;
+  }
   json_t *list = json_array();
   for (size_t i = 0; i < n; i++) {
     g_autofree char *text = hw_audit_row_to_json(&rows[i]);
@@ -105,6 +118,14 @@ void hw_route_audit_verify(HwRequest *req, HwReply *reply)
   }
   g_autofree char *text = hw_audit_verify_result_to_json(r);
   json_t *body = json_loads(text, 0, NULL);
+  /* The row goes after the verification, so the result is of the log as it was asked about. */
+  if (!hw_web_audit(req, "audit.verify", "audit", "",
+                    json_pack("{s:O}", "ok", json_object_get(body, "ok")))) {
+    json_decref(body);
+    hw_reply_error(reply, 500, "audit_failed", NULL,
+                   "the audit log could not record this verification, so it is not answered");
+    return;
+  }
   json_object_set_new(body, "public_key",
                       key != NULL ? json_string(hw_key_public_hex(key)) : json_null());
   hw_reply_json(reply, 200, body);

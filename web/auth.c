@@ -77,6 +77,17 @@ const char *hw_auth_password_weakness(const char *password)
   return NULL;
 }
 
+bool hw_auth_valid_code(const char *s)
+{
+  size_t n = strlen(s);
+  if (n == 0 || n > HW_STORE_NAME_MAX)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!g_ascii_isalnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+      return false;
+  return true;
+}
+
 char *hw_auth_token_new(const char *prefix)
 {
   unsigned char raw[32];
@@ -145,19 +156,43 @@ void hw_auth_free(HwAuth *a)
   g_free(a);
 }
 
-static bool verify_bounded(HwAuth *a, const char *hash, const char *password)
+/* At most HASH_CONCURRENCY argon2id computations at once (64 MiB each). */
+static void hash_slot_take(HwAuth *a)
 {
   g_mutex_lock(&a->hash_lock);
   while (a->hashing >= HASH_CONCURRENCY)
     g_cond_wait(&a->hash_cond, &a->hash_lock);
   a->hashing++;
   g_mutex_unlock(&a->hash_lock);
-  bool ok = hw_auth_password_verify(hash, password);
+}
+
+static void hash_slot_give(HwAuth *a)
+{
   g_mutex_lock(&a->hash_lock);
   a->hashing--;
   g_cond_signal(&a->hash_cond);
   g_mutex_unlock(&a->hash_lock);
+}
+
+static bool verify_bounded(HwAuth *a, const char *hash, const char *password)
+{
+  hash_slot_take(a);
+  bool ok = hw_auth_password_verify(hash, password);
+  hash_slot_give(a);
   return ok;
+}
+
+char *hw_web_password_hash(HwRequest *req, const char *password, GError **error)
+{
+  hash_slot_take(req->http->auth);
+  char *hash = hw_auth_password_hash(password, error);
+  hash_slot_give(req->http->auth);
+  return hash;
+}
+
+bool hw_web_password_verify(HwRequest *req, const char *hash, const char *password)
+{
+  return verify_bounded(req->http->auth, hash, password);
 }
 
 /* The end of the address's throttle, or 0 if it may try. *ret_first says whether this is the
@@ -376,6 +411,13 @@ static bool audit_row(HwRequest *req, const char *actor, const char *role, const
   return ok;
 }
 
+bool hw_web_audit(HwRequest *req, const char *action, const char *object_type,
+                  const char *object_id, json_t *detail)
+{
+  return audit_row(req, req->caller.name, hw_role_name(req->caller.role), action, object_type,
+                   object_id, detail);
+}
+
 /* The reply when a row could not be written; done says what happened regardless. */
 static void reply_audit_failed(HwReply *reply, const char *done)
 {
@@ -439,7 +481,7 @@ static void reply_locked(HwReply *reply, hw_time_ns until)
                  when);
 }
 
-static void set_session_cookie(HwRequest *req, HwReply *reply, const char *value, int64_t max_age_s)
+void hw_web_session_cookie(HwRequest *req, HwReply *reply, const char *value, int64_t max_age_s)
 {
   g_autofree char *cookie =
     g_strdup_printf(SESSION_COOKIE "=%s; HttpOnly;%s SameSite=Strict; Path=/; Max-Age=%" G_GINT64_FORMAT,
@@ -544,7 +586,7 @@ void hw_route_auth_login(HwRequest *req, HwReply *reply)
     reply_audit_failed(reply, "sign-in refused: ");
     return;
   }
-  set_session_cookie(req, reply, token, o->session_max_ns / HW_NS_PER_S);
+  hw_web_session_cookie(req, reply, token, o->session_max_ns / HW_NS_PER_S);
   json_t *out = json_object();
   json_object_set_new(out, "user", json_string(u.name));
   json_object_set_new(out, "role", json_string(u.role));
@@ -563,7 +605,7 @@ void hw_route_auth_logout(HwRequest *req, HwReply *reply)
       return;
     }
   }
-  set_session_cookie(req, reply, "", 0);
+  hw_web_session_cookie(req, reply, "", 0);
   /* Signing out only narrows access, so it is done even when the row fails; the 500 then tells
    * the client (and whoever watches the server's answers) that the log is not writable. */
   if (!audit_row(req, req->caller.name, hw_role_name(req->caller.role), "auth.logout", "user",
@@ -605,17 +647,6 @@ void hw_route_auth_me(HwRequest *req, HwReply *reply)
 
 /* ---- routes: department API tokens ---------------------------------------------------------- */
 
-static gboolean valid_code(const char *s)
-{
-  size_t n = strlen(s);
-  if (n == 0 || n > HW_STORE_NAME_MAX)
-    return FALSE;
-  for (size_t i = 0; i < n; i++)
-    if (!g_ascii_isalnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-      return FALSE;
-  return TRUE;
-}
-
 static json_t *json_time_or_null(hw_time_ns t)
 {
   if (t == 0)
@@ -644,13 +675,18 @@ void hw_route_tokens_create(HwRequest *req, HwReply *reply)
   const char *name = json_field_string(reply, body, "name", HW_STORE_NAME_MAX);
   if (!name)
     return;
-  if (!valid_code(department)) {
+  if (!hw_auth_valid_code(department)) {
     hw_reply_error(reply, 400, "invalid_field", "department",
-                   "department: 1 to 63 characters of A-Z a-z 0-9 . _ -");
+                   "department: " HW_AUTH_CODE_RULE);
     return;
   }
   if (!g_utf8_validate(name, -1, NULL)) {
     hw_reply_error(reply, 400, "invalid_field", "name", "name: not valid UTF-8");
+    return;
+  }
+  if (!hw_request_scope_allows(req, HW_SCOPE_DEPARTMENT, department)) {
+    hw_reply_error(reply, 400, "invalid_field", "department",
+                   "department %s is outside your departments", department);
     return;
   }
   g_autofree char *token = hw_auth_token_new(TOKEN_PREFIX);
@@ -692,9 +728,12 @@ void hw_route_tokens_list(HwRequest *req, HwReply *reply)
     internal_error(reply, error);
     return;
   }
+  /* A department-limited admin sees its departments' tokens only (a few dozen rows in all:
+   * filtered here rather than in SQL). */
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(arr, token_json(&ts[i]));
+    if (hw_request_scope_allows(req, HW_SCOPE_DEPARTMENT, ts[i].department))
+      json_array_append_new(arr, token_json(&ts[i]));
   hw_reply_json(reply, 200, arr);
 }
 
@@ -718,6 +757,11 @@ void hw_route_tokens_revoke(HwRequest *req, HwReply *reply)
   for (size_t i = 0; i < n && !t; i++)
     if (ts[i].id == (int64_t)id)
       t = &ts[i];
+  /* Another department's token answers like one that does not exist. */
+  if (t == NULL || !hw_request_scope_allows(req, HW_SCOPE_DEPARTMENT, t->department)) {
+    hw_reply_error(reply, 404, "not_found", "id", "no valid API token %" G_GUINT64_FORMAT, id);
+    return;
+  }
   if (!hw_store_token_revoke(req->http->opt.store, (int64_t)id, hw_time_now(), &error)) {
     if (g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND))
       hw_reply_error(reply, 404, "not_found", "id", "no valid API token %" G_GUINT64_FORMAT, id);
@@ -728,8 +772,8 @@ void hw_route_tokens_revoke(HwRequest *req, HwReply *reply)
   g_autofree char *id_text = g_strdup_printf("%" G_GUINT64_FORMAT, id);
   if (!audit_row(req, req->caller.name, hw_role_name(req->caller.role), "token.change",
                  "api_token", id_text,
-                 json_pack("{s:s, s:s?, s:s?}", "op", "revoke", "department",
-                           t ? t->department : NULL, "name", t ? t->name : NULL))) {
+                 json_pack("{s:s, s:s, s:s}", "op", "revoke", "department", t->department,
+                           "name", t->name))) {
     reply_audit_failed(reply, "the token was revoked, but ");
     return;
   }
@@ -770,4 +814,15 @@ HwRole hw_role_from_name(const char *name)
     if (strcmp(name, role_names[r]) == 0)
       return (HwRole)r;
   return HW_ROLE_NONE;
+}
+
+bool hw_web_unrestricted(HwRequest *req, HwReply *reply, const char *what_zh, const char *what_en)
+{
+  if (hw_request_scope_codes(req, HW_SCOPE_HALL) == NULL &&
+      hw_request_scope_codes(req, HW_SCOPE_DEPARTMENT) == NULL)
+    return true;
+  hw_reply_error(reply, 403, "forbidden", NULL,
+                 "受大厅/部门范围限制的用户不能%s / a user limited to halls or departments cannot %s",
+                 what_zh, what_en);
+  return false;
 }

@@ -9,6 +9,7 @@
 #include "cases/hw_calendar.h"
 #include "cases/hw_calendar_store.h"
 #include "web/handlers.h"
+#include "web/internal.h"
 
 #define IMPORT_DAYS_MAX 5000
 
@@ -101,6 +102,8 @@ void hw_route_calendar_list(HwRequest *req, HwReply *reply)
  * no entry, 200 when it replaced one; the entry as body. */
 void hw_route_calendar_put(HwRequest *req, HwReply *reply)
 {
+  if (!hw_web_unrestricted(req, reply, "更改工作日历", "change the working-day calendar"))
+    return;
   const char *date;
   if (!date_param(req, reply, &date))
     return;
@@ -168,6 +171,8 @@ void hw_route_calendar_put(HwRequest *req, HwReply *reply)
 /* DELETE /api/v1/calendar/{date}: the date becomes a plain weekday or weekend day again. */
 void hw_route_calendar_delete(HwRequest *req, HwReply *reply)
 {
+  if (!hw_web_unrestricted(req, reply, "更改工作日历", "change the working-day calendar"))
+    return;
   const char *date;
   if (!date_param(req, reply, &date))
     return;
@@ -188,6 +193,8 @@ void hw_route_calendar_delete(HwRequest *req, HwReply *reply)
  * file names is removed first. 200 {"imported": n, "years": [..]}. */
 void hw_route_calendar_import(HwRequest *req, HwReply *reply)
 {
+  if (!hw_web_unrestricted(req, reply, "更改工作日历", "change the working-day calendar"))
+    return;
   json_t *body = hw_request_json(req);
   json_t *text = json_object_get(body, "text");
   json_t *replace = json_object_get(body, "replace_years");

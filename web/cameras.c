@@ -881,7 +881,7 @@ void hw_route_windows_create(HwRequest *req, HwReply *reply)
     return;
   }
   g_autofree char *wid = g_strdup_printf("%" G_GINT64_FORMAT, w.id);
-  if (!audit(req, reply, "window.change", "window", wid, json_pack("{s:s, s:O}", "op", "add",
+  if (!audit(req, reply, "window.change", "window", wid, json_pack("{s:s, s:o}", "op", "add",
                                                                     "window", window_json(&w))))
     return;
   hw_reply_json(reply, 201, window_json(&w));
@@ -922,7 +922,7 @@ void hw_route_window_update(HwRequest *req, HwReply *reply)
   }
   g_autofree char *wid = g_strdup_printf("%" G_GINT64_FORMAT, w.id);
   if (!audit(req, reply, "window.change", "window", wid,
-             json_pack("{s:s, s:O}", "op", "change", "window", window_json(&w))))
+             json_pack("{s:s, s:o}", "op", "change", "window", window_json(&w))))
     return;
   hw_reply_json(reply, 200, window_json(&w));
 }

@@ -52,5 +52,42 @@ void hw_route_calendar_import(HwRequest *req, HwReply *reply);
 void hw_route_cases_list(HwRequest *req, HwReply *reply);
 void hw_route_case_get(HwRequest *req, HwReply *reply);
 void hw_route_staff_events(HwRequest *req, HwReply *reply);
+/* web/users.c: user management (admins) and the own-password change */
+void hw_route_users_list(HwRequest *req, HwReply *reply);
+void hw_route_users_create(HwRequest *req, HwReply *reply);
+void hw_route_user_get(HwRequest *req, HwReply *reply);
+void hw_route_user_update(HwRequest *req, HwReply *reply);
+void hw_route_user_password(HwRequest *req, HwReply *reply);
+void hw_route_auth_password(HwRequest *req, HwReply *reply);
+
+/* web/live.c: live view over one WebSocket per page (docs/live.md) */
+void hw_route_live(HwRequest *req, HwReply *reply);
+
+/* web/static.c: the web interface's files (public: the app shell needs no sign-in) */
+void hw_route_ui_index(HwRequest *req, HwReply *reply);
+void hw_route_ui_asset(HwRequest *req, HwReply *reply);
+
+/* web/playback.c: recorded footage (coverage, HLS playlists, the files by byte range) */
+void hw_route_camera_footage(HwRequest *req, HwReply *reply);
+void hw_route_camera_playlist(HwRequest *req, HwReply *reply);
+void hw_route_playback_file(HwRequest *req, HwReply *reply);
+
+/* web/exports.c: evidence export jobs, packages, verification, the appliance key */
+void hw_route_exports_create(HwRequest *req, HwReply *reply);
+void hw_route_exports_list(HwRequest *req, HwReply *reply);
+void hw_route_export_get(HwRequest *req, HwReply *reply);
+void hw_route_export_download(HwRequest *req, HwReply *reply);
+void hw_route_export_release(HwRequest *req, HwReply *reply);
+void hw_route_exports_verify(HwRequest *req, HwReply *reply);
+void hw_route_key_get(HwRequest *req, HwReply *reply);
+
+/* web/warnings.c: warnings (预警纠错), correction notices (督办), footage holds */
+void hw_route_warnings_list(HwRequest *req, HwReply *reply);
+void hw_route_warning_get(HwRequest *req, HwReply *reply);
+void hw_route_warning_close(HwRequest *req, HwReply *reply);
+void hw_route_warning_notice(HwRequest *req, HwReply *reply);
+void hw_route_warning_release_hold(HwRequest *req, HwReply *reply);
+void hw_route_exchange_notices(HwRequest *req, HwReply *reply);
+void hw_route_exchange_notice_reply(HwRequest *req, HwReply *reply);
 
 G_END_DECLS

@@ -21,6 +21,11 @@ char *hw_auth_password_generate(void);
 /* Why a password is refused ("at least 10 characters"), or NULL if acceptable. */
 const char *hw_auth_password_weakness(const char *password);
 
+/* Whether s is a user name or scope code: 1 to 63 characters of A-Z a-z 0-9 . _ - (names that
+ * are safe in a log line, a path segment and a shell). */
+bool hw_auth_valid_code(const char *s);
+#define HW_AUTH_CODE_RULE "1 to 63 characters of A-Z a-z 0-9 . _ -"
+
 /* A random token: 32 bytes from randombytes_buf as unpadded base64url (g_free). */
 char *hw_auth_token_new(const char *prefix);
 /* Lowercase hex SHA-256 of token, into out[65]. */

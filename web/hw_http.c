@@ -38,8 +38,17 @@ G_DEFINE_QUARK(hw-http-error-quark, hw_http_error)
 
 /* ---- replies (web/hw_route.h) ---------------------------------------------------------------- */
 
+static void reply_drop_fd(HwReply *r)
+{
+  if (r->has_fd)
+    close(r->fd);
+  r->has_fd = false;
+  r->fd = -1;
+}
+
 void hw_reply_take(HwReply *r, int status, const char *content_type, char *body, size_t len)
 {
+  reply_drop_fd(r);
   g_free(r->body);
   r->status = status;
   r->content_type = content_type;
@@ -88,6 +97,19 @@ void hw_reply_error(HwReply *r, int status, const char *code, const char *field,
   char *copy = g_strdup(dumped ? dumped : "{\"error\":{\"code\":\"internal\",\"message\":\"\"}}");
   free(dumped);
   hw_reply_take(r, status, CT_JSON, copy, strlen(copy));
+}
+
+void hw_reply_file(HwReply *r, int status, const char *content_type, int fd, uint64_t offset,
+                   uint64_t len)
+{
+  reply_drop_fd(r);
+  g_clear_pointer(&r->body, g_free);
+  r->status = status;
+  r->content_type = content_type;
+  r->len = (size_t)len;
+  r->fd = fd;
+  r->has_fd = true;
+  r->fd_offset = offset;
 }
 
 void hw_reply_header(HwReply *r, const char *name, const char *value)
@@ -195,6 +217,11 @@ HwCalendar *hw_request_calendar(const HwRequest *req, GError **error)
   if (req->http->opt.calendar != NULL)
     return hw_calendar_source_get(req->http->opt.calendar, error);
   return hw_calendar_new_shipped(NULL, error);
+}
+
+struct HwWarnings *hw_request_warnings(const HwRequest *req)
+{
+  return req->http->opt.warnings;
 }
 
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n)
@@ -357,6 +384,8 @@ static void request_free(HwRequest *req)
 {
   if (!req)
     return;
+  if (req->upgrade_data != NULL && req->upgrade_free != NULL)
+    req->upgrade_free(req->upgrade_data);
   g_free(req->param_storage);
   if (req->body)
     g_byte_array_unref(req->body);
@@ -376,8 +405,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, GString *allow)
 {
-  struct MHD_Response *resp =
-    MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+  struct MHD_Response *resp;
+  if (reply->upgrade) {
+    resp = MHD_create_response_for_upgrade(reply->upgrade, reply->upgrade_cls);
+    g_free(reply->body);
+    reply->body = NULL;
+  } else if (reply->has_fd) {
+    /* MHD owns the fd from here (closed when the response is destroyed, even on failure). */
+    resp = MHD_create_response_from_fd_at_offset64(reply->len, reply->fd, reply->fd_offset);
+    if (!resp)
+      close(reply->fd);
+    reply->has_fd = false;
+  } else {
+    resp = MHD_create_response_from_buffer_with_free_callback(reply->len, reply->body, g_free);
+  }
   if (!resp) {
     g_free(reply->body);
     if (reply->headers)
@@ -385,9 +426,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, HwReply *reply, G
     return MHD_NO;
   }
   reply->body = NULL;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
+  if (!reply->upgrade)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, reply->content_type);
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  /* Nothing is cached unless the reply says how (the interface's static files do). */
+  bool own_cache_control = false;
+  for (guint i = 0; reply->headers && i + 1 < reply->headers->len; i += 2)
+    own_cache_control |= g_ascii_strcasecmp(reply->headers->pdata[i], "Cache-Control") == 0;
+  if (!own_cache_control)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (allow && allow->len)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow->str);
   if (reply->headers) {
@@ -421,10 +468,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!check_request(h, req, &reply, allow))
       return send_reply(conn, &reply, allow); /* MHD discards any body and closes */
     req->checked = true;
-    if (has_body(conn))
-      return MHD_YES; /* the body comes in the next calls */
-    run_handler(h, req, &reply);
-    return send_reply(conn, &reply, NULL);
+    /* The handler runs in a later call, after the body if any: a reply queued in this first call
+     * tells MHD the rest of the request is unwanted, and it closes the connection after it
+     * (every request a new TCP connection, under TLS a new handshake). */
+    return MHD_YES;
   }
 
   if (*upload_data_size > 0) {
@@ -639,6 +686,7 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   g_autoptr(HwHttp) h = g_new0(HwHttp, 1);
   h->opt = *o;
   h->opt.host = NULL;
+  h->opt.www_dir = g_strdup(o->www_dir); /* owned: freed in hw_http_free */
   h->opt.tls_cert_path = h->opt.tls_key_path = NULL; /* not kept: the contents are */
   if (h->opt.body_max == 0)
     h->opt.body_max = HW_HTTP_BODY_MAX_DEFAULT;
@@ -662,6 +710,9 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   h->auth = hw_auth_new(h, error);
   if (!h->auth)
     return NULL;
+  if (o->live != NULL && !(h->live = hw_live_server_new(h, o->live, error)))
+    return NULL;
+  h->playback = hw_playback_sessions_new();
 
   const char *host = o->host;
   int fd = listen_socket(host, o->port, &h->port, error);
@@ -671,7 +722,8 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   unsigned threads = CLAMP(g_get_num_processors(), HTTP_THREADS_MIN, HTTP_THREADS_MAX);
   /* No MHD_USE_ERROR_LOG: library code does not write to stderr. */
   /* Under TLS libmicrohttpd cannot use sendfile: file responses are copied through GnuTLS. */
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+  /* MHD_ALLOW_UPGRADE: the live view's WebSocket (web/live.c). */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_UPGRADE;
   if (h->tls_cert)
     flags |= MHD_USE_TLS;
   /* MHD copies neither string: both live in h until hw_http_free. */
@@ -719,10 +771,13 @@ void hw_http_free(HwHttp *h)
 {
   if (!h)
     return;
+  hw_live_server_free(h->live); /* upgraded sockets are closed before the daemon stops */
   if (h->daemon)
     MHD_stop_daemon(h->daemon); /* closes the listening socket too */
   hw_auth_free(h->auth);
+  hw_playback_sessions_free(h->playback);
   g_free(h->tls_cert);
+  g_free((char *)h->opt.www_dir);
   tls_secret_free(h->tls_key);
   g_free(h);
 }

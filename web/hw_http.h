@@ -56,6 +56,8 @@ typedef struct {
   /* The audit log: sign-ins (and failed attempts), sign-outs, API token changes. The daemon
    * always gives one; NULL (fuzzing, benchmarks) records nothing. Must outlive the server. */
   HwAudit *audit;
+  /* export: evidence export jobs (web/exports.c); NULL answers those routes 503. */
+  struct HwExportJobs *exports;
   /* TLS: both PEM files or neither. With them the server speaks HTTPS only and may listen on any
    * address; without them it refuses any host but loopback. Read once by hw_http_new. */
   const char *tls_cert_path;
@@ -63,6 +65,14 @@ typedef struct {
   /* cases: the hall's working-day calendar for due dates (web/cases.c); NULL: the shipped one.
    * Borrowed, must outlive the server. */
   struct HwCalendarSource *calendar;
+  /* The recorder's live fan-out (hw_recorder_live): GET /api/v1/live serves it; NULL answers
+   * that route 503. Must outlive the server. */
+  HwLive *live;
+  /* The web interface's files (index.html and its assets, web/static.c), served publicly at /
+   * and /ui/; NULL: those paths answer 404 "not_installed". Copied by hw_http_new. */
+  const char *www_dir;
+  /* warnings (cases/hw_warnings.h): evaluated after each committed exchange batch; NULL: none. */
+  struct HwWarnings *warnings;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

@@ -121,6 +121,9 @@ HwAudit *hw_request_audit(const HwRequest *req);
  * daemon's calendar source, or the shipped arrangements in the default zone when the server was
  * started without one; NULL with error if neither can be built. */
 struct HwCalendar *hw_request_calendar(const HwRequest *req, GError **error);
+/* The warnings engine (HwHttpOptions.warnings; struct HwWarnings of cases/hw_warnings.h), NULL
+ * if the server was started without one. */
+struct HwWarnings *hw_request_warnings(const HwRequest *req);
 /* A camera status snapshot (transfer full: g_free), length in *ret_n. */
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n);
 
@@ -136,6 +139,13 @@ void hw_reply_error(HwReply *reply, int status, const char *code, const char *fi
                     const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 /* A non-JSON reply; takes body (g_malloc'd, g_free'd by the server) of len bytes. */
 void hw_reply_take(HwReply *reply, int status, const char *content_type, char *body, size_t len);
+/* A reply whose body is len bytes of the open file fd from offset, sent with sendfile(2) on plain
+ * HTTP (under TLS libmicrohttpd reads the file into its buffer and encrypts it: no sendfile).
+ * Takes ownership of fd (closed after the reply, or at once if the reply is replaced). The caller
+ * has checked that [offset, offset+len) lies within the bytes it may serve; Content-Length is
+ * len. For 206 the caller adds Content-Range itself. */
+void hw_reply_file(HwReply *reply, int status, const char *content_type, int fd, uint64_t offset,
+                   uint64_t len);
 /* An extra response header (copied). */
 void hw_reply_header(HwReply *reply, const char *name, const char *value);
 

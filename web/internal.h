@@ -27,6 +27,10 @@ char *hw_web_mask_credentials(const char *text);
 /* ---- server internals ------------------------------------------------------------------------ */
 
 typedef struct HwAuth HwAuth;
+/* The live view's WebSocket connections, on their own thread (web/live.c). */
+typedef struct HwLiveServer HwLiveServer;
+
+typedef struct HwPlaybackSessions HwPlaybackSessions; /* web/playback.c */
 
 struct HwHttp {
   struct MHD_Daemon *daemon;
@@ -36,8 +40,10 @@ struct HwHttp {
   char *tls_cert;      /* PEM, NULL without TLS */
   char *tls_key;       /* PEM, NULL without TLS; zeroed when freed */
   HwAuth *auth;
+  HwPlaybackSessions *playback; /* web/playback.c */
   const HwRoute *routes;
   size_t n_routes;
+  HwLiveServer *live; /* NULL when HwHttpOptions.live is */
 };
 
 struct HwRequest {
@@ -62,14 +68,24 @@ struct HwRequest {
   char addr[64];
   bool loopback;
   bool checked; /* routing and permission done (first call of MHD's handler) */
+  /* A handler that upgrades the connection (web/live.c) leaves its state here; the upgrade
+   * callback takes it, or request_free frees it with upgrade_free if the upgrade never came. */
+  void *upgrade_data;
+  GDestroyNotify upgrade_free;
 };
 
 struct HwReply {
   int status;
   const char *content_type;
   char *body; /* g_malloc'd, owned */
-  size_t len;
+  size_t len; /* of body, or of the file's bytes when fd >= 0 */
+  int fd;     /* hw_reply_file: owned, sent from fd_offset; -1 (or 0 before any reply) when none */
+  bool has_fd;
+  uint64_t fd_offset;
   GPtrArray *headers; /* name, value, name, value… (owned strings) */
+  /* status 101: the connection is handed to upgrade(upgrade_cls, …) once the reply is sent */
+  MHD_UpgradeHandler upgrade;
+  void *upgrade_cls;
 };
 
 HwAuth *hw_auth_new(HwHttp *http, GError **error);
@@ -78,5 +94,43 @@ void hw_auth_free(HwAuth *auth);
  * permission and, for state-changing methods with a session, the CSRF token. TRUE if the handler
  * may run; FALSE with the error (401/403) put in reply. */
 gboolean hw_auth_check(HwAuth *auth, HwRequest *req, HwReply *reply);
+
+/* Whether the caller is limited to no hall and no department; otherwise answers 403 naming what
+ * it may not do (what_zh / what_en, e.g. "管理用户" / "manage users"). For settings of the whole
+ * appliance (users, the calendar): a caller limited to some halls or departments would otherwise
+ * change what other halls see, or hand out wider access than their own. */
+bool hw_web_unrestricted(HwRequest *req, HwReply *reply, const char *what_zh, const char *what_en);
+
+/* argon2id hashing and verifying within the server's bound on concurrent hashes (each takes
+ * 64 MiB): hw_auth_password_hash/verify for handlers. */
+char *hw_web_password_hash(HwRequest *req, const char *password, GError **error);
+bool hw_web_password_verify(HwRequest *req, const char *hash, const char *password);
+/* Sets the session cookie to value for max_age_s seconds ("" and 0: removes it). */
+void hw_web_session_cookie(HwRequest *req, HwReply *reply, const char *value, int64_t max_age_s);
+/* One audit row by the caller from the request's address; detail (nullable) is taken. TRUE if
+ * written (or if the server has no audit log: fuzzing, benchmarks). Inside a store transaction
+ * (hw_store_begin) the row joins it, so a change and its row are written together or not at all. */
+bool hw_web_audit(HwRequest *req, const char *action, const char *object_type,
+                  const char *object_id, json_t *detail);
+
+/* Starts the live view's thread for the channels of live (web/live.c). */
+HwLiveServer *hw_live_server_new(HwHttp *http, HwLive *live, GError **error);
+/* Closes every live connection and stops the thread; before MHD_stop_daemon. NULL is fine. */
+void hw_live_server_free(HwLiveServer *srv);
+
+/* ---- playback (web/playback.c) ---------------------------------------------------------------- */
+
+HwPlaybackSessions *hw_playback_sessions_new(void);
+void hw_playback_sessions_free(HwPlaybackSessions *s);
+
+/* An HTTP Range header against a resource of size bytes (RFC 9110 §14): one range
+ * "bytes=a-b", "bytes=a-" or the suffix "bytes=-n"; a last position past the end is cut to it.
+ * HW_RANGE_NONE: no header, another unit, or several ranges (then the whole resource is sent,
+ * as RFC 9110 allows); HW_RANGE_OK: *ret_first, *ret_len set; HW_RANGE_UNSATISFIABLE: 416 (a
+ * first position at or past the end, a zero suffix, an empty resource); HW_RANGE_INVALID: a
+ * malformed bytes range (b < a, not numbers), also answered 416 with the reason. */
+typedef enum { HW_RANGE_NONE, HW_RANGE_OK, HW_RANGE_UNSATISFIABLE, HW_RANGE_INVALID } HwRangeResult;
+HwRangeResult hw_web_parse_range(const char *header, uint64_t size, uint64_t *ret_first,
+                                 uint64_t *ret_len);
 
 G_END_DECLS

@@ -21,12 +21,26 @@
  * Departments' tokens reach only routes marked HW_ACCESS_DEPARTMENT. */
 static const HwRoute routes[] = {
   {"GET", "/healthz", hw_route_healthz, {.access = HW_ACCESS_PUBLIC}},
+  /* The web interface's shell and assets (web/static.c): public, since the sign-in page is one
+   * of them; they hold no data, every datum comes through the routes below. */
+  {"GET", "/", hw_route_ui_index, {.access = HW_ACCESS_PUBLIC}},
+  {"GET", "/ui/{file}", hw_route_ui_asset, {.access = HW_ACCESS_PUBLIC}},
+  {"GET", "/ui/{dir}/{file}", hw_route_ui_asset, {.access = HW_ACCESS_PUBLIC}},
   {"GET", "/metrics", hw_route_metrics,
    {.roles = R(ADMIN) | R(HALL_MANAGER), .access = HW_ACCESS_LOOPBACK}},
 
   {"POST", "/api/v1/auth/login", hw_route_auth_login, {.access = HW_ACCESS_PUBLIC}},
   {"POST", "/api/v1/auth/logout", hw_route_auth_logout, {.roles = HW_ROLES_ALL}},
   {"GET", "/api/v1/auth/me", hw_route_auth_me, {.roles = HW_ROLES_ALL}},
+  {"POST", "/api/v1/auth/password", hw_route_auth_password, {.roles = HW_ROLES_ALL}},
+
+  /* User management (web/users.c): admins only, and only those not limited to halls or
+   * departments (the handlers refuse those: they could hand out wider access than their own). */
+  {"GET", "/api/v1/users", hw_route_users_list, {.roles = R(ADMIN)}},
+  {"POST", "/api/v1/users", hw_route_users_create, {.roles = R(ADMIN)}},
+  {"GET", "/api/v1/users/{id}", hw_route_user_get, {.roles = R(ADMIN)}},
+  {"PATCH", "/api/v1/users/{id}", hw_route_user_update, {.roles = R(ADMIN)}},
+  {"POST", "/api/v1/users/{id}/password", hw_route_user_password, {.roles = R(ADMIN)}},
 
   /* Camera management: status and settings are read by the roles that watch halls; only hall
    * managers and admins change them (web/cameras.c). Halls/windows alike. */
@@ -40,6 +54,17 @@ static const HwRoute routes[] = {
   {"POST", "/api/v1/cameras/{id}/test", hw_route_camera_test, {.roles = R(HALL_MANAGER) | R(ADMIN)}},
   /* A snapshot is footage: the roles that see footage, not admins (separation of duties). */
   {"GET", "/api/v1/cameras/{id}/snapshot", hw_route_camera_snapshot,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  /* Live view is footage too: the same roles as the snapshot; hall scope per camera subscribed
+   * (web/live.c). */
+  {"GET", "/api/v1/live", hw_route_live, {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  /* Recorded footage (web/playback.c): the roles that see footage. The playlist opens an audited
+   * playback session; its files are served only within it. */
+  {"GET", "/api/v1/cameras/{id}/footage", hw_route_camera_footage,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/cameras/{id}/playback.m3u8", hw_route_camera_playlist,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/playback/{session}/{file}", hw_route_playback_file,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/halls", hw_route_halls_list,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR) | R(ADMIN)}},
@@ -74,6 +99,27 @@ static const HwRoute routes[] = {
   {"GET", "/api/v1/cases/{id}", hw_route_case_get, {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/staff/{operator_id}/events", hw_route_staff_events,
    {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
+  /* Evidence export (web/exports.c): investigators only, within their halls. The public key is
+   * not a secret: every signed-in role may read it (the interface shows it). */
+  {"POST", "/api/v1/exports", hw_route_exports_create, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/exports", hw_route_exports_list, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/exports/{id}", hw_route_export_get, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/exports/{id}/download", hw_route_export_download, {.roles = R(INVESTIGATOR)}},
+  {"POST", "/api/v1/exports/{id}/release", hw_route_export_release, {.roles = R(INVESTIGATOR)}},
+  {"POST", "/api/v1/exports/verify", hw_route_exports_verify, {.roles = R(INVESTIGATOR)}},
+  {"GET", "/api/v1/key", hw_route_key_get, {.roles = HW_ROLES_ALL}},
+  /* Warnings (web/warnings.c): supervisors and hall managers read them, supervisors act on them
+   * (close with a note, correction notices, releasing footage holds); departments' systems read
+   * and answer their notices through the exchange API. */
+  {"GET", "/api/v1/warnings", hw_route_warnings_list, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
+  {"GET", "/api/v1/warnings/{id}", hw_route_warning_get, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
+  {"POST", "/api/v1/warnings/{id}/close", hw_route_warning_close, {.roles = R(SUPERVISOR)}},
+  {"POST", "/api/v1/warnings/{id}/notices", hw_route_warning_notice, {.roles = R(SUPERVISOR)}},
+  {"POST", "/api/v1/warnings/{id}/release-hold", hw_route_warning_release_hold,
+   {.roles = R(SUPERVISOR)}},
+  {"GET", "/api/v1/exchange/notices", hw_route_exchange_notices, {.access = HW_ACCESS_DEPARTMENT}},
+  {"POST", "/api/v1/exchange/notices/{id}/reply", hw_route_exchange_notice_reply,
+   {.access = HW_ACCESS_DEPARTMENT}},
 
   /* The audit log: auditors only, not even admins (separation of duties). */
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},

@@ -272,6 +272,13 @@ void hw_route_healthz(HwRequest *req, HwReply *reply)
 
 void hw_route_metrics(HwRequest *req, HwReply *reply)
 {
+  /* The metrics name every camera of every hall: a hall-limited user reads their cameras'
+   * status from GET /api/v1/cameras, which is filtered by hall, instead. */
+  if (hw_request_scope_codes(req, HW_SCOPE_HALL) != NULL) {
+    hw_reply_error(reply, 403, "forbidden", NULL,
+                   "/metrics covers every hall; a hall-limited user reads GET /api/v1/cameras");
+    return;
+  }
   size_t n;
   g_autofree HwCameraStatus *st = hw_request_camera_status(req, &n);
   char *body = hw_web_render_metrics(st, n, hw_time_now());

@@ -60,7 +60,8 @@ CREATE INDEX cases_by_number ON cases (case_number);
 CREATE INDEX cases_by_department_state ON cases (department, state, accepted_ns, id);
 CREATE INDEX cases_by_accepted ON cases (accepted_ns, id);
 CREATE INDEX cases_by_department_accepted ON cases (department, accepted_ns, id);
-CREATE INDEX cases_by_warning ON cases (warning_level, accepted_ns, id) WHERE warning_level > 0;
+-- not partial: a bound "warning_level = ?" would not let SQLite prove a partial index's WHERE
+CREATE INDEX cases_by_warning ON cases (warning_level, accepted_ns, id);
 CREATE INDEX cases_by_window ON cases (hall, window, accepted_ns, id) WHERE window IS NOT NULL;
 CREATE INDEX cases_by_item ON cases (item_code, accepted_ns, id);
 

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "audit/hw_audit.h"
+#include "common/hw_keys.h"   /* export */
 #include "common/hw_secret.h"
+#include "media/hw_export_jobs.h" /* export */
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "web/hw_auth.h"
@@ -41,6 +43,7 @@ static const struct {
   {"auditor", "auditor", NULL},
   {"admin", "admin", NULL},
   {"manager-a", "hall_manager", "hall-a"},
+  {"investigator", "investigator", NULL}, /* export: the evidence export routes */
 };
 
 static struct {
@@ -49,6 +52,8 @@ static struct {
   HwAudit *audit;
   HwSecret *secret;
   HwCameraHooks hooks;
+  HwKey *key;            /* export */
+  HwExportJobs *exports; /* export: jobs find no footage here and fail at once */
   HwHttp *http;
   int port;
   char *cookie[G_N_ELEMENTS(users)];
@@ -128,8 +133,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                             .audit = F.audit,
                             .secret = F.secret,
                             .footage_dir = g_steal_pointer(&footage)};
+  g_autofree char *key_path = hw_key_path_for_database(db);
+  g_autofree char *exports = g_build_filename(F.dir, "exports", NULL);
+  F.key = hw_key_load_or_create(key_path, NULL, &error);
+  if (!F.key || !(F.exports = hw_export_jobs_new(F.store, F.key, F.audit, F.hooks.footage_dir,
+                                                  exports, "fuzz", &error)))
+    die("exports", error);
   HwHttpOptions o;
   hw_http_options_init(&o);
+  o.exports = F.exports;
   o.status_fn = one_camera;
   o.store = F.store;
   o.cameras = &F.hooks;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "sql/hw_store.h"
+#include "sql/hw_store_cases.h"
+#include "sql/hw_store_auth.h"
 #include "sql/hw_store_private.h"
 
 typedef struct {
@@ -170,9 +172,8 @@ static void test_refuses_newer_schema(Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_clear_pointer(&fx->store, hw_store_close);
-  int newer = hw_store_schema_version_known() + 1; /* whatever the latest migration is */
+  int newer = hw_store_schema_version_known() + 1;
   g_autofree char *pragma = g_strdup_printf("PRAGMA user_version = %d", newer);
-  g_autofree char *said = g_strdup_printf("schema version %d", newer);
   raw_exec(fx->path, pragma);
 
   HwStore *s = hw_store_open(fx->path, &error);
@@ -180,7 +181,8 @@ static void test_refuses_newer_schema(Fixture *fx, gconstpointer data)
   g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_TOO_NEW);
   g_autofree char *known = g_strdup_printf("knows up to %d", hw_store_schema_version_known());
   g_assert_nonnull(strstr(error->message, fx->path));
-  g_assert_nonnull(strstr(error->message, said));
+  g_autofree char *found = g_strdup_printf("schema version %d", newer);
+  g_assert_nonnull(strstr(error->message, found));
   g_assert_nonnull(strstr(error->message, known));
   /* Refusing must not touch the file. */
   g_assert_cmpint(raw_int(fx->path, "PRAGMA user_version"), ==, newer);
@@ -824,6 +826,369 @@ static void test_four_threads(Fixture *fx, gconstpointer data)
                   N_THREADS * FILES_PER_THREAD * 3);
 }
 
+/* ---- cases (sql/hw_store_cases.h) ------------------------------------------------------------ */
+
+/* The cases migration applied to a database of the version before it keeps what was there. */
+static void test_cases_migration_on_previous_version(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_clear_pointer(&fx->store, hw_store_close);
+  size_t n = 0;
+  while (n < hw_store_n_migrations && !g_str_has_suffix(hw_store_migrations[n].name, "_cases.sql"))
+    n++;
+  g_assert_cmpuint(n, <, hw_store_n_migrations);
+  g_autofree char *path = g_build_filename(fx->dir, "previous.db", NULL);
+  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, n, &error);
+  g_assert_no_error(error);
+  add_file(old, "w1", "main", "w1/a.mp4", 10 * HW_NS_PER_S, 20 * HW_NS_PER_S, true, 1000);
+  hw_store_close(old);
+  g_autoptr(HwStore) s = hw_store_open(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(raw_int(path, "SELECT count(*) FROM files"), ==, 1);
+  int64_t counts[4] = {-1, -1, -1, -1};
+  g_assert_true(hw_store_cases_counts(s, counts, &error));
+  g_assert_cmpint(counts[0] + counts[1] + counts[2] + counts[3], ==, 0);
+}
+
+/* The store refuses on its own what the exchange API refuses before it: a record of another
+ * department than the batch's, and (by the schema) a case of secrecy level secret. */
+static void test_cases_store_refuses(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = "D1", .case_number = "N1",
+                    .version = 1, .item_code = "I", .item_name = "item", .applicant_type = "person",
+                    .applicant_name = "A", .statutory_limit = 20, .statutory_unit = "working_days",
+                    .promised_limit = 10, .promised_unit = "working_days", .secrecy = "secret",
+                    .fee_charged_fen = -1, .fee_standard_fen = -1};
+  HwIngestOutcome out;
+  g_assert_false(hw_store_cases_ingest(fx->store, "D1", &r, 1, 1, &out, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "case_secrecy_storable"));
+  g_clear_error(&error);
+  r.secrecy = "internal";
+  g_assert_false(hw_store_cases_ingest(fx->store, "D2", &r, 1, 1, &out, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_true(hw_store_cases_ingest(fx->store, "D1", &r, 1, 1, &out, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(out, ==, HW_INGEST_ACCEPTED);
+  g_assert_cmpint(raw_int(fx->path, "SELECT count(*) FROM cases"), ==, 1);
+}
+
+/* ---- users (sql/hw_store_auth.c) ---------------------------------------------------------------
+ */
+
+static int64_t add_user(HwStore *s, const char *name, const char *role, const HwStoreScope *scopes,
+                        size_t n)
+{
+  g_autoptr(GError) error = NULL;
+  int64_t id = 0;
+  g_assert_true(hw_store_user_add(s, name, role, "$argon2id$fake", scopes, n, &id, &error));
+  g_assert_no_error(error);
+  return id;
+}
+
+static void add_session(HwStore *s, int64_t user_id, char c)
+{
+  HwStoreSession ses = {.user_id = user_id, .created_ns = hw_time_now(), .last_seen_ns = hw_time_now()};
+  memset(ses.token_hash, c, 64);
+  g_strlcpy(ses.csrf_token, "csrf", sizeof ses.csrf_token);
+  g_assert_true(hw_store_session_add(s, &ses, NULL));
+}
+
+static int64_t sessions_of(const char *path, int64_t user_id)
+{
+  g_autofree char *sql =
+    g_strdup_printf("SELECT count(*) FROM sessions WHERE user_id = %" G_GINT64_FORMAT, user_id);
+  return raw_int(path, sql);
+}
+
+/* A user made by an older HallWatch gets the new fields empty; the store reads them. */
+static void test_user_profile_migrates(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_clear_pointer(&fx->store, hw_store_close);
+  size_t mine = 0;
+  while (mine < hw_store_n_migrations && !g_str_has_suffix(hw_store_migrations[mine].name,
+                                                           "_user_profile.sql"))
+    mine++;
+  g_assert_cmpuint(mine, <, hw_store_n_migrations);
+  g_autofree char *path = g_build_filename(fx->dir, "old.db", NULL);
+  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, mine, &error);
+  g_assert_no_error(error);
+  hw_store_close(old);
+  raw_exec(path, "INSERT INTO users (name, role, password_hash, created_ns)"
+                 " VALUES ('clerk', 'viewer', 'h', 1)");
+  fx->store = hw_store_open(path, &error);
+  g_assert_no_error(error);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get(fx->store, "clerk", &u, &error));
+  g_assert_cmpstr(u.display_name, ==, "");
+  g_assert_cmpint(u.last_login_ns, ==, 0);
+  /* The new column keeps its bound. */
+  HwStoreUserChange long_name = {.display_name = "", .disabled = -1};
+  g_autofree char *big = g_strnfill(128, 'x');
+  long_name.display_name = big;
+  g_assert_false(hw_store_user_update(fx->store, u.id, &long_name, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_assert_nonnull(strstr(error->message, "user_display_name_fits"));
+}
+
+/* Role, scope and disabling end the user's sessions at once; a display name or the same scopes
+ * in another order do not. Each change is whole or absent. */
+static void test_user_update_ends_sessions(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  add_user(fx->store, "root", "admin", NULL, 0);
+  HwStoreScope h12[] = {{"hall", "H1"}, {"hall", "H2"}};
+  int64_t id = add_user(fx->store, "clerk", "viewer", h12, 2);
+  bool ended = true;
+
+  add_session(fx->store, id, 'a');
+  HwStoreUserChange name = {.display_name = "张三 Zhang San", .disabled = -1};
+  g_assert_true(hw_store_user_update(fx->store, id, &name, &ended, &error));
+  g_assert_false(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 1);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpstr(u.display_name, ==, "张三 Zhang San");
+  g_assert_cmpstr(u.role, ==, "viewer");
+
+  HwStoreScope h21[] = {{"hall", "H2"}, {"hall", "H1"}, {"hall", "H2"}};
+  HwStoreUserChange same = {.disabled = -1, .set_scopes = true, .scopes = h21, .n_scopes = 3};
+  g_assert_true(hw_store_user_update(fx->store, id, &same, &ended, &error));
+  g_assert_false(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 1);
+
+  HwStoreScope d1[] = {{"department", "D1"}};
+  HwStoreUserChange scope = {.disabled = -1, .set_scopes = true, .scopes = d1, .n_scopes = 1};
+  g_assert_true(hw_store_user_update(fx->store, id, &scope, &ended, &error));
+  g_assert_true(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 0);
+  g_auto(GStrv) halls = NULL, deps = NULL;
+  g_assert_true(hw_store_user_scopes(fx->store, id, "hall", &halls, NULL));
+  g_assert_true(hw_store_user_scopes(fx->store, id, "department", &deps, NULL));
+  g_assert_cmpuint(g_strv_length(halls), ==, 0);
+  g_assert_cmpstr(deps[0], ==, "D1");
+
+  add_session(fx->store, id, 'b');
+  HwStoreUserChange role = {.role = "supervisor", .disabled = -1};
+  g_assert_true(hw_store_user_update(fx->store, id, &role, &ended, &error));
+  g_assert_true(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 0);
+
+  add_session(fx->store, id, 'c');
+  HwStoreUserChange off = {.disabled = 1};
+  g_assert_true(hw_store_user_update(fx->store, id, &off, &ended, &error));
+  g_assert_true(ended);
+  g_assert_cmpint(sessions_of(fx->path, id), ==, 0);
+
+  /* A role the schema does not know: nothing of the change is written. */
+  HwStoreUserChange bad = {.role = "root", .display_name = "x", .disabled = 0};
+  g_assert_false(hw_store_user_update(fx->store, id, &bad, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpstr(u.display_name, ==, "张三 Zhang San");
+  g_assert_true(u.disabled);
+
+  HwStoreUserChange nobody = {.disabled = 0};
+  g_assert_false(hw_store_user_update(fx->store, 999999, &nobody, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+}
+
+/* The last enabled admin can be neither demoted nor disabled (by the API's update or the CLI's
+ * disable); with a second admin both work. */
+static void test_user_last_admin(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  int64_t a = add_user(fx->store, "root", "admin", NULL, 0);
+  add_session(fx->store, a, 'a');
+  HwStoreUserChange demote = {.role = "viewer", .disabled = -1};
+  g_assert_false(hw_store_user_update(fx->store, a, &demote, NULL, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT);
+  g_assert_nonnull(strstr(error->message, "last enabled administrator"));
+  g_clear_error(&error);
+  g_assert_false(hw_store_user_set_disabled(fx->store, "root", true, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT);
+  g_clear_error(&error);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get_by_id(fx->store, a, &u, NULL));
+  g_assert_cmpstr(u.role, ==, "admin");
+  g_assert_false(u.disabled);
+  g_assert_cmpint(sessions_of(fx->path, a), ==, 1); /* the refused change ended nothing */
+
+  int64_t b = add_user(fx->store, "second", "admin", NULL, 0);
+  int64_t n = 0;
+  g_assert_true(hw_store_users_count_enabled_admins(fx->store, &n, NULL));
+  g_assert_cmpint(n, ==, 2);
+  g_assert_true(hw_store_user_update(fx->store, a, &demote, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_false(hw_store_user_set_disabled(fx->store, "second", true, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_CONFLICT);
+  g_clear_error(&error);
+  /* A disabled admin does not count: enabling it again is what restores a second one. */
+  HwStoreUserChange promote = {.role = "admin", .disabled = 1};
+  g_assert_true(hw_store_user_update(fx->store, a, &promote, NULL, &error));
+  g_assert_false(hw_store_user_set_disabled(fx->store, "second", true, &error));
+  g_clear_error(&error);
+  g_assert_true(hw_store_user_set_disabled(fx->store, "root", false, &error));
+  g_assert_true(hw_store_user_set_disabled(fx->store, "second", true, &error));
+  g_assert_no_error(error);
+  (void)b;
+}
+
+static void test_user_last_login(Fixture *fx, gconstpointer data)
+{
+  int64_t id = add_user(fx->store, "clerk", "viewer", NULL, 0);
+  HwStoreUser u;
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpint(u.last_login_ns, ==, 0);
+  hw_time_ns before = hw_time_now();
+  g_assert_true(hw_store_user_login_ok(fx->store, id, NULL));
+  g_assert_true(hw_store_user_get_by_id(fx->store, id, &u, NULL));
+  g_assert_cmpint(u.last_login_ns, >=, before);
+  g_assert_cmpint(u.last_login_ns, <=, hw_time_now());
+}
+
+/* ---- evidence exports (sql/store_exports.c) ---------------------------------------------------- */
+
+static int64_t add_export(HwStore *s, const char *camera, const char *hall, hw_time_ns from,
+                          hw_time_ns to)
+{
+  HwStoreExport e = {.from_ns = from, .to_ns = to};
+  g_strlcpy(e.camera, camera, sizeof e.camera);
+  g_strlcpy(e.hall, hall, sizeof e.hall);
+  g_strlcpy(e.requested_by, "ivy", sizeof e.requested_by);
+  g_strlcpy(e.role, "investigator", sizeof e.role);
+  g_strlcpy(e.stage, "受理", sizeof e.stage);
+  int64_t id = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_export_add(s, &e, &id, &error));
+  g_assert_no_error(error);
+  return id;
+}
+
+/* An export holds its footage from the moment it is asked for: retention skips the files it
+ * overlaps until the hold is released, then may delete them. */
+static void test_export_holds_until_released(Fixture *fx, gconstpointer data)
+{
+  int64_t held = add_file(fx->store, "cam1", "main", "a.mp4", 1000, 2000, true, 10);
+  add_file(fx->store, "cam1", "main", "b.mp4", 2000, 3000, true, 10);
+  int64_t id = add_export(fx->store, "cam1", "", 1500, 1800);
+  HwStoreExport e;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_export_get(fx->store, id, NULL, &e, &error));
+  g_assert_cmpstr(e.state, ==, "queued");
+  g_assert_cmpstr(e.stage, ==, "受理");
+  g_assert_cmpint(e.hold_id, >, 0);
+  g_assert_cmpint(e.hold_released_ns, ==, 0);
+  g_autofree HwStoreFile *del = NULL;
+  size_t n = 0;
+  g_assert_true(hw_store_deletable_files(fx->store, NULL, hw_time_now(), 10, &del, &n, &error));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpint(del[0].id, !=, held);
+  g_assert_true(hw_store_hold_release(fx->store, e.hold_id, &error));
+  g_assert_true(hw_store_export_get(fx->store, id, NULL, &e, &error));
+  g_assert_cmpint(e.hold_released_ns, >, 0);
+  g_clear_pointer(&del, g_free);
+  g_assert_true(hw_store_deletable_files(fx->store, NULL, hw_time_now(), 10, &del, &n, &error));
+  g_assert_cmpuint(n, ==, 2);
+}
+
+/* A hall-limited caller sees only its halls' exports; "" (a camera in no hall) only the
+ * unrestricted. Filtering is in SQL, so a list never leaks another hall's job. */
+static void test_export_scope_by_hall(Fixture *fx, gconstpointer data)
+{
+  int64_t a = add_export(fx->store, "cam-a", "hall-a", 1, 2);
+  int64_t b = add_export(fx->store, "cam-b", "hall-b", 1, 2);
+  add_export(fx->store, "cam-x", "", 1, 2);
+  const char *const only_a[] = {"hall-a", NULL};
+  g_autofree HwStoreExport *list = NULL;
+  size_t n = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_exports_list(fx->store, only_a, 10, &list, &n, &error));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpint(list[0].id, ==, a);
+  HwStoreExport e;
+  g_assert_false(hw_store_export_get(fx->store, b, only_a, &e, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+  g_clear_pointer(&list, g_free);
+  g_assert_true(hw_store_exports_list(fx->store, NULL, 10, &list, &n, NULL));
+  g_assert_cmpuint(n, ==, 3);
+  g_assert_cmpint(list[0].id, >, list[1].id); /* newest first */
+}
+
+/* queued → running → done; a job moves forward only, and a restart fails the running one with
+ * the reason and hands back the queued ones. */
+static void test_export_lifecycle_and_recovery(Fixture *fx, gconstpointer data)
+{
+  int64_t done = add_export(fx->store, "cam1", "", 1, 2);
+  int64_t running = add_export(fx->store, "cam1", "", 1, 2);
+  int64_t queued = add_export(fx->store, "cam1", "", 1, 2);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_export_start(fx->store, done, &error));
+  g_assert_false(hw_store_export_start(fx->store, done, &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+  g_assert_true(hw_store_export_progress(fx->store, done, 42, &error));
+  HwStoreExport e = {.id = done, .size = 10, .actual_from_ns = 1, .actual_to_ns = 2};
+  g_strlcpy(e.package, "export-1.zip", sizeof e.package);
+  g_strlcpy(e.sha256, SHA, sizeof e.sha256);
+  g_strlcpy(e.mp4_sha256, SHA, sizeof e.mp4_sha256);
+  g_assert_true(hw_store_export_done(fx->store, &e, &error));
+  g_assert_false(hw_store_export_fail(fx->store, done, "late", &error));
+  g_clear_error(&error);
+  g_assert_true(hw_store_export_start(fx->store, running, &error));
+  int64_t unfinished = 0;
+  g_assert_true(hw_store_exports_unfinished(fx->store, &unfinished, &error));
+  g_assert_cmpint(unfinished, ==, 2);
+
+  g_autofree int64_t *ids = NULL;
+  size_t n = 0;
+  g_assert_true(hw_store_exports_recover(fx->store, "interrupted", &ids, &n, &error));
+  g_assert_cmpuint(n, ==, 1);
+  g_assert_cmpint(ids[0], ==, queued);
+  g_assert_true(hw_store_export_get(fx->store, running, NULL, &e, &error));
+  g_assert_cmpstr(e.state, ==, "failed");
+  g_assert_cmpstr(e.error, ==, "interrupted");
+  g_assert_true(hw_store_export_get(fx->store, done, NULL, &e, &error));
+  g_assert_cmpstr(e.state, ==, "done");
+  g_assert_cmpint(e.progress, ==, 100);
+  g_assert_cmpstr(e.package, ==, "export-1.zip");
+}
+
+/* The windows a camera covered during a range, from the mapping history (a manifest names them). */
+static void test_export_window_spans(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  HwStoreHall hall = {.code = "h1", .name = "Hall 1"};
+  g_assert_true(hw_store_hall_add(fx->store, &hall, &error));
+  HwStoreWindow w = {0};
+  g_strlcpy(w.hall, "h1", sizeof w.hall);
+  g_strlcpy(w.code, "W07", sizeof w.code);
+  g_strlcpy(w.departments, "[]", sizeof w.departments);
+  int64_t w7 = 0, w8 = 0;
+  g_assert_true(hw_store_window_add(fx->store, &w, &w7, &error));
+  g_strlcpy(w.code, "W08", sizeof w.code);
+  g_assert_true(hw_store_window_add(fx->store, &w, &w8, &error));
+  const char *const cam[] = {"cam1"};
+  g_assert_true(hw_store_window_set_cameras(fx->store, w7, cam, 1, 100, &error));
+  g_assert_true(hw_store_window_set_cameras(fx->store, w7, NULL, 0, 200, &error));
+  g_assert_true(hw_store_window_set_cameras(fx->store, w8, cam, 1, 200, &error));
+  g_autofree HwStoreWindowSpan *spans = NULL;
+  size_t n = 0;
+  g_assert_true(hw_store_camera_window_spans(fx->store, "cam1", 150, 250, &spans, &n, &error));
+  g_assert_cmpuint(n, ==, 2);
+  g_assert_cmpstr(spans[0].code, ==, "W07");
+  g_assert_cmpint(spans[0].to_ns, ==, 200);
+  g_assert_cmpstr(spans[1].code, ==, "W08");
+  g_assert_cmpint(spans[1].to_ns, ==, 0);
+  g_clear_pointer(&spans, g_free);
+  g_assert_true(hw_store_camera_window_spans(fx->store, "cam1", 50, 100, &spans, &n, &error));
+  g_assert_cmpuint(n, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -834,6 +1199,8 @@ int main(int argc, char **argv)
   ADD("/sql/schema/refuses-non-database", test_refuses_non_database);
   ADD("/sql/schema/failed-migration-leaves-nothing", test_failed_migration_leaves_nothing);
   ADD("/sql/schema/wal-mode", test_wal_mode);
+  ADD("/sql/schema/cases-migration-on-previous-version", test_cases_migration_on_previous_version);
+  ADD("/sql/cases/store-refuses", test_cases_store_refuses);
   ADD("/sql/file/lifecycle", test_file_lifecycle);
   ADD("/sql/file/rejects-bad-rows", test_file_rejects_bad_rows);
   ADD("/sql/file/append-rejects-duplicates-and-gaps", test_append_rejects_duplicates_and_gaps);
@@ -849,5 +1216,13 @@ int main(int argc, char **argv)
   ADD("/sql/camera/upsert-idempotent", test_camera_upsert_idempotent);
   ADD("/sql/tx/rollback-leaves-nothing", test_rollback_leaves_nothing);
   ADD("/sql/tx/four-threads", test_four_threads);
+  ADD("/sql/user/profile-migrates", test_user_profile_migrates);
+  ADD("/sql/user/update-ends-sessions", test_user_update_ends_sessions);
+  ADD("/sql/user/last-admin", test_user_last_admin);
+  ADD("/sql/user/last-login", test_user_last_login);
+  ADD("/sql/export/holds-until-released", test_export_holds_until_released); /* export */
+  ADD("/sql/export/scope-by-hall", test_export_scope_by_hall);
+  ADD("/sql/export/lifecycle-and-recovery", test_export_lifecycle_and_recovery);
+  ADD("/sql/export/window-spans", test_export_window_spans);
   return g_test_run();
 }

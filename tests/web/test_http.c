@@ -229,6 +229,26 @@ static void test_head(Fixture *f, gconstpointer data)
   g_assert_cmpuint(r->body_len, ==, 0);
 }
 
+/* Two requests on one connection, the signed-in one second: the server keeps the connection
+ * (HTTP/1.1 keep-alive), so a client does not pay a TCP connect, nor under TLS a handshake, per
+ * request. The first answer must not say "Connection: close". */
+static void test_keep_alive(Fixture *f, gconstpointer data)
+{
+  g_autofree char *raw = g_strdup_printf("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                                         "GET /api/v1/cameras HTTP/1.1\r\nHost: localhost\r\n"
+                                         "%sConnection: close\r\n\r\n",
+                                         session_cookie);
+  g_autoptr(Response) r = http_raw(f->port, raw);
+  g_assert_cmpint(r->status, ==, 200);
+  g_assert_cmpstr(header(r, "connection"), !=, "close");
+  /* The body of the first answer is followed by the whole second answer. */
+  const char *second = strstr(r->body, "HTTP/1.1 200 OK\r\n");
+  if (second == NULL)
+    g_error("the server answered one request and closed: %s", r->body);
+  g_assert_true(g_str_has_prefix(r->body, "ok\n"));
+  g_assert_nonnull(strstr(second, "\"window-01\""));
+}
+
 /* Parses one sample line "name{k="v",...} value"; returns the metric name and labels. */
 static gboolean parse_sample(const char *line, char **ret_name, GHashTable *labels, double *ret_v)
 {
@@ -535,6 +555,7 @@ int main(int argc, char **argv)
 #define FT(name, fn) g_test_add("/web/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   FT("healthz", test_healthz);
   FT("head", test_head);
+  FT("keep_alive", test_keep_alive);
   FT("metrics", test_metrics);
   FT("cameras", test_cameras);
   FT("not_found", test_not_found);

@@ -1,0 +1,312 @@
+// The web interface as its users meet it, in Debian's chromium (headless, one browser, pages one
+// after another) against the hallwatchd that tests/browser/test_browser.c started. Usage:
+//   node ui.mjs PARAMS.json    ({base, users:[{name, role, password, hall}], rtsp_a, rtsp_b,
+//                               chromium, screenshots, ui_dir})
+// Each step prints what it checks; the first failure takes a screenshot (failure-*.png), prints
+// why and exits 1. Screenshots of every page at 1920x1080 go to params.screenshots.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+if (Number(process.versions.node.split('.')[0]) < 20) {
+  console.log(`SKIP browser.ui: playwright-core needs Node.js 20 or newer, this is ${process.version}`);
+  process.exit(77);
+}
+const P = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const { chromium } = await import(pathToFileURL(join(P.ui_dir, 'node_modules/playwright-core/index.mjs')).href);
+const HALL_ZONE = 'Asia/Shanghai'; // the halls carry no zone of their own yet: the default
+const WAIT = 20000; // generous, bounded: 2 shared cores
+const pw = Object.fromEntries(P.users.map((u) => [u.name, u.password]));
+
+// What each role must see in the navigation, and nothing else (the test's own list, not nav.js's).
+const PAGES_OF = {
+  admin: ['dashboard', 'cameras', 'users', 'tokens'],
+  auditor: ['audit'],
+  supervisor: ['dashboard', 'cases', 'live', 'reports'],
+  hall_manager: ['dashboard', 'cameras'],
+  investigator: ['cases', 'exports'],
+  viewer: ['reports'],
+};
+
+let page = null;
+let step = '';
+const problems = [];
+function check(cond, what) {
+  if (!cond) throw new Error(what);
+}
+function log(s) {
+  console.log(`# ${s}`);
+}
+async function shot(name) {
+  await page.screenshot({ path: join(P.screenshots, name + '.png') });
+}
+
+// ---- the API directly (seeding, and the answers the page must agree with) ------------------
+async function apiSession(user) {
+  const r = await fetch(P.base + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: user, password: pw[user] }) });
+  check(r.status === 200, `API sign-in of ${user}: ${r.status}`);
+  const cookie = r.headers.get('set-cookie').split(';')[0];
+  const { csrf_token: csrf } = await r.json();
+  return async (method, path, body) => {
+    const resp = await fetch(P.base + path, { method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    const json = await resp.json();
+    if (resp.status >= 300) throw new Error(`${method} ${path}: ${resp.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
+function zoned(iso) { // the same formatting as src/fmt.js, computed independently
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone: HALL_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    .formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+// ---- the browser ---------------------------------------------------------------------------
+const browser = await chromium.launch({
+  executablePath: P.chromium,
+  headless: true,
+  timeout: 60000,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-extensions', '--mute-audio'],
+});
+// The browser's own zone is far from the hall's: a time shown in the browser's zone would differ.
+async function newPage() {
+  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN', timezoneId: 'America/New_York' });
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(WAIT);
+  p.on('pageerror', (e) => problems.push(`${step}: uncaught error in the page: ${e.message}`));
+  p.on('console', (m) => {
+    if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`${step}: CSP violation: ${m.text()}`);
+  });
+  return p;
+}
+
+async function signIn(user, password = pw[user]) {
+  await page.goto(P.base + '/');
+  await page.waitForSelector('#username');
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('#signin-submit');
+}
+
+async function signInOk(user) {
+  await signIn(user);
+  await page.waitForSelector('nav.sidenav a[data-page]');
+}
+
+async function navIds() {
+  return page.$$eval('nav.sidenav a[data-page]', (as) => as.map((a) => a.dataset.page));
+}
+
+async function main() {
+  // 0. seed through the API: two halls, a camera in hall-2, a window in hall-1
+  step = 'seed';
+  const mgr = await apiSession('manager');
+  await mgr('POST', '/api/v1/halls', { code: 'hall-1', name: '一号大厅' });
+  await mgr('POST', '/api/v1/halls', { code: 'hall-2', name: '二号大厅' });
+  await mgr('POST', '/api/v1/cameras', { id: 'cam-h2', name: '二号厅 3 号窗口', url: P.rtsp_b, hall: 'hall-2' });
+  await mgr('POST', '/api/v1/windows', { hall: 'hall-1', code: '1', name: '综合受理', departments: ['tax'] });
+  log('seeded halls hall-1, hall-2, camera cam-h2 (hall-2), window hall-1/1');
+
+  page = await newPage();
+
+  // 1. the sign-in page renders fast, and says clearly what went wrong
+  step = 'first render';
+  await page.goto(P.base + '/'); // warm: the modules are fetched once
+  const t0 = Date.now();
+  await page.goto(P.base + '/');
+  await page.waitForSelector('#username');
+  const firstRender = Date.now() - t0;
+  log(`sign-in page rendered in ${firstRender} ms`);
+  check(firstRender < 1000, `the sign-in page took ${firstRender} ms to render (want < 1 s on loopback)`);
+  await shot('signin');
+
+  step = 'wrong password';
+  await signIn('manager1', 'not-the-password');
+  await page.waitForSelector('#signin-message[data-code]');
+  const wrong = await page.textContent('#signin-message');
+  check(wrong.includes('用户名或密码错误'), `wrong password message: "${wrong}"`);
+  log(`wrong password: "${wrong}"`);
+  await shot('signin-wrong-password');
+
+  step = 'locked account';
+  for (let i = 0; i < 5; i++) {
+    await fetch(P.base + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'locked', password: 'wrong-' + i }) });
+  }
+  await signIn('locked'); // the right password, too late
+  await page.waitForSelector('#signin-message[data-code="account_locked"]');
+  const locked = await page.textContent('#signin-message');
+  check(locked.includes('锁定') && /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(locked), `locked message: "${locked}"`);
+  log(`locked account: "${locked}"`);
+  await shot('signin-locked');
+
+  step = 'language switch';
+  await page.click('.lang-switch button[data-lang="en"]');
+  await page.waitForSelector('#signin-submit:has-text("Sign in")');
+  await page.reload();
+  await page.waitForSelector('#signin-submit:has-text("Sign in")'); // remembered
+  await shot('signin-en');
+  await page.click('.lang-switch button[data-lang="zh-CN"]');
+  await page.waitForSelector('#signin-submit:has-text("登录")');
+  log('English switch works and is remembered; back to 中文');
+
+  // 2. every role sees its pages and no other; a page of another role is not reachable by URL
+  for (const [role, want] of Object.entries(PAGES_OF)) {
+    const user = P.users.find((u) => u.role === role && !u.hall && u.name !== 'locked').name;
+    step = `pages of ${role}`;
+    await signInOk(user);
+    const got = await navIds();
+    check(JSON.stringify(got) === JSON.stringify(want), `${role} sees ${got.join(',')}, want ${want.join(',')}`);
+    for (const id of got) {
+      await page.goto(`${P.base}/#/${id}`);
+      await page.waitForSelector(`nav a[data-page="${id}"].active`);
+      await page.waitForFunction(() => !document.querySelector('#page')?.textContent.includes('正在加载'), null, { timeout: WAIT }).catch(() => {});
+      await page.waitForTimeout(400);
+      await shot(`${role}-${id}`);
+    }
+    const foreign = Object.keys(PAGES_OF).flatMap((r) => PAGES_OF[r]).find((id) => !want.includes(id));
+    await page.goto(`${P.base}/#/${foreign}`);
+    await page.waitForFunction((w) => location.hash === '#/' + w, want[0]);
+    log(`${role} (${user}) sees ${got.join(', ')}; #/${foreign} leads back to #/${want[0]}`);
+    await page.click('#sign-out');
+    await page.waitForSelector('#username');
+  }
+
+  // 3. a hall manager limited to hall-1 sees only hall-1, adds a camera there, sees it record
+  step = 'hall-limited manager';
+  await signInOk('manager1');
+  check((await page.textContent('#who')).includes('hall-1'), 'the top bar names the hall scope');
+  await page.goto(`${P.base}/#/cameras`);
+  await page.waitForSelector('#camera-list');
+  await page.waitForFunction(() => document.querySelector('#camera-list p, #camera-list table'));
+  check(await page.locator('tr[data-camera="cam-h2"]').count() === 0, 'manager1 sees hall-2\'s camera');
+  await page.goto(`${P.base}/#/cameras?tab=halls`);
+  await page.waitForSelector('tr[data-hall="hall-1"]');
+  check(await page.locator('tr[data-hall="hall-2"]').count() === 0, 'manager1 sees hall-2');
+  log('manager1 sees hall-1 only, and no camera of hall-2');
+
+  step = 'add a camera';
+  await page.goto(`${P.base}/#/cameras`);
+  await page.click('#add-camera');
+  await page.fill('#cam-id', 'cam-1');
+  await page.fill('#cam-name', '一号厅 1 号窗口');
+  await page.fill('#cam-url', P.rtsp_a);
+  check(await page.$eval('#cam-hall', (s) => [...s.options].map((o) => o.value).join(',')) === 'hall-1', 'the hall choices of manager1 are hall-1 only');
+  await page.click('#cam-test');
+  await page.waitForSelector('[data-test="ok"]', { timeout: 30000 });
+  const codec = await page.textContent('#test-codec');
+  const resolution = await page.textContent('#test-resolution');
+  const snapW = await page.$eval('#test-snapshot', (img) => img.complete ? img.naturalWidth : 0);
+  check(codec === 'h264' && resolution === '320x240' && snapW === 320, `test connection: ${codec} ${resolution}, snapshot ${snapW}px wide`);
+  log(`test connection: ${codec} ${resolution}, snapshot ${snapW} px wide`);
+  await shot('hall_manager-camera-test');
+  await page.click('#cam-save');
+  await page.waitForSelector('#camera-dialog', { state: 'detached' });
+  await page.waitForSelector('tr[data-camera="cam-1"] [data-health="recording"]', { timeout: 45000 });
+  log('cam-1 is shown recording');
+  const cams = await page.evaluate(() => fetch('/api/v1/cameras').then((r) => r.json()));
+  const cam1 = cams.find((c) => c.id === 'cam-1' && c.stream === 'main');
+  const since = zoned(cam1.state_since);
+  const shown = await page.textContent('tr[data-camera="cam-1"] .since');
+  check(shown.includes(since), `the recording state's time "${shown}" is not ${since} (${HALL_ZONE})`);
+  log(`state since ${since} shown in the hall's zone (browser in America/New_York)`);
+  await shot('hall_manager-cameras-recording');
+
+  step = 'window mapping';
+  await page.goto(`${P.base}/#/cameras?tab=windows`);
+  await page.waitForSelector('tr[data-window] button[data-action="map"]');
+  await page.click('tr[data-window] button[data-action="map"]');
+  await page.check('#map-cameras input[value="cam-1"]');
+  check(await page.locator('#map-cameras input[value="cam-h2"]').count() === 0, 'hall-2\'s camera offered for a hall-1 window');
+  await page.click('#map-save');
+  await page.waitForSelector('tr[data-window] .window-cameras:has-text("cam-1")');
+  await page.click('tr[data-window] button[data-action="history"]');
+  await page.waitForSelector('#history-results li:has-text("cam-1")');
+  await page.fill('#history-at', '2020-01-01T08:00');
+  await page.click('#history-ask');
+  await page.waitForSelector('#history-results li:has-text("2020-01-01 08:00:00")');
+  const past = await page.textContent('#history-results li:first-child');
+  check(!past.includes('cam-1'), `in 2020 the window had no camera, the page says "${past}"`);
+  log('window hall-1/1 → cam-1 now; none on 2020-01-01 08:00 (hall time)');
+  await shot('hall_manager-window-history');
+  await page.keyboard.press('Escape');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+
+  // 4. a supervisor's dashboard shows both halls' cameras recording
+  step = 'supervisor dashboard';
+  await signInOk('supervisor');
+  await page.waitForSelector('tr[data-camera="cam-1"] [data-health="recording"]');
+  await page.waitForSelector('tr[data-camera="cam-h2"] [data-health="recording"]', { timeout: 45000 });
+  await page.waitForTimeout(300);
+  await shot('supervisor-dashboard-recording');
+  log('the supervisor\'s dashboard shows cam-1 and cam-h2 recording');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+
+  // 5. the admin makes a department token, sees it once, revokes it
+  step = 'tokens';
+  await signInOk('admin');
+  await page.goto(`${P.base}/#/tokens`);
+  await page.fill('#token-department', 'tax');
+  await page.fill('#token-name', '税务局审批系统');
+  await page.click('#token-create');
+  await page.waitForSelector('#token-value');
+  const token = await page.textContent('#token-value');
+  check(token.startsWith('hwt_') && token.length > 20, `token shown: "${token}"`);
+  await shot('admin-token-created');
+  const ping = await fetch(P.base + '/api/v1/exchange/ping', { headers: { Authorization: 'Bearer ' + token } });
+  check(ping.status === 200, `the new token does not work: ${ping.status}`);
+  await page.reload();
+  await page.waitForSelector('tr[data-token]');
+  check(!(await page.content()).includes(token), 'the token is shown again after a reload');
+  await page.click('tr[data-token] button[data-action="revoke"]');
+  await page.click('#revoke-confirm');
+  await page.waitForSelector('tr[data-token].revoked');
+  const after = await fetch(P.base + '/api/v1/exchange/ping', { headers: { Authorization: 'Bearer ' + token } });
+  check(after.status === 401, `the revoked token still works: ${after.status}`);
+  log('token created, shown once, works, revoked, refused');
+  await shot('admin-tokens');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+
+  // 6. the auditor sees all of it in the log, and a sound chain
+  step = 'audit';
+  await signInOk('auditor');
+  await page.waitForSelector('[data-verify="ok"]');
+  await page.waitForSelector('#audit-rows tr[data-seq]');
+  const rows = await page.$$eval('#audit-rows tr[data-seq]', (trs) => trs.map((tr) => tr.textContent));
+  const has = (action, ...parts) => rows.some((r) => r.includes(action) && parts.every((p) => r.includes(p)));
+  const want = [
+    ['camera.change', 'manager1', 'camera:cam-1', '"op":"add"'],
+    ['window.cameras', 'manager1', 'cam-1'],
+    ['camera.change', 'manager', 'camera:cam-h2'],
+    ['token.change', 'admin', '"op":"create"'],
+    ['token.change', 'admin', '"op":"revoke"'],
+    ['auth.login_failed', 'manager1', 'wrong_password'],
+    ['auth.login_failed', 'locked', 'locked'],
+  ];
+  for (const w of want) check(has(...w), `the audit log lacks ${w.join(' ')}`);
+  log(`the audit log shows ${want.length} kinds of action by manager1, manager, admin, failed sign-ins; chain verifies`);
+  await shot('auditor-audit');
+  await page.fill('#audit-actor', 'manager1');
+  await page.fill('#audit-action', 'camera.');
+  await page.click('#audit-search');
+  await page.waitForFunction(() => document.querySelector('#audit-status')?.textContent.match(/\d/) && document.querySelectorAll('#audit-rows tr[data-seq]').length > 0);
+  const filtered = await page.$$eval('#audit-rows tr[data-seq]', (trs) => trs.map((tr) => tr.dataset.action + ' ' + tr.children[2].textContent));
+  check(filtered.every((r) => r.startsWith('camera.') && r.includes('manager1')), `filtered rows: ${filtered.join(' | ')}`);
+  log(`filter actor=manager1 action=camera.: ${filtered.length} row(s), all matching`);
+  await shot('auditor-audit-filtered');
+}
+
+let failed = false;
+try {
+  await main();
+  if (problems.length) throw new Error(problems.join('\n'));
+} catch (e) {
+  failed = true;
+  console.log(`FAIL at "${step}": ${e.message}`);
+  if (page) await page.screenshot({ path: join(P.screenshots, 'failure.png') }).catch(() => {});
+}
+await browser.close();
+console.log(failed ? '0 passed, 1 failed' : `browser.ui: all steps passed; screenshots in ${P.screenshots}`);
+process.exit(failed ? 1 : 0);

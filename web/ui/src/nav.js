@@ -1,0 +1,28 @@
+// The pages of the interface and who sees them: one row per page. To add a page, write
+// src/pages/<id>.js (export function render(root, ctx), optionally returning a cleanup function),
+// add its row here, and its strings ("nav.<id>" and its own "<id>.*" keys) to src/i18n.js.
+// The roles here only choose what the navigation offers; what a role may do is decided by the
+// server's route table (web/routes.c), so a page shown by mistake still gets 403 from the API.
+// A row with slot: true is a page whose API is not there yet: it shows a marked placeholder.
+
+export const PAGES = [
+  { id: 'dashboard', roles: ['supervisor', 'hall_manager', 'admin'], module: './pages/dashboard.js' },
+  { id: 'cases', roles: ['supervisor', 'investigator'], slot: true },
+  { id: 'live', roles: ['supervisor'], slot: true },
+  { id: 'cameras', roles: ['hall_manager', 'admin'], module: './pages/cameras.js' },
+  { id: 'exports', roles: ['investigator'], slot: true },
+  { id: 'users', roles: ['admin'], slot: true },
+  { id: 'tokens', roles: ['admin'], module: './pages/tokens.js' },
+  { id: 'reports', roles: ['supervisor', 'viewer'], slot: true },
+  { id: 'audit', roles: ['auditor'], module: './pages/audit.js' },
+];
+
+export function pagesFor(role) {
+  return PAGES.filter((p) => p.roles.includes(role));
+}
+
+// "#/cameras?hall=h1" → {id: 'cameras', params: URLSearchParams}
+export function parseHash(hash) {
+  const m = /^#\/([a-z0-9_-]+)(?:\?(.*))?$/.exec(hash || '');
+  return m ? { id: m[1], params: new URLSearchParams(m[2] || '') } : { id: null, params: new URLSearchParams() };
+}
