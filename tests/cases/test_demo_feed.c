@@ -1,11 +1,13 @@
 /* hallwatchd --demo's department feed, end to end: the real daemon starts with a fast feed, its
  * simulated departments post through the exchange API with their own tokens, and a supervisor
  * signed in over HTTP sees their cases (several departments, at the demo hall's windows, with
- * stage events and masked applicants) through the case API. */
+ * stage events and masked applicants) through the case API, and the warnings engine raises
+ * yellow and red warnings on them that the case list filters by. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 
 static char *http(int port, const char *method, const char *path, const char *headers,
@@ -122,6 +124,39 @@ static void test_demo_feed(void)
   json_decref(ev);
   json_decref(d);
   json_decref(list);
+
+  /* The warnings engine sees the feed: yellow and red warnings open within seconds here (the
+   * feed's back-dated, short-limit and rule-breaking cases), and the case list filters by them. */
+  bool yellow = false, red = false;
+  for (int tries = 0; tries < 100 && !(yellow && red); tries++) {
+    g_autofree char *w = http(port, "GET", "/api/v1/warnings?limit=200", hdr, NULL, &status, NULL);
+    g_assert_cmpint(status, ==, 200);
+    json_t *wl = json_loads(w, 0, NULL);
+    json_t *x;
+    size_t j;
+    json_array_foreach(json_object_get(wl, "warnings"), j, x) {
+      const char *level = json_string_value(json_object_get(x, "level"));
+      yellow |= g_strcmp0(level, "yellow") == 0;
+      red |= g_strcmp0(level, "red") == 0;
+    }
+    json_decref(wl);
+    if (!(yellow && red))
+      g_usleep(200000);
+  }
+  g_assert_true(yellow);
+  g_assert_true(red);
+  const char *levels[] = {"yellow", "red"};
+  for (size_t k = 0; k < 2; k++) {
+    g_autofree char *lp = g_strdup_printf("/api/v1/cases?warning=%s&limit=200", levels[k]);
+    g_autofree char *text = http(port, "GET", lp, hdr, NULL, &status, NULL);
+    g_assert_cmpint(status, ==, 200);
+    json_t *wanted = json_loads(text, 0, NULL);
+    json_t *cs = json_object_get(wanted, "cases");
+    g_assert_cmpuint(json_array_size(cs), >=, 1);
+    json_array_foreach(cs, i, c)
+      g_assert_cmpstr(json_string_value(json_object_get(c, "warning_level")), ==, levels[k]);
+    json_decref(wanted);
+  }
 
   g_subprocess_send_signal(p, SIGTERM);
   g_assert_true(g_subprocess_wait(p, NULL, &error));
