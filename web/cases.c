@@ -13,6 +13,7 @@
 #include "cases/hw_deadline.h"
 #include "sql/hw_store_case_queries.h"
 #include "web/handlers.h"
+#include "web/internal.h" /* hw_web_warning_json */
 
 #define LIMIT_DEFAULT 50
 
@@ -347,7 +348,8 @@ static json_t *limit_json(const HwCalendar *cal, const HwStoreCase *c, int32_t d
 /* {…summary, department_serial, version, division_code, queue_ticket, acceptance, fee_charged_fen,
  * fee_standard_fen, secrecy, received_at, updated_at, limits:{promised, statutory: {days, unit,
  * due_date, due_at, used_days, remaining_days, late, beyond_calendar}}, evaluated_at, suspended,
- * suspensions:[{kind, start, end}], stages:[…]} */
+ * suspensions:[{kind, start, end}], stages:[…], warnings:[as GET /api/v1/warnings/{id}, without
+ * history]} */
 void hw_route_case_get(HwRequest *req, HwReply *reply)
 {
   const char *p = hw_request_param(req, "id");
@@ -414,6 +416,20 @@ void hw_route_case_get(HwRequest *req, HwReply *reply)
   for (size_t i = 0; i < n; i++)
     json_array_append_new(stages, stage_json(&ev[i]));
   json_object_set_new(o, "stages", stages);
+  /* Its warnings, open and closed, newest first (the case is already in scope). */
+  HwStoreWarningFilter wf = {.case_id = c.id, .limit = 500};
+  HwStoreWarning *w = NULL;
+  size_t nw = 0;
+  g_autoptr(GError) werr = NULL;
+  json_t *wl = json_array();
+  if (hw_store_warnings_list(store, &wf, NULL, NULL, &w, &nw, &werr)) {
+    for (size_t i = 0; i < nw; i++)
+      json_array_append_new(wl, hw_web_warning_json(&w[i]));
+    g_free(w);
+  } else {
+    g_warning("cases: reading the warnings of case %" G_GINT64_FORMAT ": %s", c.id, werr->message);
+  }
+  json_object_set_new(o, "warnings", wl);
   hw_store_stage_events_free(ev, n);
   if (cal)
     hw_calendar_unref(cal);

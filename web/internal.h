@@ -10,6 +10,7 @@
 #include "web/hw_http.h"
 #include "web/hw_route.h"
 #include "web/routes.h"
+#include "sql/hw_store_warnings.h" /* cases: hw_web_warning_json */
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,10 @@ char *hw_web_render_cameras(const HwCameraStatus *statuses, size_t n);
 
 /* text with the userinfo of every URL in it ("user:pass@") replaced by "***@" (newly allocated). */
 char *hw_web_mask_credentials(const char *text);
+
+/* One warning as its routes show it (web/warnings.c); also the case view's warnings (web/cases.c).
+ * Transfer full. */
+json_t *hw_web_warning_json(const HwStoreWarning *w);
 
 /* ---- server internals ------------------------------------------------------------------------ */
 

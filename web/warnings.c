@@ -28,7 +28,7 @@ static json_t *ns_json(hw_time_ns t)
 
 static const char *level_name(int level) { return level == 2 ? "red" : "yellow"; }
 
-static json_t *warning_json(const HwStoreWarning *w)
+json_t *hw_web_warning_json(const HwStoreWarning *w)
 {
   return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:s?, s:s?, s:o}",
                    "id", (json_int_t)w->id, "case_id", (json_int_t)w->case_id, "case_number",
@@ -203,7 +203,7 @@ void hw_route_warnings_list(HwRequest *req, HwReply *reply)
   }
   json_t *list = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(list, warning_json(&rows[i]));
+    json_array_append_new(list, hw_web_warning_json(&rows[i]));
   json_t *next = n == (size_t)f.limit ? json_integer(rows[n - 1].id) : json_null();
   hw_reply_json(
       reply, 200,
@@ -228,7 +228,7 @@ void hw_route_warning_get(HwRequest *req, HwReply *reply)
     store_failed(reply, error, "warning");
     return;
   }
-  json_t *o = warning_json(w);
+  json_t *o = hw_web_warning_json(w);
   json_object_set_new(o, "history", history_json(hist, nh));
   json_t *na = json_array();
   for (size_t i = 0; i < nn; i++) {
@@ -269,7 +269,7 @@ void hw_route_warning_close(HwRequest *req, HwReply *reply)
     store_failed(reply, error, "warning");
     return;
   }
-  hw_reply_json(reply, 200, warning_json(w));
+  hw_reply_json(reply, 200, hw_web_warning_json(w));
 }
 
 /* POST /api/v1/warnings/{id}/notices {"text": "…"}: 201 {"id": notice id}. */

@@ -434,6 +434,8 @@ static void test_detail(Fixture *f, gconstpointer data)
   g_assert_cmpstr(json_string_value(json_object_get(json_array_get(sus, 0), "kind")), ==,
                   "supplement");
   g_assert_nonnull(json_string_value(json_object_get(json_array_get(sus, 0), "end")));
+  g_assert_true(json_is_array(json_object_get(a.json, "warnings"))); /* none raised here */
+  g_assert_cmpuint(json_array_size(json_object_get(a.json, "warnings")), ==, 0);
 }
 
 /* Every named query reads an index range; none scans cases or stage_events. */

@@ -134,7 +134,8 @@ static void test_demo_feed(void)
     json_t *wl = json_loads(w, 0, NULL);
     json_t *x;
     size_t j;
-    json_array_foreach(json_object_get(wl, "warnings"), j, x) {
+    json_array_foreach(json_object_get(wl, "warnings"), j, x)
+    {
       const char *level = json_string_value(json_object_get(x, "level"));
       yellow |= g_strcmp0(level, "yellow") == 0;
       red |= g_strcmp0(level, "red") == 0;
@@ -154,7 +155,20 @@ static void test_demo_feed(void)
     json_t *cs = json_object_get(wanted, "cases");
     g_assert_cmpuint(json_array_size(cs), >=, 1);
     json_array_foreach(cs, i, c)
-      g_assert_cmpstr(json_string_value(json_object_get(c, "warning_level")), ==, levels[k]);
+        g_assert_cmpstr(json_string_value(json_object_get(c, "warning_level")), ==, levels[k]);
+    /* the case view lists the warning itself */
+    g_autofree char *one =
+        g_strdup_printf("/api/v1/cases/%" JSON_INTEGER_FORMAT,
+                        json_integer_value(json_object_get(json_array_get(cs, 0), "id")));
+    g_autofree char *dt = http(port, "GET", one, hdr, NULL, &status, NULL);
+    g_assert_cmpint(status, ==, 200);
+    json_t *dj = json_loads(dt, 0, NULL);
+    bool found = false;
+    json_array_foreach(json_object_get(dj, "warnings"), i, c) found |=
+        g_strcmp0(json_string_value(json_object_get(c, "level")), levels[k]) == 0 &&
+        g_strcmp0(json_string_value(json_object_get(c, "state")), "open") == 0;
+    g_assert_true(found);
+    json_decref(dj);
     json_decref(wanted);
   }
 
