@@ -489,7 +489,8 @@ static int64_t make_case(Fixture *f, const char *hall, const char *department, c
                     .item_name = "walk item", .applicant_type = "person", .applicant_name = "A",
                     .statutory_limit = 20, .statutory_unit = "working_days", .promised_limit = 10,
                     .promised_unit = "working_days", .secrecy = "none", .fee_charged_fen = -1,
-                    .fee_standard_fen = -1, .hall = hall, .window = "W1"};
+                    .fee_standard_fen = -1, .hall = hall, .window = "W1",
+                    .has_accepted = true, .accepted_ns = hw_time_now()};
   HwIngestOutcome out;
   g_autoptr(GError) error = NULL;
   g_assert_true(hw_store_cases_ingest(f->store, department, &r, 1, hw_time_now(), &out, NULL,
@@ -522,6 +523,15 @@ static void make_warning_object(Fixture *f, const char *hall, const char *depart
   g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, (int64_t)sqlite3_column_int64(st, 0));
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+/* A case of `department` in `hall` (the case API's object; its list shows accepted cases). */
+static void make_case_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  char number[64];
+  int64_t id = make_case(f, hall, department, number, sizeof number);
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", number);
 }
 
 /* A correction notice on a warning of `department`: the department's system answers it. */
@@ -565,6 +575,7 @@ static const struct {
   {"warning", "/api/v1/warnings/{id}", "/api/v1/warnings", true, true, make_warning_object},
   {"notice", "/api/v1/exchange/notices/{id}", "/api/v1/exchange/notices", true, true,
    make_notice_object},
+  {"case", "/api/v1/cases/{id}", "/api/v1/cases", true, true, make_case_object},
 };
 
 /* GET routes without a parameter that list no scoped objects, and why. */
@@ -585,6 +596,9 @@ static const char *const not_object_lists[] = {
 static const char *const not_object_routes[] = {
   /* a playback session: bound to the user who opened it on a camera in scope (media.playback) */
   "/api/v1/playback/{session}/{file}",
+  /* a staff member's id names a person, not an object; the events listed are those of cases in
+   * the caller's scope (cases.queries.scope) */
+  "/api/v1/staff/{operator_id}/events",
 };
 
 /* What a route needs beyond "{}" (a body, or a query for a GET) to succeed on an object in scope,
