@@ -26,6 +26,10 @@ static const char *const auth_keys[] = {"session_idle", "session_max", "lockout_
                                         NULL};
 static const char *const audit_keys[] = {"sign_interval", NULL};
 static const char *const hall_keys[] = {"timezone", NULL};
+static const char *const warnings_keys[] = {
+  "promised_near", "promised_late", "statutory_late", "stage_order", "fee_above_standard",
+  "rejection_without_reason", "stage_long", "complaint", "near_share", "near_days",
+  "stage_long_days", "hold_pre", "hold_post", NULL};
 static const char *const recording_keys[] = {"file_span",   "fragment_max",   "stall_timeout",
                                              "clock_bound", "index_interval", "capture", NULL};
 static const char *const reconnect_keys[] = {"backoff_min", "backoff_max", "backoff_reset", NULL};
@@ -41,6 +45,7 @@ static const struct {
   {"storage", storage_keys},     {"http", http_keys},           {"log", log_keys},
   {"recording", recording_keys}, {"reconnect", reconnect_keys}, {"retention", retention_keys},
   {"audit", audit_keys},         {"auth", auth_keys},           {"hall", hall_keys},
+  {"warnings", warnings_keys},
 };
 
 /* [exchange]: only "clock_offset.<department>" keys (any department code). */
@@ -639,8 +644,79 @@ static gboolean parse_auth(const Scan *s, HwConfig *c, GError **error)
   return TRUE;
 }
 
+/* A whole number key of [warnings] within lo..hi. */
+static gboolean get_warn_int(const Scan *s, const char *key, int lo, int hi, int *ret,
+                             GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string(s, "warnings", key, &v, error))
+    return FALSE;
+  gint64 n;
+  if (v && !g_ascii_string_to_signed(v, 10, lo, hi, &n, NULL))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", key,
+                "expected a number of working days from %d to %d, got '%s'", lo, hi, v);
+  if (v)
+    *ret = (int)n;
+  return TRUE;
+}
+
+/* [warnings]: each rule on or off (true/false), the yellow thresholds and the footage rolls. */
+static gboolean parse_warnings(const Scan *s, HwWarningsConfig *w, GError **error)
+{
+  struct {
+    const char *key;
+    bool *on;
+  } rules[] = {{"promised_near", &w->promised_near},
+               {"promised_late", &w->promised_late},
+               {"statutory_late", &w->statutory_late},
+               {"stage_order", &w->stage_order},
+               {"fee_above_standard", &w->fee_above_standard},
+               {"rejection_without_reason", &w->rejection_without_reason},
+               {"stage_long", &w->stage_long},
+               {"complaint", &w->complaint}};
+  for (size_t i = 0; i < G_N_ELEMENTS(rules); i++)
+    if (!get_bool(s, "warnings", rules[i].key, rules[i].on, error))
+      return FALSE;
+  g_autofree char *share = NULL;
+  if (!get_string(s, "warnings", "near_share", &share, error))
+    return FALSE;
+  if (share) {
+    /* "2/3" or a decimal such as 0.75, strictly between 0 and 1 */
+    double v = -1;
+    char *end = NULL;
+    const char *slash = strchr(share, '/');
+    if (slash) {
+      gint64 a, b;
+      g_autofree char *num = g_strndup(share, (gsize)(slash - share));
+      if (g_ascii_string_to_signed(num, 10, 1, 1000, &a, NULL) &&
+          g_ascii_string_to_signed(slash + 1, 10, 1, 1000, &b, NULL))
+        v = (double)a / (double)b;
+    } else {
+      v = g_ascii_strtod(share, &end);
+      if (end == share || *end != '\0')
+        v = -1;
+    }
+    if (!(v > 0 && v < 1))
+      return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", "near_share",
+                  "expected a share of the limit between 0 and 1 such as 2/3 or 0.75, got '%s'",
+                  share);
+    w->near_share = v;
+  }
+  if (!get_warn_int(s, "near_days", 0, 365, &w->near_days, error) ||
+      !get_warn_int(s, "stage_long_days", 1, 365, &w->stage_long_days, error) ||
+      !get_duration(s, "warnings", "hold_pre", &w->hold_pre_ns, error) ||
+      !get_duration(s, "warnings", "hold_post", &w->hold_post_ns, error))
+    return FALSE;
+  if (w->hold_pre_ns > INT64_C(3600) * HW_NS_PER_S)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", "hold_pre", "must be at most 1h");
+  if (w->hold_post_ns > INT64_C(3600) * HW_NS_PER_S)
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "warnings", "hold_post", "must be at most 1h");
+  return TRUE;
+}
+
 static void config_init_defaults(HwConfig *c)
 {
+  hw_warnings_config_init(&c->warning_rules);
   c->footage_dir = g_strdup(HW_CONFIG_DEFAULT_FOOTAGE);
   c->footage_rolls.pre_ns = HW_FOOTAGE_PRE_ROLL_DEFAULT;
   c->footage_rolls.post_ns = HW_FOOTAGE_POST_ROLL_DEFAULT;
@@ -807,7 +883,7 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     if (!known)
       return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
                   "unknown section (known: storage, http, log, recording, reconnect, retention, audit, auth, "
-                  "hall, exchange, footage, camera.<id>)");
+                  "hall, exchange, warnings, footage, camera.<id>)");
   }
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||
@@ -839,7 +915,8 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "audit", "sign_interval",
                 "must be between 10s and 24h");
 
-  if (!parse_auth(s, c, error) || !parse_exchange(s, c, error) || !parse_footage(s, c, error))
+  if (!parse_auth(s, c, error) || !parse_exchange(s, c, error) ||
+      !parse_warnings(s, &c->warning_rules, error) || !parse_footage(s, c, error))
     return FALSE;
 
   /* [hall] timezone: the civil dates of deadlines (a due date ends at 24:00 there). A name this

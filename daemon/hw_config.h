@@ -8,6 +8,7 @@
 
 #include "capture/hw_recorder.h"
 #include "media/hw_footage.h"
+#include "cases/hw_warnings.h"
 
 G_BEGIN_DECLS
 
@@ -51,6 +52,7 @@ typedef struct {
   int auth_lockout_after;       /* [auth] lockout_after: failed sign-ins in a row that lock */
   int64_t auth_lockout_for_ns;  /* [auth] lockout_for: how long the lock lasts */
   char *hall_timezone;          /* [hall] timezone: IANA name of the hall's zone (deadlines) */
+  HwWarningsConfig warning_rules; /* [warnings]: which rules run and their thresholds */
   int64_t audit_sign_interval_ns; /* [audit] sign_interval: how often the chain's head is signed,
                                    * 10s..24h */
   /* [recording], [reconnect], [retention]. recorder.footage_dir points at footage_dir above

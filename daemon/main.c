@@ -18,8 +18,10 @@
 #include "capture/hw_recorder.h"
 #include "common/hw_keys.h"   /* audit: the appliance key */
 #include "cases/hw_calendar_store.h" /* calendar: the shipped holidays */
+#include "cases/hw_warnings.h"       /* warnings: rules, timer queue */
 #include "daemon/hw_cli.h"    /* subcommands (audit, …) */
 #include "daemon/hw_config.h"
+#include "demo/hw_demo_feed.h" /* cases: the demo department feed */
 #include "demo/hw_rtsp_server.h"
 #include "sql/hw_store.h"
 #include "sql/hw_store_cases.h"
@@ -40,6 +42,8 @@ typedef struct {
   HwHttp *http;
   GMainLoop *loop;
   HwRtspServer *demo_server;
+  HwDemoFeed *demo_feed; /* cases: simulated departments posting to the exchange API */
+  int demo_feed_ms;      /* its pace (ms between new cases); 0: no feed */
   char *demo_dir;
   bool stopping;
   HwKey *key;     /* audit: the appliance key, <database>.key */
@@ -50,6 +54,11 @@ typedef struct {
   HwCalendarSource *calendar;
 
   HwExportJobs *exports; /* export: the evidence export worker */
+  /* warnings: evaluated after each exchange batch (HTTP threads) and by a one-shot timer set to
+   * the earliest instant a case's verdict changes by time alone ([warnings] rules). */
+  HwWarnings *warnings;
+  guint warnings_timer;
+  GThread *warnings_start; /* evaluates every open case once after start */
   /* cameras: API-provisioned cameras. cam_lock guards d->config's camera list against the HTTP
    * threads reading it (config_cameras hook); the main thread swaps it on SIGHUP. */
   HwSecret *secret;
@@ -57,6 +66,62 @@ typedef struct {
   HwCameraHooks cam_hooks;
   gint apply_pending;
 } Daemon;
+
+/* ---- warnings: the timer ------------------------------------------------------------------- */
+
+/* Re-armed after each run for the earliest queued instant, and when an evaluation on an HTTP
+ * thread queues an earlier one (warnings_wake); at most WARNINGS_POLL_MS away regardless. */
+#define WARNINGS_POLL_MS 60000
+
+static gboolean warnings_tick(gpointer data);
+
+static void warnings_arm(Daemon *d)
+{
+  hw_time_ns next = hw_warnings_next(d->warnings), now = hw_time_now();
+  int64_t ms = next == INT64_MAX ? WARNINGS_POLL_MS : (next - now) / 1000000 + 1;
+  d->warnings_timer = g_timeout_add((guint)CLAMP(ms, 1, WARNINGS_POLL_MS), warnings_tick, d);
+}
+
+static gboolean warnings_tick(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  size_t raised = 0;
+  if (!hw_warnings_run_due(d->warnings, &raised, &error))
+    g_warning("warnings: %s", error->message);
+  else if (raised > 0)
+    g_message("warnings: %zu raised as time passed", raised);
+  warnings_arm(d);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean warnings_rearm(gpointer data)
+{
+  Daemon *d = data;
+  if (d->warnings_timer != 0) {
+    g_source_remove(d->warnings_timer);
+    warnings_arm(d);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* From any thread: re-arm on the main loop. */
+static void warnings_wake(void *user)
+{
+  g_idle_add(warnings_rearm, user);
+}
+
+static gpointer warnings_start(gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr(GError) error = NULL;
+  hw_time_ns t0 = hw_time_now();
+  if (!hw_warnings_evaluate_all(d->warnings, &error))
+    g_warning("warnings: evaluating the open cases: %s", error->message);
+  else
+    g_debug("warnings: open cases evaluated in %.1f s", (double)(hw_time_now() - t0) / 1e9);
+  return NULL;
+}
 
 /* ---- audit: rows the daemon itself writes, and the head-signing timer --------------------- */
 
@@ -288,6 +353,8 @@ static gboolean on_hup(gpointer user)
   apply_cameras(d); /* cameras: config + store, only changed ones restart */
   if (!apply_clocks(d->store, fresh, &error)) /* exchange */
     g_warning("SIGHUP: department clock offsets: %s", error->message);
+  /* warnings: from each case's next evaluation */
+  hw_warnings_set_config(d->warnings, &fresh->warning_rules);
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
@@ -475,6 +542,7 @@ static int run(Daemon *d)
   http_opt.audit = d->audit; /* audit: sign-in, sign-out, token changes */
   http_opt.tls_cert_path = cfg->http_tls_cert; /* tls: HTTPS only when both are set */
   http_opt.tls_key_path = cfg->http_tls_key;
+  http_opt.calendar = d->calendar; /* cases: due dates in the case API */
   /* www: the web interface's files */
   g_autofree char *www_dir = cfg->http_www_dir ? g_strdup(cfg->http_www_dir) : default_www_dir();
   g_autofree char *www_index = g_build_filename(www_dir, "index.html", NULL);
@@ -512,6 +580,12 @@ static int run(Daemon *d)
   d->footage_rolls.stages =
       g_memdup2(cfg->footage_rolls.stages, cfg->footage_rolls.n * sizeof(HwFootageStageRolls));
   http_opt.footage_rolls = &d->footage_rolls;
+  /* warnings: every open case evaluated once at start, then by event and timer */
+  d->warnings = hw_warnings_new(d->store, d->calendar, &cfg->warning_rules, NULL, NULL);
+  hw_warnings_set_wake(d->warnings, warnings_wake, d);
+  d->warnings_start = g_thread_new("warnings-start", warnings_start, d);
+  http_opt.warnings = d->warnings;
+  warnings_arm(d);
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -519,6 +593,17 @@ static int run(Daemon *d)
   }
   apply_cameras(d); /* cameras: config file + store */
 
+  if (d->demo_server != NULL && d->demo_feed_ms > 0) { /* cases: the demo department feed */
+    g_autofree char **cams = g_new0(char *, cfg->n_cameras + 1);
+    for (size_t i = 0; i < cfg->n_cameras; i++)
+      cams[i] = cfg->cameras[i]->id;
+    d->demo_feed = hw_demo_feed_start(d->store, hw_http_port(d->http), (const char *const *)cams,
+                                      (guint)d->demo_feed_ms, &error);
+    if (d->demo_feed == NULL) {
+      g_printerr("hallwatchd: demo feed: %s\n", error->message);
+      return 1;
+    }
+  }
   if (d->demo_server != NULL) {
     printf("http://127.0.0.1:%d/\n", hw_http_port(d->http));
     fflush(stdout);
@@ -543,6 +628,7 @@ static int run(Daemon *d)
 
   g_main_loop_run(d->loop);
 
+  g_clear_pointer(&d->demo_feed, hw_demo_feed_stop); /* cases: before the server it posts to */
   /* Stop taking requests, then finish the recordings: the last fragments are written, files
    * fsynced, the index committed. */
   g_clear_pointer(&d->http, hw_http_free);
@@ -577,6 +663,7 @@ int main(int argc, char **argv)
   g_autofree char *config_path = NULL;
   gboolean check = FALSE, demo = FALSE, version = FALSE;
   int port = 8080;
+  int demo_feed_ms = 4000; /* cases */
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE"},
       {"check-config", 0, 0, G_OPTION_ARG_NONE, &check, "Validate the configuration and exit",
@@ -585,6 +672,9 @@ int main(int argc, char **argv)
        "Run the demo: built-in cameras, a temporary store, nothing to configure", NULL},
       {"port", 'p', 0, G_OPTION_ARG_INT, &port, "HTTP port of the demo (default 8080, 0: any)",
        "N"},
+      {"demo-feed-interval", 0, 0, G_OPTION_ARG_INT, &demo_feed_ms,
+       "Demo: milliseconds between new cases of the simulated departments (default 4000, 0: none)",
+       "MS"},
       {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
   };
@@ -609,7 +699,13 @@ int main(int argc, char **argv)
     return 2;
   }
 
+  if (demo_feed_ms < 0 || demo_feed_ms > 3600000) {
+    g_printerr("hallwatchd: --demo-feed-interval must be 0..3600000 ms, got %d\n", demo_feed_ms);
+    return 2;
+  }
+
   Daemon d = {0};
+  d.demo_feed_ms = demo_feed_ms; /* cases */
   g_mutex_init(&d.cam_lock); /* cameras */
   if (demo) {
     gst_init(NULL, NULL);
@@ -636,9 +732,16 @@ int main(int argc, char **argv)
   gst_init(NULL, NULL);
   int rc = run(&d);
 
+  g_clear_pointer(&d.demo_feed, hw_demo_feed_stop); /* cases */
   g_clear_pointer(&d.http, hw_http_free);
   g_clear_pointer(&d.exports, hw_export_jobs_free); /* export */
   g_clear_pointer(&d.recorder, hw_recorder_free);
+  g_clear_handle_id(&d.warnings_timer, g_source_remove); /* warnings */
+  if (d.warnings_start != NULL) {
+    hw_warnings_cancel(d.warnings);
+    g_thread_join(g_steal_pointer(&d.warnings_start));
+  }
+  g_clear_pointer(&d.warnings, hw_warnings_free);
   g_clear_pointer(&d.calendar, hw_calendar_source_free); /* calendar */
   g_clear_pointer(&d.audit, hw_audit_free); /* audit */
   g_clear_pointer(&d.key, hw_key_free);

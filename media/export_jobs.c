@@ -3,6 +3,7 @@
  * code: failures go into the job's row, not to a log. */
 #include "media/hw_export.h"
 #include "media/hw_export_jobs.h"
+#include "sql/hw_store_case_queries.h"
 #include "sql/hw_store_cases.h"
 
 #include <errno.h>
@@ -75,7 +76,7 @@ static void run_job(gpointer data, gpointer user)
   bool staged = e.stage_event > 0;
   if (staged) {
     if (!hw_store_stage_event_get(jobs->store, e.stage_event, &ev, &error) ||
-        !hw_store_case_by_id(jobs->store, ev.case_id, NULL, NULL, &kase, &error)) {
+        !hw_store_case_get_by_id(jobs->store, ev.case_id, NULL, NULL, &kase, &error)) {
       failed(jobs, id, error->message);
       return;
     }

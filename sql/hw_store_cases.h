@@ -140,11 +140,6 @@ typedef struct {
  * (NULL-terminated codes, or NULL for every department); a case outside it is NOT_FOUND. */
 bool hw_store_case_get(HwStore *store, const char *department, const char *case_number,
                        const char *const *departments, HwStoreCase *ret, GError **error);
-/* One case by its store id within the caller's scope: departments and halls are NULL-terminated
- * codes, or NULL for every one (a case without a hall is outside any hall limit). NOT_FOUND if
- * none or outside. */
-bool hw_store_case_by_id(HwStore *store, int64_t id, const char *const *departments,
-                         const char *const *halls, HwStoreCase *ret, GError **error);
 /* The stage events of a case in time order (free with hw_store_stage_events_free). */
 bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
                           GError **error);

@@ -8,22 +8,13 @@
 #include <string.h>
 
 #include "sql/hw_store_private.h"
+#include "sql/store_cases_private.h"
 
 #define CASE_FIELDS                                                                                \
   "department_serial, version, item_code, item_name, applicant_type, applicant_name,"              \
   " applicant_id_type, applicant_id_number, division_code, hall, window, queue_ticket,"            \
   " accepted_ns, accepted_reported_ns, acceptance, statutory_limit, statutory_unit,"               \
   " promised_limit, promised_unit, fee_charged_fen, fee_standard_fen, secrecy, result"
-#define CASE_COLS                                                                                  \
-  "id, department, case_number, coalesce(department_serial, ''), version, item_code, item_name,"   \
-  " applicant_type, applicant_name, coalesce(applicant_id_type, ''),"                              \
-  " coalesce(applicant_id_number, ''), coalesce(division_code, ''), coalesce(hall, ''),"           \
-  " coalesce(window, ''), coalesce(queue_ticket, ''), coalesce(accepted_ns, 0),"                   \
-  " coalesce(accepted_reported_ns, 0), coalesce(acceptance, ''), statutory_limit, statutory_unit," \
-  " promised_limit, promised_unit, coalesce(fee_charged_fen, -1), coalesce(fee_standard_fen, -1)," \
-  " secrecy, coalesce(result, ''), state, state_ns, coalesce(completed_ns, 0), warning_level,"     \
-  " received_ns, updated_ns"
-
 static const char SQL_CLOCK_GET[] = "SELECT offset_ns FROM department_clocks WHERE department = ?1";
 static const char SQL_CLOCKS_CLEAR[] = "DELETE FROM department_clocks";
 static const char SQL_CLOCK_SET[] =
@@ -71,19 +62,12 @@ static const char SQL_COMPLAINT_INSERT[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 /* ?9: the caller's department scope as "\n<a>\n<b>\n", NULL for every department. */
 static const char SQL_CASE_GET[] =
-    "SELECT " CASE_COLS " FROM cases WHERE department = ?1 AND case_number = ?2"
-    " AND (?9 IS NULL OR instr(?9, char(10) || department || char(10)) > 0)";
-/* ?2 departments, ?3 halls: the caller's scope as "\n<a>\n<b>\n", NULL for every one. */
-static const char SQL_CASE_BY_ID[] =
-    "SELECT " CASE_COLS " FROM cases WHERE id = ?1"
-    " AND (?2 IS NULL OR instr(?2, char(10) || department || char(10)) > 0)"
-    " AND (?3 IS NULL OR instr(?3, char(10) || coalesce(hall, '') || char(10)) > 0)";
-#define STAGE_COLS                                                                                 \
-  "id, case_id, source_event_id, stage, time_ns, reported_ns, received_ns,"                        \
-  " coalesce(operator_id, ''), coalesce(operator_name, ''), coalesce(hall, ''),"                   \
-  " coalesce(window, ''), coalesce(queue_ticket, ''), coalesce(outcome, ''), opinion"
-static const char SQL_CASE_STAGES[] =
-    "SELECT " STAGE_COLS " FROM stage_events WHERE case_id = ?1 ORDER BY time_ns, id";
+  "SELECT " CASE_COLS " FROM cases WHERE department = ?1 AND case_number = ?2"
+  " AND (?9 IS NULL OR instr(?9, char(10) || department || char(10)) > 0)";
+const char hw_store__sql_case_stages[] =
+  "SELECT " STAGE_COLS("") " FROM stage_events INDEXED BY stage_events_by_case"
+  " WHERE case_id = ?1 ORDER BY time_ns, id";
+/* Evaluations and complaints of a case naming a window, in the columns of STAGE_COLS. */
 static const char SQL_CASE_FEEDBACK[] =
     "SELECT id, case_id, source_event_id, 'evaluation', time_ns, reported_ns, received_ns,"
     " coalesce(operator_id, ''), '', coalesce(hall, ''), window, '', rating, NULL"
@@ -91,7 +75,7 @@ static const char SQL_CASE_FEEDBACK[] =
     " UNION ALL SELECT id, case_id, source_event_id, 'complaint', time_ns, reported_ns,"
     " received_ns, coalesce(operator_id, ''), '', coalesce(hall, ''), window, '', channel, NULL"
     " FROM complaints WHERE case_id = ?1 AND window IS NOT NULL ORDER BY 5, 4, 1";
-static const char SQL_STAGE_GET[] = "SELECT " STAGE_COLS " FROM stage_events WHERE id = ?1";
+static const char SQL_STAGE_GET[] = "SELECT " STAGE_COLS("") " FROM stage_events WHERE id = ?1";
 static const char SQL_COUNTS[] =
     "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM stage_events),"
     " (SELECT count(*) FROM evaluations), (SELECT count(*) FROM complaints)";
@@ -101,6 +85,17 @@ const char *hw_ingest_outcome_name(HwIngestOutcome outcome)
   static const char *const names[] = {"accepted", "duplicate", "stale", "unknown_case",
                                       "secret_case"};
   return (unsigned)outcome < G_N_ELEMENTS(names) ? names[outcome] : NULL;
+}
+
+char *hw_store__scope_text(const char *const *codes)
+{
+  if (codes == NULL)
+    return NULL;
+  GString *s = g_string_new("\n");
+  for (size_t i = 0; codes[i]; i++)
+    if (strchr(codes[i], '\n') == NULL)
+      g_string_append_printf(s, "%s\n", codes[i]);
+  return g_string_free(s, FALSE);
 }
 
 static void bind_opt_text(sqlite3_stmt *st, int i, const char *s)
@@ -465,7 +460,7 @@ fail:
 
 /* ---- reading back ---------------------------------------------------------------------------- */
 
-static void row_to_case(sqlite3_stmt *st, HwStoreCase *c)
+void hw_store__case_from_row(sqlite3_stmt *st, HwStoreCase *c)
 {
   memset(c, 0, sizeof *c);
   c->id = sqlite3_column_int64(st, 0);
@@ -502,68 +497,24 @@ static void row_to_case(sqlite3_stmt *st, HwStoreCase *c)
   c->updated_ns = sqlite3_column_int64(st, 31);
 }
 
-/* A scope list as "\n<a>\n<b>\n" for instr() in SQL, NULL for none (codes holding a newline
- * are dropped: they match nothing). */
-static char *scope_text(const char *const *codes)
-{
-  if (codes == NULL)
-    return NULL;
-  GString *s = g_string_new("\n");
-  for (size_t i = 0; codes[i]; i++)
-    if (codes[i][0] != '\0' && strchr(codes[i], '\n') == NULL)
-      g_string_append_printf(s, "%s\n", codes[i]);
-  return g_string_free(s, FALSE);
-}
-
-static void bind_scope(sqlite3_stmt *st, int i, const char *scope)
-{
-  if (scope)
-    hw_store__bind_text(st, i, scope);
-  else
-    sqlite3_bind_null(st, i);
-}
-
-bool hw_store_case_by_id(HwStore *store, int64_t id, const char *const *departments,
-                         const char *const *halls, HwStoreCase *ret, GError **error)
-{
-  g_return_val_if_fail(store && ret, false);
-  g_autofree char *dscope = scope_text(departments), *hscope = scope_text(halls);
-  HW_STORE_LOCKED(store);
-  HW_AUTO_STMT st = hw_store__stmt(store, SQL_CASE_BY_ID, error);
-  if (!st)
-    return false;
-  sqlite3_bind_int64(st, 1, id);
-  bind_scope(st, 2, dscope);
-  bind_scope(st, 3, hscope);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    row_to_case(st, ret);
-    return true;
-  }
-  if (rc == SQLITE_DONE) {
-    g_set_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND, "case %" G_GINT64_FORMAT
-                ": not found", id);
-    return false;
-  }
-  hw_store__set_error(error, store, "reading a case");
-  return false;
-}
-
 bool hw_store_case_get(HwStore *store, const char *department, const char *case_number,
                        const char *const *departments, HwStoreCase *ret, GError **error)
 {
   g_return_val_if_fail(store && department && case_number && ret, false);
-  g_autofree char *scope = scope_text(departments);
+  g_autofree char *scope = hw_store__scope_text(departments);
   HW_STORE_LOCKED(store);
   HW_AUTO_STMT st = hw_store__stmt(store, SQL_CASE_GET, error);
   if (!st)
     return false;
   hw_store__bind_text(st, 1, department);
   hw_store__bind_text(st, 2, case_number);
-  bind_scope(st, 9, scope);
+  if (scope)
+    hw_store__bind_text(st, 9, scope);
+  else
+    sqlite3_bind_null(st, 9);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    row_to_case(st, ret);
+    hw_store__case_from_row(st, ret);
     return true;
   }
   if (rc == SQLITE_DONE) {
@@ -575,7 +526,7 @@ bool hw_store_case_get(HwStore *store, const char *department, const char *case_
   return false;
 }
 
-static void row_to_event(sqlite3_stmt *st, HwStoreStageEvent *e)
+void hw_store__stage_from_row(sqlite3_stmt *st, HwStoreStageEvent *e)
 {
   memset(e, 0, sizeof *e);
   e->id = sqlite3_column_int64(st, 0);
@@ -591,6 +542,15 @@ static void row_to_event(sqlite3_stmt *st, HwStoreStageEvent *e)
   hw_store__copy_text(e->window, sizeof e->window, st, 10);
   hw_store__copy_text(e->queue_ticket, sizeof e->queue_ticket, st, 11);
   hw_store__copy_text(e->outcome, sizeof e->outcome, st, 12);
+  const unsigned char *op = sqlite3_column_text(st, 13);
+  e->opinion = op ? g_strdup((const char *)op) : NULL;
+}
+
+void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n)
+{
+  for (size_t i = 0; events && i < n; i++)
+    g_free(events[i].opinion);
+  g_free(events);
 }
 
 bool hw_store_stage_event_get(HwStore *store, int64_t id, HwStoreStageEvent *ret, GError **error)
@@ -603,7 +563,8 @@ bool hw_store_stage_event_get(HwStore *store, int64_t id, HwStoreStageEvent *ret
   sqlite3_bind_int64(st, 1, id);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    row_to_event(st, ret);
+    hw_store__stage_from_row(st, ret);
+    g_clear_pointer(&ret->opinion, g_free);
     return true;
   }
   if (rc == SQLITE_DONE)
@@ -612,13 +573,6 @@ bool hw_store_stage_event_get(HwStore *store, int64_t id, HwStoreStageEvent *ret
   else
     hw_store__set_error(error, store, "reading a stage event");
   return false;
-}
-
-void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n)
-{
-  for (size_t i = 0; events && i < n; i++)
-    g_free(events[i].opinion);
-  g_free(events);
 }
 
 static bool case_events(HwStore *store, const char *sql, int64_t case_id, HwStoreStageEvent **ret,
@@ -634,9 +588,7 @@ static bool case_events(HwStore *store, const char *sql, int64_t case_id, HwStor
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     HwStoreStageEvent e;
-    row_to_event(st, &e);
-    const unsigned char *op = sqlite3_column_text(st, 13);
-    e.opinion = op ? g_strdup((const char *)op) : NULL;
+    hw_store__stage_from_row(st, &e);
     g_array_append_val(out, e);
   }
   if (rc != SQLITE_DONE) {
@@ -653,7 +605,7 @@ static bool case_events(HwStore *store, const char *sql, int64_t case_id, HwStor
 bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
                           GError **error)
 {
-  return case_events(store, SQL_CASE_STAGES, case_id, ret, ret_n, error);
+  return case_events(store, hw_store__sql_case_stages, case_id, ret, ret_n, error);
 }
 
 bool hw_store_case_feedback(HwStore *store, int64_t case_id, HwStoreStageEvent **ret,

@@ -138,7 +138,7 @@ bool hw_web_case_get(HwRequest *req, HwReply *reply, const char *id_text, HwStor
   guint64 id = 0;
   g_autoptr(GError) error = NULL;
   if (id_text && g_ascii_string_to_unsigned(id_text, 10, 1, G_MAXINT64, &id, NULL) &&
-      hw_store_case_by_id(hw_request_store(req), (int64_t)id,
+      hw_store_case_get_by_id(hw_request_store(req), (int64_t)id,
                           hw_request_scope_codes(req, HW_SCOPE_DEPARTMENT),
                           hw_request_scope_codes(req, HW_SCOPE_HALL), ret, &error))
     return true;

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "cases/hw_exchange.h"
+#include "cases/hw_warnings.h"
 #include "web/handlers.h"
 
 void hw_route_exchange_batch(HwRequest *req, HwReply *reply)
@@ -31,9 +32,19 @@ void hw_route_exchange_batch(HwRequest *req, HwReply *reply)
               caller->department, r.secret);
   else if (r.status == HW_EXCHANGE_FAILED)
     g_warning("exchange: department %s: %s", caller->department, r.message);
-  else if (r.status == HW_EXCHANGE_OK)
-    g_debug("exchange: department %s: %s; write lock held %.1f ms", caller->department, r.message,
-            (double)r.tx_ns / 1e6);
+  /* warnings: the batch is committed; its cases are evaluated now (a failure here does not undo
+   * the batch; the case is evaluated again at its next event and at every start) */
+  HwWarnings *warnings = hw_request_warnings(req);
+  g_autoptr(GError) werror = NULL;
+  size_t raised = 0;
+  if (r.status == HW_EXCHANGE_OK && warnings != NULL &&
+      !hw_warnings_on_records(warnings, caller->department, r.records, r.n, &raised, &werror))
+    g_warning("warnings: department %s: %s", caller->department, werror->message);
+  else if (raised > 0)
+    g_debug("warnings: department %s: %zu raised", caller->department, raised);
+  if (r.status == HW_EXCHANGE_OK)
+    g_debug("exchange: department %s: %s; write lock held %.1f ms", caller->department,
+            r.message, (double)r.tx_ns / 1e6);
   hw_reply_json(reply, hw_exchange_result_http_status(&r), hw_exchange_result_json(&r));
   hw_exchange_result_clear(&r);
 }

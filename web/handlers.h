@@ -48,6 +48,10 @@ void hw_route_calendar_put(HwRequest *req, HwReply *reply);
 void hw_route_calendar_delete(HwRequest *req, HwReply *reply);
 void hw_route_calendar_import(HwRequest *req, HwReply *reply);
 
+/* web/cases.c: the supervisors' case queries */
+void hw_route_cases_list(HwRequest *req, HwReply *reply);
+void hw_route_case_get(HwRequest *req, HwReply *reply);
+void hw_route_staff_events(HwRequest *req, HwReply *reply);
 /* web/users.c: user management (admins) and the own-password change */
 void hw_route_users_list(HwRequest *req, HwReply *reply);
 void hw_route_users_create(HwRequest *req, HwReply *reply);
@@ -79,5 +83,14 @@ void hw_route_export_download(HwRequest *req, HwReply *reply);
 void hw_route_export_release(HwRequest *req, HwReply *reply);
 void hw_route_exports_verify(HwRequest *req, HwReply *reply);
 void hw_route_key_get(HwRequest *req, HwReply *reply);
+
+/* web/warnings.c: warnings (预警纠错), correction notices (督办), footage holds */
+void hw_route_warnings_list(HwRequest *req, HwReply *reply);
+void hw_route_warning_get(HwRequest *req, HwReply *reply);
+void hw_route_warning_close(HwRequest *req, HwReply *reply);
+void hw_route_warning_notice(HwRequest *req, HwReply *reply);
+void hw_route_warning_release_hold(HwRequest *req, HwReply *reply);
+void hw_route_exchange_notices(HwRequest *req, HwReply *reply);
+void hw_route_exchange_notice_reply(HwRequest *req, HwReply *reply);
 
 G_END_DECLS

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "web/internal.h"
+#include "cases/hw_calendar_store.h" /* cases: hw_request_calendar */
 
 G_DEFINE_QUARK(hw-http-error-quark, hw_http_error)
 
@@ -209,6 +210,18 @@ void *hw_request_app(const HwRequest *req)
 HwAudit *hw_request_audit(const HwRequest *req)
 {
   return req->http->opt.audit;
+}
+
+HwCalendar *hw_request_calendar(const HwRequest *req, GError **error)
+{
+  if (req->http->opt.calendar != NULL)
+    return hw_calendar_source_get(req->http->opt.calendar, error);
+  return hw_calendar_new_shipped(NULL, error);
+}
+
+struct HwWarnings *hw_request_warnings(const HwRequest *req)
+{
+  return req->http->opt.warnings;
 }
 
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n)

@@ -62,6 +62,9 @@ typedef struct {
    * address; without them it refuses any host but loopback. Read once by hw_http_new. */
   const char *tls_cert_path;
   const char *tls_key_path;
+  /* cases: the hall's working-day calendar for due dates (web/cases.c); NULL: the shipped one.
+   * Borrowed, must outlive the server. */
+  struct HwCalendarSource *calendar;
   /* The recorder's live fan-out (hw_recorder_live): GET /api/v1/live serves it; NULL answers
    * that route 503. Must outlive the server. */
   HwLive *live;
@@ -71,6 +74,8 @@ typedef struct {
   /* The rolls around a case stage's footage ([footage]); NULL: 30 s / 120 s. Must outlive the
    * server (the daemon keeps the ones read at start: a reload does not change them). */
   const struct HwFootageRolls *footage_rolls;
+  /* warnings (cases/hw_warnings.h): evaluated after each committed exchange batch; NULL: none. */
+  struct HwWarnings *warnings;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

@@ -117,6 +117,13 @@ HwStore *hw_request_store(const HwRequest *req);
 void *hw_request_app(const HwRequest *req);
 /* The audit log (HwHttpOptions.audit), borrowed; NULL if the server was started without one. */
 HwAudit *hw_request_audit(const HwRequest *req);
+/* cases: the hall's current working-day calendar (transfer full: hw_calendar_unref), from the
+ * daemon's calendar source, or the shipped arrangements in the default zone when the server was
+ * started without one; NULL with error if neither can be built. */
+struct HwCalendar *hw_request_calendar(const HwRequest *req, GError **error);
+/* The warnings engine (HwHttpOptions.warnings; struct HwWarnings of cases/hw_warnings.h), NULL
+ * if the server was started without one. */
+struct HwWarnings *hw_request_warnings(const HwRequest *req);
 /* A camera status snapshot (transfer full: g_free), length in *ret_n. */
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n);
 

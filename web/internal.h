@@ -8,10 +8,12 @@
 
 #include "capture/hw_recorder.h"
 #include "media/hw_footage.h"
+#include "sql/hw_store_case_queries.h"
 #include "sql/hw_store_cases.h"
 #include "web/hw_http.h"
 #include "web/hw_route.h"
 #include "web/routes.h"
+#include "sql/hw_store_warnings.h" /* cases: hw_web_warning_json */
 
 G_BEGIN_DECLS
 
@@ -25,6 +27,10 @@ char *hw_web_render_cameras(const HwCameraStatus *statuses, size_t n);
 
 /* text with the userinfo of every URL in it ("user:pass@") replaced by "***@" (newly allocated). */
 char *hw_web_mask_credentials(const char *text);
+
+/* One warning as its routes show it (web/warnings.c); also the case view's warnings (web/cases.c).
+ * Transfer full. */
+json_t *hw_web_warning_json(const HwStoreWarning *w);
 
 /* ---- server internals ------------------------------------------------------------------------ */
 

@@ -96,6 +96,13 @@ static const HwRoute routes[] = {
   {"DELETE", "/api/v1/calendar/{date}", hw_route_calendar_delete, {.roles = R(ADMIN)}},
   {"POST", "/api/v1/calendar/import", hw_route_calendar_import, {.roles = R(ADMIN)}},
 
+  /* The supervisors' case queries (web/cases.c): scoped by hall and department in SQL; the
+   * applicant's personal data masked except for investigators. Viewers see aggregate reports
+   * only, not cases. */
+  {"GET", "/api/v1/cases", hw_route_cases_list, {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/cases/{id}", hw_route_case_get, {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
+  {"GET", "/api/v1/staff/{operator_id}/events", hw_route_staff_events,
+   {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
   /* Evidence export (web/exports.c): investigators only, within their halls. The public key is
    * not a secret: every signed-in role may read it (the interface shows it). */
   {"POST", "/api/v1/exports", hw_route_exports_create, {.roles = R(INVESTIGATOR)}},
@@ -105,6 +112,18 @@ static const HwRoute routes[] = {
   {"POST", "/api/v1/exports/{id}/release", hw_route_export_release, {.roles = R(INVESTIGATOR)}},
   {"POST", "/api/v1/exports/verify", hw_route_exports_verify, {.roles = R(INVESTIGATOR)}},
   {"GET", "/api/v1/key", hw_route_key_get, {.roles = HW_ROLES_ALL}},
+  /* Warnings (web/warnings.c): supervisors and hall managers read them, supervisors act on them
+   * (close with a note, correction notices, releasing footage holds); departments' systems read
+   * and answer their notices through the exchange API. */
+  {"GET", "/api/v1/warnings", hw_route_warnings_list, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
+  {"GET", "/api/v1/warnings/{id}", hw_route_warning_get, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
+  {"POST", "/api/v1/warnings/{id}/close", hw_route_warning_close, {.roles = R(SUPERVISOR)}},
+  {"POST", "/api/v1/warnings/{id}/notices", hw_route_warning_notice, {.roles = R(SUPERVISOR)}},
+  {"POST", "/api/v1/warnings/{id}/release-hold", hw_route_warning_release_hold,
+   {.roles = R(SUPERVISOR)}},
+  {"GET", "/api/v1/exchange/notices", hw_route_exchange_notices, {.access = HW_ACCESS_DEPARTMENT}},
+  {"POST", "/api/v1/exchange/notices/{id}/reply", hw_route_exchange_notice_reply,
+   {.access = HW_ACCESS_DEPARTMENT}},
 
   /* The audit log: auditors only, not even admins (separation of duties). */
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},

@@ -393,6 +393,16 @@ char *hx_http_get(int port, const char *path, int *ret_status)
   return body;
 }
 
+char *hx_http_post(int port, const char *path, const char *extra, const char *body,
+                   int *ret_status)
+{
+  g_autofree char *all = http_request(port, "POST", path, extra, body);
+  char *sep = all ? strstr(all, "\r\n\r\n") : NULL;
+  if (sep == NULL || sscanf(all, "HTTP/%*s %d", ret_status) != 1)
+    return NULL;
+  return g_strdup(sep + 4);
+}
+
 json_t *hx_cameras(Hx *hx)
 {
   int status = 0;

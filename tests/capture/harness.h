@@ -81,6 +81,10 @@ bool hx_alive(Hx *hx);
 
 /* GET http://127.0.0.1:<port><path>; returns the body (g_free) or NULL; *ret_status the HTTP code. */
 char *hx_http_get(int port, const char *path, int *ret_status);
+/* POST body (JSON text) with extra headers ("Name: value\r\n"…, or NULL) and no sign-in: the
+ * response body (g_free) and *ret_status, or NULL. */
+char *hx_http_post(int port, const char *path, const char *extra, const char *body,
+                   int *ret_status);
 /* GET /api/v1/cameras parsed, or NULL. */
 json_t *hx_cameras(Hx *hx);
 /* The main-stream entry of camera id in a cameras array (borrowed), or NULL. */

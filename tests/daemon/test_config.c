@@ -101,6 +101,8 @@ static void test_example_shows_defaults(void)
   g_assert_cmpint(ex->http_port, ==, def->http_port);
   g_assert_cmpstr(ex->log_level, ==, def->log_level);
   g_assert_cmpstr(ex->hall_timezone, ==, def->hall_timezone);
+  g_assert_cmpmem(&ex->warning_rules, sizeof ex->warning_rules, &def->warning_rules,
+                  sizeof def->warning_rules);
 }
 
 static void test_defaults_applied(Fixture *f, gconstpointer data)
@@ -245,7 +247,7 @@ static void test_error_unknown_section(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
-               "retention, audit, auth, hall, exchange, footage, camera.<id>)");
+               "retention, audit, auth, hall, exchange, warnings, footage, camera.<id>)");
 }
 
 static void test_error_camera_id(Fixture *f, gconstpointer data)
@@ -631,6 +633,55 @@ static void test_hall_timezone(Fixture *f, gconstpointer data)
                "2: [hall] code: unknown key (known: timezone)");
 }
 
+/* [warnings]: defaults, each kind of value, and errors naming file, line, section and key. */
+static void test_warnings(Fixture *f, gconstpointer data)
+{
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  g_assert_true(def->warning_rules.promised_near && def->warning_rules.complaint);
+  g_assert_cmpfloat_with_epsilon(def->warning_rules.near_share, 2.0 / 3, 1e-12);
+  g_assert_cmpint(def->warning_rules.near_days, ==, 1);
+  g_assert_cmpint(def->warning_rules.hold_pre_ns, ==, 30 * HW_NS_PER_S);
+  g_assert_cmpint(def->warning_rules.hold_post_ns, ==, 120 * HW_NS_PER_S);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) c =
+    load_text(f,
+              "[warnings]\nstage_long = false\nnear_share = 0.75\nnear_days = 2\n"
+              "stage_long_days = 8\nhold_pre = 1m\nhold_post = 5m\n",
+              &error);
+  g_assert_no_error(error);
+  g_assert_false(c->warning_rules.stage_long);
+  g_assert_true(c->warning_rules.stage_order);
+  g_assert_cmpfloat(c->warning_rules.near_share, ==, 0.75);
+  g_assert_cmpint(c->warning_rules.near_days, ==, 2);
+  g_assert_cmpint(c->warning_rules.stage_long_days, ==, 8);
+  g_assert_cmpint(c->warning_rules.hold_pre_ns, ==, 60 * HW_NS_PER_S);
+  g_assert_cmpint(c->warning_rules.hold_post_ns, ==, 300 * HW_NS_PER_S);
+  g_autoptr(HwConfig) c2 = load_text(f, "[warnings]\nnear_share = 3/4\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpfloat(c2->warning_rules.near_share, ==, 0.75);
+  assert_error(f, "[warnings]\nnear_share = 1\n", HW_CONFIG_ERROR_INVALID,
+               "2: [warnings] near_share: expected a share of the limit between 0 and 1 such as "
+               "2/3 or 0.75, got '1'");
+  assert_error(f, "[warnings]\nnear_share = 2/0\n", HW_CONFIG_ERROR_INVALID,
+               "2: [warnings] near_share: expected a share of the limit between 0 and 1 such as "
+               "2/3 or 0.75, got '2/0'");
+  assert_error(f, "[warnings]\n\nstage_order = maybe\n", HW_CONFIG_ERROR_INVALID,
+               "3: [warnings] stage_order: expected true or false, got 'maybe'");
+  assert_error(f, "[warnings]\nnear_days = -1\n", HW_CONFIG_ERROR_INVALID,
+               "2: [warnings] near_days: expected a number of working days from 0 to 365, got "
+               "'-1'");
+  assert_error(f, "[warnings]\nstage_long_days = 0\n", HW_CONFIG_ERROR_INVALID,
+               "2: [warnings] stage_long_days: expected a number of working days from 1 to 365, "
+               "got '0'");
+  assert_error(f, "[warnings]\nhold_post = 2h\n", HW_CONFIG_ERROR_INVALID,
+               "2: [warnings] hold_post: must be at most 1h");
+  assert_error(f, "[warnings]\nred = true\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [warnings] red: unknown key (known: promised_near, promised_late, "
+               "statutory_late, stage_order, fee_above_standard, rejection_without_reason, "
+               "stage_long, complaint, near_share, near_days, stage_long_days, hold_pre, "
+               "hold_post)");
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -668,5 +719,6 @@ int main(int argc, char **argv)
   FT("exchange", test_exchange);
   FT("footage", test_footage);
   FT("www_dir", test_www_dir);
+  FT("warnings", test_warnings);
   return g_test_run();
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sql/hw_store.h"
+#include "sql/hw_store_case_queries.h"
 #include "sql/hw_store_cases.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_private.h"
@@ -925,13 +926,13 @@ static void test_export_stage_migration(Fixture *fx, gconstpointer data)
   HwStoreCase c;
   /* by id, within the scope; outside either scope it is not found */
   const char *d1[] = {"D1", NULL}, *d2[] = {"D2", NULL}, *h1[] = {"H1", NULL};
-  g_assert_true(hw_store_case_by_id(s, ev.case_id, d1, NULL, &c, &error));
+  g_assert_true(hw_store_case_get_by_id(s, ev.case_id, d1, NULL, &c, &error));
   g_assert_cmpstr(c.case_number, ==, "N1");
-  g_assert_false(hw_store_case_by_id(s, ev.case_id, d2, NULL, &c, &error));
+  g_assert_false(hw_store_case_get_by_id(s, ev.case_id, d2, NULL, &c, &error));
   g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
   g_clear_error(&error);
   /* the case itself names no hall: a hall-limited caller does not see it */
-  g_assert_false(hw_store_case_by_id(s, ev.case_id, NULL, h1, &c, &error));
+  g_assert_false(hw_store_case_get_by_id(s, ev.case_id, NULL, h1, &c, &error));
   g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
 }
 

@@ -13,6 +13,7 @@
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_calendar.h"
 #include "sql/hw_store_cases.h"
+#include "sql/hw_store_warnings.h"
 #include "media/hw_export_jobs.h"
 #include "common/hw_secret.h"
 #include "sql/hw_store_private.h"
@@ -478,24 +479,71 @@ static void make_export_object(Fixture *f, const char *hall, const char *departm
   g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", e.camera);
 }
 
-/* A case (办件) of `department` served in `hall`, stored as the exchange API stores it. */
+/* A case of `department` accepted in `hall` (stored as the exchange API stores it); its id. */
+static int64_t make_case(Fixture *f, const char *hall, const char *department, char *ret_number,
+                         size_t number_size)
+{
+  g_snprintf(ret_number, number_size, "CASE-%s-%d", department, ++f->serial);
+  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = department,
+                    .case_number = ret_number, .version = 1, .item_code = "I1",
+                    .item_name = "walk item", .applicant_type = "person", .applicant_name = "A",
+                    .statutory_limit = 20, .statutory_unit = "working_days", .promised_limit = 10,
+                    .promised_unit = "working_days", .secrecy = "none", .fee_charged_fen = -1,
+                    .fee_standard_fen = -1, .hall = hall, .window = "W1",
+                    .has_accepted = true, .accepted_ns = hw_time_now()};
+  HwIngestOutcome out;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_store_cases_ingest(f->store, department, &r, 1, hw_time_now(), &out, NULL,
+                                      &error));
+  g_assert_no_error(error);
+  const char *numbers[] = {ret_number};
+  g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+  g_assert_true(hw_store_case_ids(f->store, department, numbers, 1, ids, NULL));
+  g_assert_cmpuint(ids->len, ==, 1);
+  return g_array_index(ids, int64_t, 0);
+}
+
+/* An open red warning (fee above the standard) on a case of `department` in `hall`. */
+static void make_warning_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  char number[64];
+  int64_t case_id = make_case(f, hall, department, number, sizeof number);
+  HwStoreWarningRaise raise = {.rule = "fee_above_standard", .subject = "", .level = 2};
+  g_assert_true(hw_store_warnings_apply(f->store, case_id, false, &raise, 1, NULL, 0,
+                                        hw_time_now(), NULL, NULL));
+  g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", number);
+  /* The warning's id: the newest one. */
+  g_autofree char *sql = g_strdup_printf("SELECT max(id) FROM warnings WHERE case_id = %"
+                                         G_GINT64_FORMAT, case_id);
+  sqlite3 *db = NULL;
+  g_assert_cmpint(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, (int64_t)sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
+/* A case of `department` in `hall` (the case API's object; its list shows accepted cases). */
 static void make_case_object(Fixture *f, const char *hall, const char *department, Object *ret)
 {
   char number[64];
-  g_snprintf(number, sizeof number, "case-%s-%s-%d", department, hall, ++f->serial);
-  HwCaseRecord r = {.type = HW_CASE_RECORD_CASE, .department = department,
-                    .case_number = number, .version = 1, .item_code = "I", .item_name = "item",
-                    .applicant_type = "person", .applicant_name = "A", .statutory_limit = 20,
-                    .statutory_unit = "working_days", .promised_limit = 10,
-                    .promised_unit = "working_days", .secrecy = "internal", .hall = hall,
-                    .fee_charged_fen = -1, .fee_standard_fen = -1};
-  HwIngestOutcome out;
-  g_assert_true(hw_store_cases_ingest(f->store, department, &r, 1, hw_time_now(), &out, NULL,
-                                      NULL));
-  HwStoreCase c;
-  g_assert_true(hw_store_case_get(f->store, department, number, NULL, &c, NULL));
-  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, c.id);
+  int64_t id = make_case(f, hall, department, number, sizeof number);
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
   g_snprintf(ret->marker, sizeof ret->marker, "\"%s\"", number);
+}
+
+/* A correction notice on a warning of `department`: the department's system answers it. */
+static void make_notice_object(Fixture *f, const char *hall, const char *department, Object *ret)
+{
+  Object w;
+  make_warning_object(f, hall, department, &w);
+  int64_t id = 0;
+  g_assert_true(hw_store_notice_send(f->store, g_ascii_strtoll(w.id, NULL, 10), NULL, NULL,
+                                     "supervisor", "please correct", hw_time_now(), &id, NULL));
+  g_snprintf(ret->id, sizeof ret->id, "%" G_GINT64_FORMAT, id);
+  g_snprintf(ret->marker, sizeof ret->marker, "%s", w.marker);
 }
 
 /* Every kind of object a route can name, one line each. A route whose pattern starts with a
@@ -524,6 +572,9 @@ static const struct {
   {"user", "/api/v1/users/{id}", "/api/v1/users", false, false, make_user_object},
   {"calendar_day", "/api/v1/calendar/{date}", NULL, false, false, make_calendar_object},
   {"export", "/api/v1/exports/{id}", "/api/v1/exports", true, false, make_export_object},
+  {"warning", "/api/v1/warnings/{id}", "/api/v1/warnings", true, true, make_warning_object},
+  {"notice", "/api/v1/exchange/notices/{id}", "/api/v1/exchange/notices", true, true,
+   make_notice_object},
   {"case", "/api/v1/cases/{id}", "/api/v1/cases", true, true, make_case_object},
 };
 
@@ -545,6 +596,9 @@ static const char *const not_object_lists[] = {
 static const char *const not_object_routes[] = {
   /* a playback session: bound to the user who opened it on a camera in scope (media.playback) */
   "/api/v1/playback/{session}/{file}",
+  /* a staff member's id names a person, not an object; the events listed are those of cases in
+   * the caller's scope (cases.queries.scope) */
+  "/api/v1/staff/{operator_id}/events",
 };
 
 /* What a route needs beyond "{}" (a body, or a query for a GET) to succeed on an object in scope,
@@ -560,6 +614,10 @@ static const struct {
   {"GET", "/api/v1/cameras/{id}/footage", WALK_RANGE, NULL},
   {"GET", "/api/v1/cameras/{id}/playback.m3u8", WALK_RANGE, "no_footage"},
   {"GET", "/api/v1/exports/{id}/download", NULL, "not_ready"},
+  {"POST", "/api/v1/warnings/{id}/close", "{\"note\":\"walk\"}", NULL},
+  {"POST", "/api/v1/warnings/{id}/notices", "{\"text\":\"walk\"}", NULL},
+  {"POST", "/api/v1/warnings/{id}/release-hold", "{\"note\":\"walk\"}", NULL},
+  {"POST", "/api/v1/exchange/notices/{id}/reply", "{\"text\":\"walk\"}", NULL},
 };
 
 /* The route's path for object id; a GET route's "body" in route_needs is its query. */
