@@ -1,6 +1,6 @@
 // The web interface as its users meet it, in Debian's chromium (headless, one browser, pages one
 // after another) against the hallwatchd that tests/browser/test_browser.c started. Usage:
-//   node ui.mjs PARAMS.json    ({base, users:[{name, role, password, hall}], rtsp_a, rtsp_b,
+//   node ui.mjs PARAMS.json    ({base, users:[{name, role, password, hall}], rtsp_a, rtsp_b, rtsp_wall,
 //                               chromium, screenshots, ui_dir})
 // Each step prints what it checks; the first failure takes a screenshot (failure-*.png), prints
 // why and exits 1. Screenshots of every page at 1920x1080 go to params.screenshots.
@@ -23,8 +23,8 @@ const PAGES_OF = {
   admin: ['dashboard', 'cameras', 'users', 'tokens'],
   auditor: ['audit'],
   supervisor: ['dashboard', 'cases', 'live', 'reports'],
-  hall_manager: ['dashboard', 'cameras'],
-  investigator: ['cases', 'exports'],
+  hall_manager: ['dashboard', 'live', 'cameras'],
+  investigator: ['cases', 'live', 'exports'],
   viewer: ['reports'],
 };
 
@@ -242,6 +242,63 @@ async function main() {
   log('the supervisor\'s dashboard shows cam-1 and cam-h2 recording');
   await page.click('#sign-out');
   await page.waitForSelector('#username');
+
+  // 4b. the live wall plays 16 cameras at once over one WebSocket, each tile labelled and badged
+  step = 'live wall';
+  const wallIds = P.rtsp_wall.map((_, i) => `wall-${String(i + 1).padStart(2, '0')}`);
+  for (const [i, url] of P.rtsp_wall.entries()) {
+    const hall = i % 2 ? 'hall-2' : 'hall-1';
+    await mgr('POST', '/api/v1/cameras', { id: wallIds[i], name: `墙 ${i + 1}`, url, hall });
+    const w = await mgr('POST', '/api/v1/windows', { hall, code: String(21 + i), name: `窗口${21 + i}`, departments: ['tax'] });
+    await mgr('PUT', `/api/v1/windows/${w.id}/cameras`, { cameras: [wallIds[i]] });
+  }
+  log(`added ${wallIds.length} cameras at 160x120 for the wall, each mapped to a window`);
+  await signInOk('supervisor');
+  await page.goto(`${P.base}/#/live?n=16`);
+  await page.waitForSelector('#live-wall[data-n="16"]');
+  await page.waitForFunction(() => document.querySelectorAll('#live-wall .tile[data-camera]').length === 16);
+  const tileIds = await page.$$eval('#live-wall .tile[data-camera]', (ts) => ts.map((x) => x.dataset.camera));
+  check(new Set(tileIds).size === 16, `16 distinct cameras on the wall, got ${tileIds.join(',')}`);
+  check(await page.locator('#live-next').count() === 1, 'the 18 cameras make a second page of the 16-tile wall');
+  // each tile says where it is: hall name, window, camera name, and a health badge
+  const labels = await page.$$eval('#live-wall .tile[data-camera]', (ts) => ts.map((x) => ({ id: x.dataset.camera, text: x.querySelector('.tile-label').textContent, health: x.querySelector('[data-health]')?.dataset.health })));
+  for (const l of labels.filter((x) => x.id.startsWith('wall-'))) {
+    const i = Number(l.id.slice(5)) - 1;
+    const hallName = i % 2 ? '二号大厅' : '一号大厅';
+    check(l.text.includes(hallName) && l.text.includes(`${21 + i} 号窗口（窗口${21 + i}）`) && l.text.includes(`墙 ${i + 1}`) && l.health, `tile ${l.id} label "${l.text}" badge ${l.health}`);
+  }
+  await page.waitForFunction(() => [...document.querySelectorAll('#live-wall .tile[data-camera]')].every((x) => x.dataset.state === 'playing'), null, { timeout: 60000 })
+    .catch(async () => { throw new Error('not every tile plays: ' + (await page.$$eval('#live-wall .tile[data-camera]', (ts) => ts.map((x) => `${x.dataset.camera}=${x.dataset.state}`).join(' ')))); });
+  const times = () => page.$$eval('#live-wall .tile[data-camera] video', (vs) => vs.map((v) => v.currentTime));
+  const t1 = await times();
+  await page.waitForTimeout(3000);
+  const t2 = await times();
+  const advanced = t2.map((x, i) => x - t1[i]);
+  check(advanced.every((d) => d > 1), `currentTime must advance in every tile over 3 s: ${advanced.map((d) => d.toFixed(2)).join(' ')}`);
+  const sizes = await page.$$eval('#live-wall .tile[data-camera] video', (vs) => vs.map((v) => `${v.videoWidth}x${v.videoHeight}`));
+  check(sizes.every((x) => x !== '0x0'), `every tile shows a picture: ${sizes.join(' ')}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('#live-wall .tile[data-camera] [data-health]')].every((x) => x.dataset.health === 'recording'), null, { timeout: 30000 });
+  log(`16 tiles play at once, badges say recording; currentTime advanced ${Math.min(...advanced).toFixed(2)}..${Math.max(...advanced).toFixed(2)} s over 3 s`);
+  await shot('supervisor-live-wall-16');
+  // click a tile: it fills the wall; Esc brings the wall back
+  await page.click('#live-wall .tile[data-camera="wall-01"]');
+  await page.waitForSelector('#live-wall .tile.enlarged[data-camera="wall-01"]');
+  const big = await page.$eval('#live-wall .tile.enlarged', (x) => x.getBoundingClientRect().width);
+  const wallW = await page.$eval('#live-wall', (x) => x.getBoundingClientRect().width);
+  check(big > wallW * 0.9, `the enlarged tile is ${big} px wide, the wall ${wallW}`);
+  await shot('supervisor-live-enlarged');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#live-wall .tile.enlarged', { state: 'detached' });
+  log(`a click enlarges a tile (${Math.round(big)} px of ${Math.round(wallW)}), Esc restores the wall`);
+  await page.click('.layout-switch button[data-layout="4"]');
+  await page.waitForFunction(() => document.querySelectorAll('#live-wall .tile[data-camera]').length === 4);
+  await page.click('#live-next');
+  await page.waitForFunction(() => location.hash.includes('p=1'));
+  await page.waitForFunction(() => document.querySelectorAll('#live-wall .tile[data-camera]').length === 4);
+  log('the 4-tile layout pages through the cameras');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+  for (const id of wallIds) await mgr('DELETE', `/api/v1/cameras/${id}`); // lighter for what follows
 
   // 5. the admin makes a department token, sees it once, revokes it
   step = 'tokens';

@@ -18,6 +18,7 @@ test('every key built at run time is in the table, in both languages', () => {
     ...['recording', 'reconnecting', 'down', 'disabled', 'starting'].map((x) => 'health.' + x),
     ...LANGS.map((l) => 'lang.' + l),
     ...['cameras', 'halls', 'windows'].map((x) => 'cameras.tab_' + x),
+    ...['connecting', 'playing', 'offline', 'unsupported', 'error'].map((x) => 'live.state_' + x),
   ];
   for (const k of keys) {
     assert.ok(TABLE[k], `missing ${k}`);
