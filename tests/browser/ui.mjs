@@ -22,9 +22,9 @@ const pw = Object.fromEntries(P.users.map((u) => [u.name, u.password]));
 const PAGES_OF = {
   admin: ['dashboard', 'cameras', 'users', 'tokens'],
   auditor: ['audit'],
-  supervisor: ['dashboard', 'cases', 'live', 'reports'],
-  hall_manager: ['dashboard', 'live', 'cameras'],
-  investigator: ['cases', 'live', 'exports'],
+  supervisor: ['dashboard', 'cases', 'live', 'footage', 'reports'],
+  hall_manager: ['dashboard', 'live', 'footage', 'cameras'],
+  investigator: ['cases', 'live', 'footage', 'exports'],
   viewer: ['reports'],
 };
 
@@ -300,6 +300,97 @@ async function main() {
   await page.waitForSelector('#username');
   for (const id of wallIds) await mgr('DELETE', `/api/v1/cameras/${id}`); // lighter for what follows
 
+  // 4c. the footage browser: cam-1 from a random instant T. The first picture is the frame
+  // captured at T (read from the barcode the test camera burns into every frame, on a canvas);
+  // it plays on; the capture time under the video matches the frame's own; the timeline seeks.
+  step = 'footage playback';
+  const sup = await apiSession('supervisor');
+  const iso = (ms) => new Date(ms).toISOString();
+  const cov = await sup('GET', `/api/v1/cameras/cam-1/footage?from=${iso(Date.now() - 600000)}&to=${iso(Date.now())}`);
+  const span = cov.covered.map((x) => [Date.parse(x.from), Date.parse(x.to)]).sort((x, y) => (y[1] - y[0]) - (x[1] - x[0]))[0];
+  check(span && span[1] - span[0] > 12000, `cam-1 has a recorded span over 12 s: ${JSON.stringify(cov.covered)}`);
+  const T = span[0] + 2000 + Math.floor(Math.random() * (span[1] - span[0] - 8000));
+  const rangeFrom = span[0] - 60000;
+  const rangeTo = Date.now();
+  await signInOk('supervisor');
+  await page.goto(`${P.base}/#/footage?camera=cam-1&from=${iso(rangeFrom)}&to=${iso(rangeTo)}&t=${iso(T)}`);
+  await page.waitForSelector('#footage-timeline .seg-covered');
+  check(await page.locator('#footage-gaps li[data-reason]').count() > 0, 'the minute before cam-1 recorded is listed as a gap with its reason');
+  await page.waitForFunction(() => document.querySelector('#footage-video').readyState >= 2 && document.querySelector('#footage-time').dataset.ms, null, { timeout: 30000 });
+  await page.waitForTimeout(300);
+  const readFrame = () => page.evaluate(() => {
+    const v = document.querySelector('#footage-video');
+    const w = v.videoWidth, hh = v.videoHeight;
+    const c = document.createElement('canvas');
+    c.width = w; c.height = hh;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(v, 0, 0, w, hh);
+    const d = g.getImageData(0, 0, w, hh).data;
+    // demo/hw_stamp.c's reader: 2 rows x 32 cells in the top band, 2 guard cells per row,
+    // 52 value bits (µs since the epoch) then a CRC-8/ATM of them.
+    const cellW = Math.floor(w / 32), rowH = Math.max(Math.floor(hh / 32), 8);
+    const mean = (row, col) => {
+      const x0 = col * cellW + Math.floor(cellW / 4), x1 = Math.max(x0 + 1, col * cellW + Math.floor((3 * cellW + 3) / 4));
+      const y0 = row * rowH + Math.floor(rowH / 4), y1 = row * rowH + Math.floor((3 * rowH + 3) / 4);
+      let sum = 0, n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++, n++) { const i = (y * w + x) * 4; sum += 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]; }
+      return sum / n;
+    };
+    const bits = [];
+    for (let row = 0; row < 2; row++) {
+      const white = mean(row, row === 0 ? 0 : 1), black = mean(row, row === 0 ? 1 : 0);
+      if (white - black < 100) return { error: `no stamp (guards ${white.toFixed(0)}/${black.toFixed(0)})` };
+      for (let col = 2; col < 32; col++) bits.push(mean(row, col) > (white + black) / 2 ? 1 : 0);
+    }
+    let value = 0, crc = 0;
+    bits.slice(0, 52).forEach((b) => { value = value * 2 + b; });
+    bits.slice(52).forEach((b) => { crc = crc * 2 + b; });
+    let c8 = 0;
+    for (let i = 6; i >= 0; i--) {
+      c8 ^= Math.floor(value / 2 ** (8 * i)) % 256;
+      for (let k = 0; k < 8; k++) c8 = (c8 & 0x80) ? ((c8 << 1) ^ 0x07) & 0xff : (c8 << 1) & 0xff;
+    }
+    if (c8 !== crc) return { error: 'stamp checksum mismatch' };
+    const el = document.querySelector('#footage-time');
+    return { captured: value / 1000, shown: Number(el.dataset.ms), text: el.textContent, currentTime: v.currentTime, w, hh };
+  });
+  const f0 = await readFrame();
+  check(!f0.error, `reading the first frame's barcode: ${f0.error}`);
+  log(`first frame ${f0.w}x${f0.hh}: barcode ${iso(f0.captured)}, T ${iso(T)} (${(f0.captured - T).toFixed(1)} ms), page shows "${f0.text}"`);
+  check(Math.abs(f0.captured - T) <= 45, `the first frame was captured ${(f0.captured - T).toFixed(1)} ms from T (want within one frame, 40 ms, + 5 ms stamp tolerance)`);
+  check(Math.abs(f0.shown - f0.captured) <= 45, `the page shows ${iso(f0.shown)} under a frame captured at ${iso(f0.captured)}`);
+  check(f0.text.startsWith(zoned(iso(f0.captured)).slice(0, 16)), `the shown time "${f0.text}" is not in the hall's zone (${zoned(iso(f0.captured))})`);
+  await shot('supervisor-footage-at-T');
+  await page.evaluate(() => document.querySelector('#footage-video').play());
+  await page.waitForTimeout(2500);
+  await page.evaluate(() => new Promise((res) => {
+    const v = document.querySelector('#footage-video');
+    v.pause();
+    v.addEventListener('seeked', () => requestAnimationFrame(() => requestAnimationFrame(res)), { once: true });
+    v.currentTime = v.currentTime; // present exactly the frame at the paused position
+  }));
+  await page.waitForTimeout(200);
+  const f1 = await readFrame();
+  check(!f1.error, `reading the barcode after playing: ${f1.error}`);
+  check(f1.currentTime - f0.currentTime > 1.5 && f1.captured - f0.captured > 1500, `playback advanced ${(f1.currentTime - f0.currentTime).toFixed(2)} s (capture ${(f1.captured - f0.captured).toFixed(0)} ms)`);
+  check(Math.abs(f1.shown - f1.captured) <= 45, `after playing the page shows ${iso(f1.shown)} under a frame captured at ${iso(f1.captured)}`);
+  log(`played ${(f1.currentTime - f0.currentTime).toFixed(2)} s; the page's capture time is ${(f1.shown - f1.captured).toFixed(1)} ms from the barcode's`);
+  // a click on the timeline plays from there
+  const T2 = span[0] + Math.floor((span[1] - span[0]) * 0.25);
+  const box = await page.locator('#footage-timeline').boundingBox();
+  await page.mouse.click(box.x + box.width * ((T2 - rangeFrom) / (rangeTo - rangeFrom)), box.y + box.height / 2);
+  await page.waitForFunction((t2) => Math.abs(Number(document.querySelector('#footage-video').dataset.start) - t2) < 1000, T2);
+  await page.waitForFunction(() => { const v = document.querySelector('#footage-video'); return !v.paused && v.currentTime > 0 && v.readyState >= 3; }, null, { timeout: 30000 });
+  const c0 = await page.evaluate(() => document.querySelector('#footage-video').currentTime);
+  await page.waitForTimeout(1500);
+  const f2 = await readFrame();
+  check(!f2.error && f2.currentTime - c0 > 0.8, `after the timeline click, currentTime ${c0} → ${f2.currentTime} (${f2.error || 'ok'})`);
+  check(Math.abs(f2.captured - T2) < 6000 && f2.captured > T2 - 1500, `a click at ${iso(T2)} plays footage captured at ${iso(f2.captured)}`);
+  log(`a timeline click at ${zoned(iso(T2))} plays from there (frame captured ${((f2.captured - T2) / 1000).toFixed(2)} s later after 1.5 s of play)`);
+  await shot('supervisor-footage-timeline');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+
   // 5. the admin makes a department token, sees it once, revokes it
   step = 'tokens';
   await signInOk('admin');
@@ -336,6 +427,7 @@ async function main() {
   const want = [
     ['camera.change', 'manager1', 'camera:cam-1', '"op":"add"'],
     ['window.cameras', 'manager1', 'cam-1'],
+    ['footage.view', 'supervisor', 'camera:cam-1', '"what":"playback"'],
     ['camera.change', 'manager', 'camera:cam-h2'],
     ['token.change', 'admin', '"op":"create"'],
     ['token.change', 'admin', '"op":"revoke"'],

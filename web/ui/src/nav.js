@@ -9,6 +9,7 @@ export const PAGES = [
   { id: 'dashboard', roles: ['supervisor', 'hall_manager', 'admin'], module: './pages/dashboard.js' },
   { id: 'cases', roles: ['supervisor', 'investigator'], slot: true },
   { id: 'live', roles: ['supervisor', 'hall_manager', 'investigator'], module: './pages/live.js' },
+  { id: 'footage', roles: ['supervisor', 'hall_manager', 'investigator'], module: './pages/footage.js' },
   { id: 'cameras', roles: ['hall_manager', 'admin'], module: './pages/cameras.js' },
   { id: 'exports', roles: ['investigator'], slot: true },
   { id: 'users', roles: ['admin'], slot: true },
