@@ -417,6 +417,54 @@ async function main() {
   await page.click('#sign-out');
   await page.waitForSelector('#username');
 
+  // 5b. the admin creates a user (password shown once), who signs in with it; changes the role;
+  // resets the password: the new one works, the old one no longer does
+  step = 'users';
+  await signInOk('admin');
+  await page.goto(`${P.base}/#/users`);
+  await page.waitForSelector('tr[data-user="admin"]');
+  await page.fill('#user-name', 'newsup');
+  await page.fill('#user-display', '新监察员');
+  await page.selectOption('#user-role', 'supervisor');
+  await page.fill('#user-halls', 'hall-1');
+  await page.click('#user-create');
+  await page.waitForSelector('#user-password');
+  const newPw = await page.textContent('#user-password');
+  check(newPw.length >= 12, `generated password shown: "${newPw}"`);
+  await page.waitForSelector('tr[data-user="newsup"][data-role="supervisor"]');
+  check((await page.textContent('tr[data-user="newsup"]')).includes('hall-1'), 'the new user\'s hall scope is listed');
+  await shot('admin-user-created');
+  await page.click('#user-password-done');
+  check(!(await page.content()).includes(newPw), 'the password is still on the page after "saved"');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+  pw.newsup = newPw;
+  await signInOk('newsup');
+  check(JSON.stringify(await navIds()) === JSON.stringify(PAGES_OF.supervisor), `newsup sees ${await navIds()}`);
+  check((await page.textContent('#who')).includes('hall-1'), 'newsup is limited to hall-1');
+  log('admin created newsup (supervisor, hall-1); the password shown once signs in');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+  await signInOk('admin');
+  await page.goto(`${P.base}/#/users`);
+  await page.click('tr[data-user="newsup"] button[data-action="edit"]');
+  await page.selectOption('#edit-role', 'investigator');
+  await page.click('#edit-save');
+  await page.waitForSelector('tr[data-user="newsup"][data-role="investigator"]');
+  await page.click('tr[data-user="newsup"] button[data-action="reset"]');
+  await page.click('#reset-confirm');
+  await page.waitForSelector('#user-password');
+  const resetPw = await page.textContent('#user-password');
+  check(resetPw !== newPw, 'the reset password is new');
+  await shot('admin-user-reset');
+  const login = (password) => fetch(P.base + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'newsup', password }) });
+  check((await login(newPw)).status === 401, 'the old password still works after a reset');
+  const ok = await login(resetPw);
+  check(ok.status === 200 && (await ok.json()).role === 'investigator', 'the reset password does not sign in as an investigator');
+  log('role changed to investigator; the reset password works, the old one is refused');
+  await page.click('#sign-out');
+  await page.waitForSelector('#username');
+
   // 6. the auditor sees all of it in the log, and a sound chain
   step = 'audit';
   await signInOk('auditor');
@@ -431,6 +479,8 @@ async function main() {
     ['camera.change', 'manager', 'camera:cam-h2'],
     ['token.change', 'admin', '"op":"create"'],
     ['token.change', 'admin', '"op":"revoke"'],
+    ['user.change', 'admin', 'newsup', '"op":"add"'],
+    ['user.change', 'admin', 'newsup', '"op":"passwd"'],
     ['auth.login_failed', 'manager1', 'wrong_password'],
     ['auth.login_failed', 'locked', 'locked'],
   ];

@@ -125,11 +125,35 @@ export const TABLE = {
   'footage.reason_pending': ['刚刚录制，尚未入库', 'Just recorded, not indexed yet'],
   'footage.reason_not_recorded': ['未录像', 'Not recorded'],
 
+  // ---- users (src/pages/users.js) ------------------------------------------------------------------
+  'users.intro': ['每个用户有一个角色；可限定其可见的大厅和部门（留空为不限）。修改角色、范围或停用会立即结束该用户的登录会话。', 'Each user has one role and may be limited to some halls and departments (empty: not limited). Changing the role, scope or state ends the user’s sessions at once.'],
+  'users.create': ['新建用户', 'Create user'],
+  'users.name': ['用户名', 'User name'],
+  'users.display_name': ['姓名', 'Display name'],
+  'users.role': ['角色', 'Role'],
+  'users.halls': ['限定大厅', 'Halls'],
+  'users.departments': ['限定部门', 'Departments'],
+  'users.scope_hint': ['代码，以逗号分隔；留空为不限', 'Codes separated by commas; empty: not limited'],
+  'users.all': ['不限', 'All'],
+  'users.state': ['状态', 'State'],
+  'users.enabled': ['启用', 'Enabled'],
+  'users.disabled': ['已停用', 'Disabled'],
+  'users.locked_until': ['锁定至 {time}', 'Locked until {time}'],
+  'users.last_sign_in': ['最近登录', 'Last sign-in'],
+  'users.edit_title': ['修改用户 {name}', 'Change user {name}'],
+  'users.disable': ['停用此账户（不能再登录）', 'Disable this account (it can no longer sign in)'],
+  'users.sessions_end': ['保存后，该用户当前的登录会话将结束。', 'Saving ends the user’s current sessions.'],
+  'users.reset': ['重置密码', 'Reset password'],
+  'users.reset_title': ['重置密码', 'Reset the password'],
+  'users.reset_confirm': ['为用户 {name} 生成新密码？旧密码立即失效，其登录会话结束，锁定解除。', 'Generate a new password for {name}? The old one stops working at once, the user’s sessions end and any lock-out is lifted.'],
+  'users.password_once': ['请立即把密码交给用户：它只显示这一次，服务器只保存其摘要。', 'Give this password to the user now: it is shown only once, the server keeps only its hash.'],
+  'users.password_for': ['新用户 {name} 的初始密码：', 'Initial password of the new user {name}:'],
+  'users.password_reset_for': ['用户 {name} 的新密码：', 'New password of {name}:'],
+
   // ---- placeholders of pages whose API is not there yet (src/pages/slot.js) ---------------------
   'slot.coming': ['此页面将在相应接口就绪后提供。', 'This page arrives with its API.'],
   'slot.cases': ['办件检索、办件详情与环节录像回放。', 'Case search, the case view and each stage’s footage.'],
   'slot.exports': ['按办件环节或时间段导出可验证的证据包。', 'Verifiable evidence exports by case stage or time range.'],
-  'slot.users': ['用户、角色与大厅范围的管理。', 'Users, roles and hall scopes.'],
   'slot.reports': ['绩效评估与统计报表。', 'Performance evaluation and statistics.'],
 
   // ---- camera health (src/health.js) ------------------------------------------------------------

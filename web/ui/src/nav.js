@@ -12,7 +12,7 @@ export const PAGES = [
   { id: 'footage', roles: ['supervisor', 'hall_manager', 'investigator'], module: './pages/footage.js' },
   { id: 'cameras', roles: ['hall_manager', 'admin'], module: './pages/cameras.js' },
   { id: 'exports', roles: ['investigator'], slot: true },
-  { id: 'users', roles: ['admin'], slot: true },
+  { id: 'users', roles: ['admin'], module: './pages/users.js' },
   { id: 'tokens', roles: ['admin'], module: './pages/tokens.js' },
   { id: 'reports', roles: ['supervisor', 'viewer'], slot: true },
   { id: 'audit', roles: ['auditor'], module: './pages/audit.js' },
