@@ -11,7 +11,7 @@ export const PAGES = [
   { id: 'live', roles: ['supervisor', 'hall_manager', 'investigator'], module: './pages/live.js' },
   { id: 'footage', roles: ['supervisor', 'hall_manager', 'investigator'], module: './pages/footage.js' },
   { id: 'cameras', roles: ['hall_manager', 'admin'], module: './pages/cameras.js' },
-  { id: 'exports', roles: ['investigator'], slot: true },
+  { id: 'exports', roles: ['investigator'], module: './pages/exports.js' },
   { id: 'users', roles: ['admin'], module: './pages/users.js' },
   { id: 'tokens', roles: ['admin'], module: './pages/tokens.js' },
   { id: 'reports', roles: ['supervisor', 'viewer'], slot: true },
