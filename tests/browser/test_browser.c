@@ -1,7 +1,7 @@
 /* browser.ui: the web interface in a real browser against a real hallwatchd. This program sets
- * the stage with the capture harness (two stamped RTSP test cameras at 320x240 and sixteen at
- * 160x120 for the live wall, a temporary store,
- * users of every role made with `hallwatchd user add`, one hall manager limited to hall-1), then
+ * the stage with the capture harness (two stamped RTSP test cameras at 320x240, sixteen at
+ * 160x120 for the live wall, a temporary store, users of every role made with
+ * `hallwatchd user add`, one hall manager limited to hall-1), then
  * runs tests/browser/ui.mjs under Node.js, which drives Debian's chromium headless through
  * playwright-core and saves 1920x1080 screenshots of each page in the build folder. Exit 77
  * (skipped, with the reason) only when chromium, Node.js, playwright-core or the built interface
