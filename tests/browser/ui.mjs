@@ -260,12 +260,12 @@ async function main() {
   const tileIds = await page.$$eval('#live-wall .tile[data-camera]', (ts) => ts.map((x) => x.dataset.camera));
   check(new Set(tileIds).size === 16, `16 distinct cameras on the wall, got ${tileIds.join(',')}`);
   check(await page.locator('#live-next').count() === 1, 'the 18 cameras make a second page of the 16-tile wall');
-  // each tile says where it is: hall name, window, camera name, and a health badge
+  // each tile says where it is: hall name, window, its departments, camera name, and a health badge
   const labels = await page.$$eval('#live-wall .tile[data-camera]', (ts) => ts.map((x) => ({ id: x.dataset.camera, text: x.querySelector('.tile-label').textContent, health: x.querySelector('[data-health]')?.dataset.health })));
   for (const l of labels.filter((x) => x.id.startsWith('wall-'))) {
     const i = Number(l.id.slice(5)) - 1;
     const hallName = i % 2 ? '二号大厅' : '一号大厅';
-    check(l.text.includes(hallName) && l.text.includes(`${21 + i} 号窗口（窗口${21 + i}）`) && l.text.includes(`墙 ${i + 1}`) && l.health, `tile ${l.id} label "${l.text}" badge ${l.health}`);
+    check(l.text.includes(hallName) && l.text.includes(`${21 + i} 号窗口（窗口${21 + i}） · tax`) && l.text.includes(`墙 ${i + 1}`) && l.health, `tile ${l.id} label "${l.text}" badge ${l.health}`);
   }
   await page.waitForFunction(() => [...document.querySelectorAll('#live-wall .tile[data-camera]')].every((x) => x.dataset.state === 'playing'), null, { timeout: 60000 })
     .catch(async () => { throw new Error('not every tile plays: ' + (await page.$$eval('#live-wall .tile[data-camera]', (ts) => ts.map((x) => `${x.dataset.camera}=${x.dataset.state}`).join(' ')))); });

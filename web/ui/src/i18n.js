@@ -84,6 +84,7 @@ export const TABLE = {
   'live.window': ['{code} 号窗口', 'window {code}'],
   'live.window_named': ['{code} 号窗口（{name}）', 'window {code} ({name})'],
   'live.no_window': ['未关联窗口', 'no window'],
+  'live.departments': ['窗口所属部门', 'Departments of the window'],
   'live.enlarge': ['点击放大/还原', 'Click to enlarge or go back'],
   'live.empty': ['空闲', 'Free'],
   'live.connecting': ['正在连接…', 'Connecting…'],

@@ -1,5 +1,6 @@
 // 视频墙 (supervisor, hall manager, investigator): 1, 4, 9 or 16 cameras live at once, all over one
-// WebSocket (src/live.js), each tile labelled with hall, window and camera and a health badge.
+// WebSocket (src/live.js), each tile labelled with hall, window, the window's departments and the
+// camera, with a health badge.
 // Click a tile to enlarge it (click again or Esc to go back). More cameras than tiles: pages.
 // The layout and the page are in the fragment (#/live?n=16&p=0), so a wall screen can be bookmarked.
 import { api } from '../api.js';
@@ -36,8 +37,10 @@ export function render(root, ctx) {
 
   function label(c) {
     const hall = c.hall ? (halls[c.hall] || c.hall) : t('live.no_hall');
-    const win = (c.windows || []).map((w) => (windows[w.id] ? t('live.window_named', { code: w.code, name: windows[w.id] }) : t('live.window', { code: w.code }))).join('、');
-    return [hall, win || t('live.no_window'), c.name || c.id];
+    const ws = c.windows || [];
+    const win = ws.map((w) => (windows[w.id] ? t('live.window_named', { code: w.code, name: windows[w.id].name }) : t('live.window', { code: w.code }))).join('、');
+    const depts = [...new Set(ws.flatMap((w) => (windows[w.id] && windows[w.id].departments) || []))].join('、');
+    return [hall, win || t('live.no_window'), c.name || c.id, depts];
   }
 
   function drawBars() {
@@ -70,12 +73,13 @@ export function render(root, ctx) {
         const video = h('video', { muted: true, autoplay: true, playsinline: true });
         const msg = h('div', { class: 'tile-message' }, t('live.connecting'));
         const badge = h('span', { class: 'tile-badge' });
-        const [hall, win, name] = label(c);
+        const [hall, win, name, depts] = label(c);
         const el = h('div', { class: 'tile', 'data-camera': c.id, 'data-state': 'connecting', tabindex: 0,
           title: t('live.enlarge'), onclick: () => toggle(c.id), onkeydown: (e) => { if (e.key === 'Enter') toggle(c.id); } },
         video, msg,
         h('div', { class: 'tile-label' },
-          h('span', { class: 'tile-where' }, h('span', { class: 'tile-hall' }, hall), ' · ', h('span', { class: 'tile-window' }, win)),
+          h('span', { class: 'tile-where' }, h('span', { class: 'tile-hall' }, hall), ' · ', h('span', { class: 'tile-window' }, win),
+            depts ? [' · ', h('span', { class: 'tile-dept', title: t('live.departments') }, depts)] : null),
           h('span', { class: 'tile-name' }, name), badge));
         const tile = live.attach(video, c.id);
         tile.addEventListener('status', (e) => {
@@ -104,7 +108,7 @@ export function render(root, ctx) {
       const [c, hl, w] = await Promise.all([api.get('/api/v1/cameras'), api.get('/api/v1/halls'), api.get('/api/v1/windows')]);
       if (stopped) return;
       halls = Object.fromEntries(hl.map((x) => [x.code, x.name]));
-      windows = Object.fromEntries(w.map((x) => [x.id, x.name]));
+      windows = Object.fromEntries(w.map((x) => [x.id, x]));
       cams = mainStreams(c).filter((x) => x.enabled !== false)
         .sort((a, b) => (a.hall || '').localeCompare(b.hall || '') || a.id.localeCompare(b.id));
       if (first && !n) n = LAYOUTS.find((k) => k >= cams.length) || 16;
