@@ -302,7 +302,8 @@ async function main() {
 
   // 4c. the footage browser: cam-1 from a random instant T. The first picture is the frame
   // captured at T (read from the barcode the test camera burns into every frame, on a canvas);
-  // it plays on; the capture time under the video matches the frame's own; the timeline seeks.
+  // it plays on; the capture time under the video matches the frame's own; a drag on the timeline
+  // seeks within the same playback session.
   step = 'footage playback';
   const sup = await apiSession('supervisor');
   const iso = (ms) => new Date(ms).toISOString();
@@ -380,10 +381,16 @@ async function main() {
   check(f1.currentTime - f0.currentTime > 1.5 && f1.captured - f0.captured > 1500, `playback advanced ${(f1.currentTime - f0.currentTime).toFixed(2)} s (capture ${(f1.captured - f0.captured).toFixed(0)} ms)`);
   check(Math.abs(f1.shown - f1.captured) <= 45, `after playing the page shows ${iso(f1.shown)} under a frame captured at ${iso(f1.captured)}`);
   log(`played ${(f1.currentTime - f0.currentTime).toFixed(2)} s; the page's capture time is ${(f1.shown - f1.captured).toFixed(1)} ms from the barcode's`);
-  // a click on the timeline plays from there
+  // a drag on the timeline plays from where it is released
   const T2 = span[0] + Math.floor((span[1] - span[0]) * 0.25);
   const box = await page.locator('#footage-timeline').boundingBox();
-  await page.mouse.click(box.x + box.width * ((T2 - rangeFrom) / (rangeTo - rangeFrom)), box.y + box.height / 2);
+  let playlists = 0;
+  const countPlaylists = (r) => { if (r.url().includes('/playback.m3u8')) playlists++; };
+  page.on('request', countPlaylists);
+  await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2); // drag from the left
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * ((T2 - rangeFrom) / (rangeTo - rangeFrom)), box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
   await page.waitForFunction((t2) => Math.abs(Number(document.querySelector('#footage-video').dataset.start) - t2) < 1000, T2);
   await page.waitForFunction(() => { const v = document.querySelector('#footage-video'); return !v.paused && v.currentTime > 0 && v.readyState >= 3; }, null, { timeout: 30000 });
   const c0 = await page.evaluate(() => document.querySelector('#footage-video').currentTime);
@@ -391,7 +398,9 @@ async function main() {
   const f2 = await readFrame();
   check(!f2.error && f2.currentTime - c0 > 0.8, `after the timeline click, currentTime ${c0} → ${f2.currentTime} (${f2.error || 'ok'})`);
   check(Math.abs(f2.captured - T2) < 6000 && f2.captured > T2 - 1500, `a click at ${iso(T2)} plays footage captured at ${iso(f2.captured)}`);
-  log(`a timeline click at ${zoned(iso(T2))} plays from there (frame captured ${((f2.captured - T2) / 1000).toFixed(2)} s later after 1.5 s of play)`);
+  page.off('request', countPlaylists);
+  check(playlists === 0, `seeking within the open session asked for ${playlists} new playlist(s) (each one a new audited session)`);
+  log(`a drag on the timeline to ${zoned(iso(T2))} plays from there, in the same playback session (frame captured ${((f2.captured - T2) / 1000).toFixed(2)} s later after 1.5 s of play)`);
   await shot('supervisor-footage-timeline');
   await page.click('#sign-out');
   await page.waitForSelector('#username');

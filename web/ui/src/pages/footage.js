@@ -1,9 +1,10 @@
 // 录像回放 (supervisor, hall manager, investigator): pick a camera and a time range; the timeline
 // shows what is recorded and every gap with its reason (GET /api/v1/cameras/{id}/footage); a click
-// on it plays from that instant through hls.js (HLS byte-range playlists, docs/playback.md), and
-// the true capture time of the frame on screen is shown under the picture (hls.playingDate, from
-// the playlist's EXT-X-PROGRAM-DATE-TIME). The fragment holds the choice
-// (#/footage?camera=…&from=…&to=…&t=…), so a link opens paused on the frame captured at t.
+// or a drag on it plays from that instant through hls.js (HLS byte-range playlists,
+// docs/playback.md), seeking within the open playback session when it covers the instant (one
+// audit row per session), and the true capture time of the frame on screen is shown under the
+// picture (hls.playingDate, from the playlist's EXT-X-PROGRAM-DATE-TIME). The fragment holds the
+// choice (#/footage?camera=…&from=…&to=…&t=…), so a link opens paused on the frame captured at t.
 import { api, seg } from '../api.js';
 import { field, h, mount } from '../dom.js';
 import { formatTime, isoToZoned, zonedToIso } from '../fmt.js';
@@ -131,11 +132,52 @@ export function render(root, ctx) {
     hls = null;
   }
 
-  bar.addEventListener('click', (e) => {
-    if (!range) return;
+  // Where capture instant ms lies in the loaded playlist (media seconds), or null: the next
+  // fragment's start when ms falls in a gap; null when the playlist does not reach it.
+  function positionOf(ms) {
+    const lv = hls && hls.levels && hls.levels[hls.currentLevel >= 0 ? hls.currentLevel : 0];
+    const frags = lv && lv.details ? lv.details.fragments : [];
+    for (const f of frags) {
+      if (!f.programDateTime) continue;
+      if (ms < f.programDateTime) return f.start;
+      if (ms < f.programDateTime + f.duration * 1000) return f.start + (ms - f.programDateTime) / 1000;
+    }
+    return null;
+  }
+
+  // Seeks within the playing session when it covers ms (no new playlist, no new audit row);
+  // otherwise opens one from ms.
+  function seekTo(ms) {
+    const pos = positionOf(ms);
+    if (pos === null) return playFrom(ms, true);
+    video.dataset.start = String(ms);
+    info.textContent = t('footage.playing_from', { time: preciseTime(ms) });
+    video.currentTime = pos;
+    video.play().catch(() => {});
+  }
+
+  // Click or drag on the timeline: the cursor follows, the release seeks.
+  const at = (e) => {
     const r = bar.getBoundingClientRect();
-    const ms = Math.round(range.from + ((e.clientX - r.left) / r.width) * (range.to - range.from));
-    playFrom(ms, true);
+    const f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+    return Math.round(range.from + f * (range.to - range.from));
+  };
+  let dragging = false;
+  bar.addEventListener('pointerdown', (e) => {
+    if (!range) return;
+    dragging = true;
+    bar.setPointerCapture(e.pointerId);
+    cursor.style.left = pct(at(e));
+  });
+  bar.addEventListener('pointermove', (e) => {
+    if (!range) return;
+    bar.title = `${formatTime(at(e))} · ${t('footage.click_to_play')}`;
+    if (dragging) cursor.style.left = pct(at(e));
+  });
+  bar.addEventListener('pointerup', (e) => {
+    if (!dragging) return;
+    dragging = false;
+    seekTo(at(e));
   });
 
   (async () => {
