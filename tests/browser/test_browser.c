@@ -1,6 +1,7 @@
 /* browser.ui: the web interface in a real browser against a real hallwatchd. This program sets
- * the stage with the capture harness (the stamped RTSP test camera at 320x240, a temporary store,
- * users of every role made with `hallwatchd user add`, one hall manager limited to hall-1), then
+ * the stage with the capture harness (two stamped RTSP test cameras at 320x240, sixteen at
+ * 160x120 for the live wall, a temporary store, users of every role made with
+ * `hallwatchd user add`, one hall manager limited to hall-1), then
  * runs tests/browser/ui.mjs under Node.js, which drives Debian's chromium headless through
  * playwright-core and saves 1920x1080 screenshots of each page in the build folder. Exit 77
  * (skipped, with the reason) only when chromium, Node.js, playwright-core or the built interface
@@ -52,6 +53,15 @@ static int run(Hx *hx, const char *chromium)
   HwRtspStreamSpec a = {.path = "/a"}, b = {.path = "/b"};
   hx_add_stream(hx, &a);
   hx_add_stream(hx, &b);
+  /* The live wall's 16 cameras: 160x120 at 10 fps with a 1 s GOP, light enough for 2 cores. */
+  enum { WALL = 16 };
+  char wall_paths[WALL][16];
+  for (int i = 0; i < WALL; i++) {
+    snprintf(wall_paths[i], sizeof wall_paths[i], "/w%02d", i + 1);
+    HwRtspStreamSpec w = {
+      .path = wall_paths[i], .width = 160, .height = 120, .fps = 10, .gop_frames = 10};
+    hx_add_stream(hx, &w);
+  }
   hx_write_config(hx, NULL, "");
 
   /* name, role, hall scope: the expected pages of each role are the test's own (ui.mjs). */
@@ -85,6 +95,12 @@ static int run(Hx *hx, const char *chromium)
   json_object_set_new(params, "base", json_string(base));
   json_object_set_new(params, "rtsp_a", json_string(url_a));
   json_object_set_new(params, "rtsp_b", json_string(url_b));
+  json_t *wall = json_array();
+  for (int i = 0; i < WALL; i++) {
+    g_autofree char *u = hw_rtsp_server_url(hx->server, wall_paths[i]);
+    json_array_append_new(wall, json_string(u));
+  }
+  json_object_set_new(params, "rtsp_wall", wall);
   json_object_set_new(params, "chromium", json_string(chromium));
   json_object_set_new(params, "screenshots", json_string(HW_SCREENSHOT_DIR));
   json_object_set_new(params, "ui_dir", json_string(HW_UI_DIR));

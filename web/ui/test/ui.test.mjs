@@ -18,6 +18,9 @@ test('every key built at run time is in the table, in both languages', () => {
     ...['recording', 'reconnecting', 'down', 'disabled', 'starting'].map((x) => 'health.' + x),
     ...LANGS.map((l) => 'lang.' + l),
     ...['cameras', 'halls', 'windows'].map((x) => 'cameras.tab_' + x),
+    ...['connecting', 'playing', 'offline', 'unsupported', 'error'].map((x) => 'live.state_' + x),
+    ...['queued', 'running', 'done', 'failed'].map((x) => 'exports.state_' + x),
+    ...['camera_unreachable', 'auth_refused', 'stream_stalled', 'stream_error', 'daemon_down', 'disk_floor', 'clock_step', 'storage_error', 'expired', 'pending', 'not_recorded'].map((x) => 'footage.reason_' + x),
   ];
   for (const k of keys) {
     assert.ok(TABLE[k], `missing ${k}`);

@@ -1,0 +1,200 @@
+// 录像回放 (supervisor, hall manager, investigator): pick a camera and a time range; the timeline
+// shows what is recorded and every gap with its reason (GET /api/v1/cameras/{id}/footage); a click
+// or a drag on it plays from that instant through hls.js (HLS byte-range playlists,
+// docs/playback.md), seeking within the open playback session when it covers the instant (one
+// audit row per session), and the true capture time of the frame on screen is shown under the
+// picture (hls.playingDate, from the playlist's EXT-X-PROGRAM-DATE-TIME). The fragment holds the
+// choice (#/footage?camera=…&from=…&to=…&t=…), so a link opens paused on the frame captured at t.
+import { api, seg } from '../api.js';
+import { field, h, mount } from '../dom.js';
+import { formatTime, isoToZoned, zonedToIso } from '../fmt.js';
+import { mainStreams } from '../health.js';
+import { t } from '../i18n.js';
+import Hls from '../vendor/hls.light.min.mjs';
+
+const HOUR = 3600 * 1000;
+const MAX_RANGE = 12 * HOUR; // a playlist's limit
+const REASONS = ['camera_unreachable', 'auth_refused', 'stream_stalled', 'stream_error', 'daemon_down',
+  'disk_floor', 'clock_step', 'storage_error', 'expired', 'pending', 'not_recorded'];
+
+// "2026-11-28 12:00:05.120": the capture time to the millisecond, in the hall's zone.
+export function preciseTime(ms) {
+  return `${formatTime(ms)}.${String(Math.floor(ms) % 1000).padStart(3, '0')}`;
+}
+
+export function render(root, ctx) {
+  const p = ctx.params;
+  const camSel = h('select', { id: 'footage-camera' });
+  const now = Date.now();
+  const fromIn = h('input', { type: 'datetime-local', id: 'footage-from', value: isoToZoned(p.get('from') || now - HOUR) });
+  const toIn = h('input', { type: 'datetime-local', id: 'footage-to', value: isoToZoned(p.get('to') || now + 60000) });
+  const err = h('p', { class: 'form-error', role: 'alert', id: 'footage-error' });
+  const bar = h('div', { class: 'timeline-bar', id: 'footage-timeline', title: t('footage.click_to_play') });
+  const cursor = h('div', { class: 'timeline-cursor' });
+  const axis = h('div', { class: 'timeline-axis' });
+  const gapList = h('ul', { class: 'gap-list', id: 'footage-gaps' });
+  const video = h('video', { id: 'footage-video', controls: true, muted: true, playsinline: true });
+  const timeOut = h('div', { class: 'capture-time', id: 'footage-time' }, '—');
+  const info = h('p', { class: 'muted small', id: 'footage-info' });
+  let hls = null;
+  let range = null; // {camera, from, to} in ms, as drawn
+  let raf = 0;
+
+  mount(root,
+    h('h1', {}, t('nav.footage')),
+    h('form', { class: 'inline-form filters', id: 'footage-form', onsubmit: (e) => { e.preventDefault(); choose(); } },
+      field(t('footage.camera'), camSel), field(t('footage.from'), fromIn), field(t('footage.to'), toIn),
+      h('button', { type: 'submit', class: 'primary', id: 'footage-show' }, t('footage.show'))),
+    err,
+    h('section', { class: 'panel' },
+      h('h2', {}, t('footage.timeline')),
+      h('div', { class: 'timeline' }, bar, axis),
+      h('div', { class: 'legend small muted' },
+        h('span', { class: 'sw sw-covered' }), t('footage.legend_covered'),
+        h('span', { class: 'sw sw-gap' }), t('footage.legend_gap')),
+      gapList),
+    h('section', { class: 'panel player' }, video,
+      h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut), info));
+  bar.append(cursor);
+
+  // The form's choice into the fragment: the page is drawn again from it.
+  function choose() {
+    const from = zonedToIso(fromIn.value);
+    const to = zonedToIso(toIn.value);
+    if (!camSel.value) return void (err.textContent = t('footage.pick_camera'));
+    if (!from || !to || Date.parse(to) <= Date.parse(from)) return void (err.textContent = t('footage.bad_range'));
+    if (Date.parse(to) - Date.parse(from) > MAX_RANGE) return void (err.textContent = t('footage.range_too_long'));
+    ctx.navigate(`#/footage?camera=${seg(camSel.value)}&from=${seg(from)}&to=${seg(to)}`);
+  }
+
+  const pct = (ms) => `${(100 * (ms - range.from)) / (range.to - range.from)}%`;
+
+  async function drawTimeline(camera, from, to) {
+    const c = await api.get(`/api/v1/cameras/${seg(camera)}/footage?from=${seg(new Date(from).toISOString())}&to=${seg(new Date(to).toISOString())}`);
+    range = { camera, from, to: Math.max(from + 1000, c.to_ns / 1e6), covered: c.covered };
+    for (const el of [...bar.querySelectorAll('.seg')]) el.remove();
+    for (const x of c.covered) {
+      const a = Date.parse(x.from), b = Date.parse(x.to);
+      bar.append(h('div', { class: 'seg seg-covered', style: { left: pct(a), width: `calc(${pct(b)} - ${pct(a)})` }, title: `${formatTime(a)} – ${formatTime(b)}` }));
+    }
+    for (const g of c.gaps) {
+      const a = Date.parse(g.from), b = Date.parse(g.to);
+      bar.append(h('div', { class: `seg seg-gap gap-${g.reason}`, 'data-reason': g.reason, style: { left: pct(a), width: `calc(${pct(b)} - ${pct(a)})` },
+        title: `${reasonText(g.reason)} ${formatTime(a)} – ${formatTime(b)}` }));
+    }
+    mount(axis, [0, 0.25, 0.5, 0.75, 1].map((f) => h('span', { style: { left: `${f * 100}%` } }, formatTime(range.from + f * (range.to - range.from)).slice(11))));
+    mount(gapList, c.gaps.length === 0 ? h('li', { class: 'muted' }, c.covered.length ? t('footage.no_gaps') : t('footage.nothing')) :
+      c.gaps.map((g) => h('li', { 'data-reason': g.reason },
+        h('strong', {}, reasonText(g.reason)), ' ', `${formatTime(g.from)} – ${formatTime(g.to)}`, g.detail ? h('span', { class: 'muted' }, ` (${g.detail})`) : null)));
+    if (c.truncated) gapList.append(h('li', { class: 'muted' }, t('footage.truncated')));
+  }
+
+  function reasonText(r) {
+    return REASONS.includes(r) ? t('footage.reason_' + r) : r;
+  }
+
+  // Plays range.camera from instant ms (autoplay false: shows the frame captured at ms, paused).
+  function playFrom(ms, autoplay) {
+    stop();
+    err.textContent = '';
+    const q = `from=${seg(new Date(range.from).toISOString())}&to=${seg(new Date(range.to).toISOString())}&start=${seg(new Date(ms).toISOString())}&stream=h264`;
+    hls = new Hls({ startPosition: -1, enableWorker: false, lowLatencyMode: false });
+    hls.on(Hls.Events.MANIFEST_PARSED, () => { if (autoplay) video.play().catch(() => {}); });
+    hls.on(Hls.Events.ERROR, (_e, d) => {
+      if (!d.fatal) return;
+      const code = d.response && d.response.code;
+      err.textContent = code === 404 ? t('footage.no_footage_here', { time: formatTime(ms) }) : t('footage.play_failed', { message: d.details });
+      stop();
+    });
+    hls.loadSource(`/api/v1/cameras/${seg(range.camera)}/playback.m3u8?${q}`);
+    hls.attachMedia(video);
+    video.dataset.start = String(ms);
+    info.textContent = t('footage.playing_from', { time: preciseTime(ms) });
+    cursor.style.left = pct(ms);
+    const tick = () => { showTime(); raf = requestAnimationFrame(tick); };
+    raf = requestAnimationFrame(tick);
+  }
+
+  function showTime() {
+    const d = hls && hls.playingDate;
+    if (!d || video.readyState < 2) return;
+    const ms = d.getTime();
+    if (timeOut.dataset.ms !== String(ms)) {
+      timeOut.dataset.ms = String(ms);
+      timeOut.textContent = preciseTime(ms);
+      if (range && ms >= range.from && ms <= range.to) cursor.style.left = pct(ms);
+    }
+  }
+
+  function stop() {
+    cancelAnimationFrame(raf);
+    if (hls) hls.destroy();
+    hls = null;
+  }
+
+  // Where capture instant ms lies in the loaded playlist (media seconds), or null: the next
+  // fragment's start when ms falls in a gap; null when the playlist does not reach it.
+  function positionOf(ms) {
+    const lv = hls && hls.levels && hls.levels[hls.currentLevel >= 0 ? hls.currentLevel : 0];
+    const frags = lv && lv.details ? lv.details.fragments : [];
+    for (const f of frags) {
+      if (!f.programDateTime) continue;
+      if (ms < f.programDateTime) return f.start;
+      if (ms < f.programDateTime + f.duration * 1000) return f.start + (ms - f.programDateTime) / 1000;
+    }
+    return null;
+  }
+
+  // Seeks within the playing session when it covers ms (no new playlist, no new audit row);
+  // otherwise opens one from ms.
+  function seekTo(ms) {
+    const pos = positionOf(ms);
+    if (pos === null) return playFrom(ms, true);
+    video.dataset.start = String(ms);
+    info.textContent = t('footage.playing_from', { time: preciseTime(ms) });
+    video.currentTime = pos;
+    video.play().catch(() => {});
+  }
+
+  // Click or drag on the timeline: the cursor follows, the release seeks.
+  const at = (e) => {
+    const r = bar.getBoundingClientRect();
+    const f = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+    return Math.round(range.from + f * (range.to - range.from));
+  };
+  let dragging = false;
+  bar.addEventListener('pointerdown', (e) => {
+    if (!range) return;
+    dragging = true;
+    bar.setPointerCapture(e.pointerId);
+    cursor.style.left = pct(at(e));
+  });
+  bar.addEventListener('pointermove', (e) => {
+    if (!range) return;
+    bar.title = `${formatTime(at(e))} · ${t('footage.click_to_play')}`;
+    if (dragging) cursor.style.left = pct(at(e));
+  });
+  bar.addEventListener('pointerup', (e) => {
+    if (!dragging) return;
+    dragging = false;
+    seekTo(at(e));
+  });
+
+  (async () => {
+    try {
+      const cams = mainStreams(await api.get('/api/v1/cameras')).sort((a, b) => a.id.localeCompare(b.id));
+      const want = p.get('camera') || (cams[0] && cams[0].id) || '';
+      mount(camSel, cams.map((c) => h('option', { value: c.id, selected: c.id === want }, `${c.name || c.id} (${c.id})`)));
+      if (!cams.length) return void (err.textContent = t('footage.no_cameras'));
+      if (!p.get('camera')) return;
+      const from = Date.parse(p.get('from')), to = Date.parse(p.get('to'));
+      if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) return void (err.textContent = t('footage.bad_range'));
+      await drawTimeline(want, from, to);
+      const at = Date.parse(p.get('t'));
+      if (Number.isFinite(at)) playFrom(at, false);
+    } catch (e) {
+      err.textContent = t('common.load_failed', { message: e.message });
+    }
+  })();
+  return stop;
+}
