@@ -201,7 +201,13 @@ async function main() {
   await shot('hall_manager-camera-test');
   await page.click('#cam-save');
   await page.waitForSelector('#camera-dialog', { state: 'detached' });
-  await page.waitForSelector('tr[data-camera="cam-1"] [data-health="recording"]', { timeout: 45000 });
+  try {
+    await page.waitForSelector('tr[data-camera="cam-1"] [data-health="recording"]', { timeout: 60000 });
+  } catch (e) {
+    // Say what the daemon thinks of the camera, so a failure here can be told from a page bug.
+    const state = await page.evaluate(() => fetch('/api/v1/cameras').then((r) => r.text())).catch((x) => String(x));
+    throw new Error(`${e.message}\n/api/v1/cameras said: ${state}`);
+  }
   log('cam-1 is shown recording');
   const cams = await page.evaluate(() => fetch('/api/v1/cameras').then((r) => r.json()));
   const cam1 = cams.find((c) => c.id === 'cam-1' && c.stream === 'main');
