@@ -76,6 +76,17 @@ typedef struct {
   GByteArray *params; /* parameter-set NALs seen (Annex B), to detect format changes */
 } Convert;
 
+/* Whether a NAL unit carries coded picture data (a slice): H.264 types 1-5, H.265 types 0-31. */
+static void note_picture_nal(const uint8_t *nal, size_t len, void *user)
+{
+  bool *h265_and_found = user; /* [0]: H.265, [1]: a slice seen */
+  if (len == 0)
+    return;
+  int type = h265_and_found[0] ? (nal[0] >> 1) & 0x3f : nal[0] & 0x1f;
+  if (h265_and_found[0] ? type <= 31 : (type >= 1 && type <= 5))
+    h265_and_found[1] = true;
+}
+
 static bool is_param_set(const uint8_t *nal, bool h265)
 {
   if (h265) {
@@ -323,6 +334,12 @@ static void handle_video(HwAvSource *s, AVStream *st, AVPacket *pkt, Convert *cv
   }
   if (s->extradata == NULL)
     return; /* no parameter sets yet: nothing can be recorded */
+  /* An access unit without a slice (a lone delimiter, SEI or parameter sets) has no picture: a
+   * decoder reports it as an error ("missing picture in access unit"), so it is not written. */
+  bool picture[2] = {cv->h265, false};
+  for_each_nal(pkt->data, (size_t)pkt->size, note_picture_nal, picture);
+  if (!picture[1])
+    return;
 
   int64_t pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
   int64_t dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pts;
