@@ -11,30 +11,12 @@
 #include "daemon/hw_config.h"
 #include "sql/hw_store.h"
 
-#define DEFAULT_CONFIG "/etc/hallwatch/hallwatch.conf"
 
 static void usage(void)
 {
   g_printerr("usage: hallwatchd audit verify [--config FILE] [--database FILE] [--pubkey HEX]\n"
              "                               [--max-unsigned-age DURATION] [--json]\n"
              "       hallwatchd audit pubkey [--config FILE] [--database FILE] [--pem]\n");
-}
-
-char *hw_cli_resolve_database(const char *config_path, const char *database, int64_t *ret_interval,
-                           GError **error)
-{
-  g_autoptr(HwConfig) cfg = NULL;
-  if (config_path != NULL)
-    cfg = hw_config_load(config_path, error);
-  else if (g_file_test(DEFAULT_CONFIG, G_FILE_TEST_EXISTS))
-    cfg = hw_config_load(DEFAULT_CONFIG, error);
-  else
-    cfg = hw_config_new_default();
-  if (cfg == NULL)
-    return NULL;
-  if (ret_interval != NULL)
-    *ret_interval = cfg->audit_sign_interval_ns;
-  return g_strdup(database != NULL ? database : cfg->database_path);
 }
 
 static int cmd_pubkey(const char *db, gboolean pem)
@@ -120,7 +102,7 @@ int hw_cli_audit(int argc, char **argv)
   gboolean json = FALSE, pem = FALSE;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-       "Configuration file (default " DEFAULT_CONFIG " if present)", "FILE"},
+       "Configuration file (default " HW_CLI_DEFAULT_CONFIG " if present)", "FILE"},
       {"database", 0, 0, G_OPTION_ARG_FILENAME, &database, "The database, instead of the config's",
        "FILE"},
       {"pubkey", 0, 0, G_OPTION_ARG_STRING, &pubkey,

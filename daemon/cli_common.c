@@ -1,5 +1,5 @@
 /* Helpers shared by the subcommands that change the store from the shell (daemon/hw_cli.h):
- * finding the database, and signing the audit rows they wrote. */
+ * finding the database (two ways: see daemon/hw_cli.h), and signing the audit rows they wrote. */
 #include <glib.h>
 #include <stdio.h>
 
@@ -18,6 +18,23 @@ char *hw_cli_database_path(const char *prog, const char *config_path)
     return NULL;
   }
   return g_strdup(cfg->database_path);
+}
+
+char *hw_cli_resolve_database(const char *config_path, const char *database, int64_t *ret_interval,
+                              GError **error)
+{
+  g_autoptr(HwConfig) cfg = NULL;
+  if (config_path != NULL)
+    cfg = hw_config_load(config_path, error);
+  else if (g_file_test(HW_CLI_DEFAULT_CONFIG, G_FILE_TEST_EXISTS))
+    cfg = hw_config_load(HW_CLI_DEFAULT_CONFIG, error);
+  else
+    cfg = hw_config_new_default();
+  if (cfg == NULL)
+    return NULL;
+  if (ret_interval != NULL)
+    *ret_interval = cfg->audit_sign_interval_ns;
+  return g_strdup(database != NULL ? database : cfg->database_path);
 }
 
 /* The key is not made here: made by root, it would not be readable by the daemon's account.

@@ -10,7 +10,7 @@
 #include "daemon/hw_cli.h"
 #include "media/hw_export.h"
 
-#define DEFAULT_CONFIG_NOTE "(default /etc/hallwatch/hallwatch.conf if present)"
+#define DEFAULT_CONFIG_NOTE "(default " HW_CLI_DEFAULT_CONFIG " if present)"
 
 /* The appliance key of the configured database (NULL with error). */
 static HwKey *appliance_key(const char *config_path, const char *database, GError **error)

@@ -14,7 +14,6 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_cases.h"
 
-#define DEFAULT_CONFIG "/etc/hallwatch/hallwatch.conf"
 #define PROBLEMS_SHOWN 20
 
 static const char usage[] =
@@ -81,7 +80,7 @@ int hw_cli_import(int argc, char **argv)
     return 2;
   }
   const char *file = argv[1];
-  g_autoptr(HwConfig) cfg = hw_config_load(config ? config : DEFAULT_CONFIG, &error);
+  g_autoptr(HwConfig) cfg = hw_config_load(config ? config : HW_CLI_DEFAULT_CONFIG, &error);
   if (!cfg) {
     g_printerr("hallwatchd import: %s\n", error->message);
     return 1;

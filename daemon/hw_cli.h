@@ -39,10 +39,12 @@ bool hw_cli_audit_sign(const char *prog, HwStore *store, const char *database);
  * 2: usage. */
 int hw_cli_import(int argc, char **argv);
 /* The database path: database if given, else the config's ([storage] database; config_path, or
- * /etc/hallwatch/hallwatch.conf if present, else the defaults). *ret_interval (nullable) gets
- * [audit] sign_interval. g_free; NULL with error for a bad config. (daemon/cli_audit.c) */
+ * HW_CLI_DEFAULT_CONFIG if present, else the defaults). *ret_interval (nullable) gets [audit]
+ * sign_interval. g_free; NULL with error for a bad config. For the commands that only read
+ * (audit, verify, key); hw_cli_database_path above, for the ones that write, insists on a
+ * configuration file. */
 char *hw_cli_resolve_database(const char *config_path, const char *database, int64_t *ret_interval,
-                             GError **error);
+                              GError **error);
 
 /* daemon/cli_export.c: `verify PACKAGE` and `key show`. verify: 0 the package is intact and
  * signed by the appliance key; 1 it is not (what does not match is printed); 2 usage or I/O. */

@@ -880,10 +880,14 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
         known = TRUE;
       }
     }
-    if (!known)
+    if (!known) {
+      /* The list is the table's, so a new section is named here without anyone remembering. */
+      g_autoptr(GString) names = g_string_new(NULL);
+      for (size_t j = 0; j < G_N_ELEMENTS(fixed_sections); j++)
+        g_string_append_printf(names, "%s, ", fixed_sections[j].name);
       return fail(s, error, HW_CONFIG_ERROR_UNKNOWN, name, NULL,
-                  "unknown section (known: storage, http, log, recording, reconnect, retention, audit, auth, "
-                  "hall, exchange, warnings, footage, camera.<id>)");
+                  "unknown section (known: %sexchange, footage, camera.<id>)", names->str);
+    }
   }
 
   if (!get_path(s, "storage", "footage", &c->footage_dir, error) ||

@@ -247,7 +247,7 @@ static void test_error_unknown_section(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
-               "retention, audit, auth, hall, exchange, warnings, footage, camera.<id>)");
+               "retention, audit, auth, hall, warnings, exchange, footage, camera.<id>)");
 }
 
 static void test_error_camera_id(Fixture *f, gconstpointer data)
