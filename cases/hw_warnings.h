@@ -28,6 +28,7 @@
 
 #include "cases/hw_calendar.h"
 #include "cases/hw_calendar_store.h"
+#include "cases/hw_deadline.h"
 #include "sql/hw_store_cases.h"
 #include "sql/hw_store_warnings.h"
 
@@ -56,6 +57,14 @@ typedef struct {
   bool completed;
   hw_time_ns next_ns; /* the next instant the verdict may change by time alone; HW_TIME_OPEN */
 } HwWarningsVerdict;
+
+/* The suspensions of a case from its stage events in time order (at most
+ * HW_DEADLINE_SUSPENSIONS_MAX): supplement requested → received, special procedure started →
+ * ended; one still on ends HW_TIME_OPEN. A start while one of its kind is open, or an end with
+ * none open, is ignored. ret_supplement (nullable) gets whether each is a supplement. The one
+ * pairing for the warnings and the case view, so both count the same due dates. */
+size_t hw_warnings_suspensions(const HwStoreStageEvent *stages, size_t n, HwSuspension *ret,
+                               bool *ret_supplement);
 
 /* The rules over one case's facts at `now`. Never fails: a case whose limits cannot be computed
  * gets no deadline rule. */

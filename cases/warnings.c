@@ -44,9 +44,8 @@ static void later(HwWarningsVerdict *v, hw_time_ns now, hw_time_ns t)
 
 static bool is(const char *a, const char *b) { return strcmp(a, b) == 0; }
 
-/* The suspensions of a case from its stage events (time order): supplement requested→received,
- * special procedure started→ended; one still on has end HW_TIME_OPEN. */
-static size_t suspensions(const HwStoreStageEvent *s, size_t n, HwSuspension *ret)
+size_t hw_warnings_suspensions(const HwStoreStageEvent *s, size_t n, HwSuspension *ret,
+                               bool *ret_supplement)
 {
   size_t k = 0;
   ssize_t open_supp = -1, open_special = -1;
@@ -64,6 +63,8 @@ static size_t suspensions(const HwStoreStageEvent *s, size_t n, HwSuspension *re
       continue;
     }
     if (start && *open < 0) {
+      if (ret_supplement != NULL)
+        ret_supplement[k] = open == &open_supp;
       ret[k] = (HwSuspension){s[i].time_ns, HW_TIME_OPEN};
       *open = (ssize_t)k++;
     } else if (!start && *open >= 0) {
@@ -150,7 +151,7 @@ void hw_warnings_evaluate(const HwWarningsConfig *cfg, const HwCalendar *cal, co
   /* deadlines: only while the case runs */
   if (accepted != 0 && !v->completed) {
     HwSuspension susp[HW_DEADLINE_SUSPENSIONS_MAX];
-    size_t ns = suspensions(s, n, susp);
+    size_t ns = hw_warnings_suspensions(s, n, susp, NULL);
     HwDeadlineInput in = {.accepted_ns = accepted,
                           .limit_days = c->promised_limit,
                           .unit = unit_of(c->promised_unit),

@@ -11,6 +11,7 @@
 
 #include "cases/hw_calendar.h"
 #include "cases/hw_deadline.h"
+#include "cases/hw_warnings.h"
 #include "sql/hw_store_case_queries.h"
 #include "web/handlers.h"
 #include "web/internal.h" /* hw_web_warning_json */
@@ -289,31 +290,6 @@ void hw_route_cases_list(HwRequest *req, HwReply *reply)
 
 /* ---- GET /api/v1/cases/{id} ------------------------------------------------------------------- */
 
-/* The suspensions of a case from its stages in time order: a start opens one of its kind, the
- * matching end closes the oldest open one (an end without a start is ignored). */
-static size_t suspensions(const HwStoreStageEvent *ev, size_t n, HwSuspension *out,
-                          bool *ret_supplement)
-{
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    bool supp_start = strcmp(ev[i].stage, "supplement_requested") == 0;
-    bool spec_start = strcmp(ev[i].stage, "special_procedure_started") == 0;
-    bool supp_end = strcmp(ev[i].stage, "supplement_received") == 0;
-    bool spec_end = strcmp(ev[i].stage, "special_procedure_ended") == 0;
-    if ((supp_start || spec_start) && k < HW_DEADLINE_SUSPENSIONS_MAX) {
-      ret_supplement[k] = supp_start;
-      out[k++] = (HwSuspension){ev[i].time_ns, HW_TIME_OPEN};
-    } else if (supp_end || spec_end) {
-      for (size_t j = 0; j < k; j++)
-        if (out[j].end_ns == HW_TIME_OPEN && ret_supplement[j] == supp_end) {
-          out[j].end_ns = MAX(ev[i].time_ns, out[j].start_ns);
-          break;
-        }
-    }
-  }
-  return k;
-}
-
 static HwLimitUnit unit_of(const char *unit)
 {
   return strcmp(unit, "calendar_days") == 0 ? HW_LIMIT_CALENDAR_DAYS : HW_LIMIT_WORKING_DAYS;
@@ -374,7 +350,7 @@ void hw_route_case_get(HwRequest *req, HwReply *reply)
   }
   HwSuspension sus[HW_DEADLINE_SUSPENSIONS_MAX];
   bool supplement[HW_DEADLINE_SUSPENSIONS_MAX];
-  size_t n_sus = suspensions(ev, n, sus, supplement);
+  size_t n_sus = hw_warnings_suspensions(ev, n, sus, supplement);
   /* A completed case is judged at its completion; an open one now. */
   hw_time_ns at = c.completed_ns ? c.completed_ns : hw_time_now();
   g_autoptr(GError) cal_error = NULL;
