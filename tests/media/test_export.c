@@ -17,17 +17,22 @@
  *   is an audit row. */
 #include "tests/capture/harness.h"
 
+#include <arpa/inet.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include "common/hw_keys.h"
 #include "media/hw_export.h"
+#include "media/internal.h" /* hw_package_write, hw_media_sha256_file: the big package */
 #include "sql/hw_store.h"
 
 #define FRAME_NS (HW_NS_PER_S / 25)
@@ -448,9 +453,226 @@ static json_t *wait_finished(Hx *hx, const Sess *s, int64_t id)
   return NULL;
 }
 
-/* POST /api/v1/exports → done → download → verify; hold until release; scope; audit; restart. */
-static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
+/* The daemon's [exports] verify_max_bytes in api_part: the big package fits, BIG_MAX + 1 does not. */
+#define UPLOAD_MAX (30 * 1024 * 1024)
+#define BIG_PAD (24 * 1024 * 1024)
+
+/* Uploads a file as the raw body of POST /api/v1/exports/verify (Content-Type application/zip,
+ * chunked: without Content-Length); the status, the answer in *ret_body. */
+static int upload(Hx *hx, const Sess *s, const char *file, bool chunked, char **ret_body)
 {
+  g_autofree char *opath = g_build_filename(hx->dir, "resp", NULL);
+  g_autofree char *cmd = g_strdup_printf(
+      "curl -s -o %s -w '%%{http_code}' -b %s -H 'X-CSRF-Token: %s' -H 'Content-Type: "
+      "application/zip' %s --data-binary @%s http://127.0.0.1:%d/api/v1/exports/verify",
+      opath, s ? s->jar : "/dev/null", s && s->csrf ? s->csrf : "",
+      chunked ? "-H 'Transfer-Encoding: chunked'" : "", file, hx->http_port);
+  g_autofree char *out = NULL;
+  run_sh(cmd, &out);
+  if (ret_body)
+    g_file_get_contents(opath, ret_body, NULL, NULL);
+  return out ? atoi(out) : 0;
+}
+
+/* Files the server left in the exports folder from uploads (".upload-*"), and the largest. */
+static int uploads_left(Hx *hx, int64_t *ret_largest)
+{
+  g_autofree char *dir = g_build_filename(hx->dir, "exports", NULL);
+  GDir *d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  int n = 0;
+  if (ret_largest)
+    *ret_largest = 0;
+  while (d && (name = g_dir_read_name(d)) != NULL) {
+    if (!g_str_has_prefix(name, ".upload-"))
+      continue;
+    n++;
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    GStatBuf st;
+    if (ret_largest && g_stat(path, &st) == 0 && st.st_size > *ret_largest)
+      *ret_largest = st.st_size;
+  }
+  if (d)
+    g_dir_close(d);
+  return n;
+}
+
+/* `hallwatchd verify --json` of a package: the result POST /api/v1/exports/verify must equal. */
+static json_t *cli_verify(const char *key_hex, const char *pkg)
+{
+  const char *argv[] = {HW_HALLWATCHD, "verify", "--pubkey", key_hex, "--json", pkg, NULL};
+  g_autofree char *out = NULL;
+  hx_run_sync(argv, &out, 60000);
+  return out ? json_loads(out, 0, NULL) : NULL;
+}
+
+static bool same_verdict(json_t *a, json_t *b)
+{
+  return a && b && json_equal(json_object_get(a, "ok"), json_object_get(b, "ok")) &&
+         json_equal(json_object_get(a, "problems"), json_object_get(b, "problems"));
+}
+
+/* A package of more than 20 MiB signed by the appliance's key, built from the downloaded one:
+ * its MP4 followed by a BIG_PAD-byte `free` box (players skip it), the manifest's hashes and sizes
+ * of it updated and signed again. */
+static bool big_package(Hx *hx, const HwKey *key, const char *dl, const char *out)
+{
+  g_autofree char *dir = g_build_filename(hx->dir, "big", NULL);
+  g_autofree char *cmd = g_strdup_printf("unzip -q -o %s -d %s", dl, dir);
+  if (run_sh(cmd, NULL) != 0)
+    return false;
+  g_autofree char *mp4 = g_build_filename(dir, HW_EXPORT_MP4_NAME, NULL);
+  FILE *f = fopen(mp4, "ab");
+  if (f == NULL)
+    return false;
+  uint8_t hdr[8] = {(uint8_t)(BIG_PAD >> 24),
+                    (uint8_t)(BIG_PAD >> 16),
+                    (uint8_t)(BIG_PAD >> 8),
+                    (uint8_t)BIG_PAD,
+                    'f',
+                    'r',
+                    'e',
+                    'e'};
+  g_autofree uint8_t *zeros = g_malloc0(BIG_PAD - 8);
+  bool ok = fwrite(hdr, 1, 8, f) == 8 && fwrite(zeros, 1, BIG_PAD - 8, f) == BIG_PAD - 8;
+  ok = fclose(f) == 0 && ok;
+  char sha[65];
+  int64_t size = 0;
+  g_autofree char *man_path = g_build_filename(dir, HW_EXPORT_MANIFEST_NAME, NULL);
+  g_autofree char *pem_path = g_build_filename(dir, HW_EXPORT_PUBKEY_NAME, NULL);
+  g_autofree char *pem = NULL;
+  json_t *man = json_load_file(man_path, JSON_PRESERVE_ORDER, NULL);
+  if (!ok || man == NULL || !hw_media_sha256_file(mp4, -1, sha, &size, NULL) ||
+      !g_file_get_contents(pem_path, &pem, NULL, NULL)) {
+    json_decref(man);
+    return false;
+  }
+  json_object_set_new(json_object_get(man, "mp4"), "size", json_integer(size));
+  json_object_set_new(json_object_get(man, "mp4"), "sha256", json_string(sha));
+  json_object_set_new(man, "mp4_sha256", json_string(sha));
+  json_t *pf = json_array_get(json_object_get(man, "package_files"), 0);
+  json_object_set_new(pf, "size", json_integer(size));
+  json_object_set_new(pf, "sha256", json_string(sha));
+  char *text = json_dumps(man, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  json_decref(man);
+  g_autofree char *mtext = g_strconcat(text, "\n", NULL);
+  free(text);
+  char sig_hex[HW_KEY_SIGNATURE_HEX_LEN + 1];
+  hw_key_sign(key, mtext, strlen(mtext), sig_hex);
+  uint8_t sig[64];
+  for (size_t i = 0; i < sizeof sig; i++)
+    sig[i] = (uint8_t)(g_ascii_xdigit_value(sig_hex[2 * i]) << 4 |
+                       g_ascii_xdigit_value(sig_hex[2 * i + 1]));
+  HwPackageMember members[] = {
+      {HW_EXPORT_MP4_NAME, mp4, NULL, 0},
+      {HW_EXPORT_MANIFEST_NAME, NULL, mtext, strlen(mtext)},
+      {HW_EXPORT_SIGNATURE_NAME, NULL, sig, sizeof sig},
+      {HW_EXPORT_PUBKEY_NAME, NULL, pem, strlen(pem)},
+  };
+  return hw_package_write(out, members, G_N_ELEMENTS(members), NULL);
+}
+
+/* POST /api/v1/exports/verify with the package as the body, over HTTP: a > 20 MiB package
+ * verifies as `hallwatchd verify` says, one flipped byte fails the same way, a body over the cap
+ * is 413 (announced or chunked), a client that goes away mid-upload leaves nothing, and the
+ * exports folder holds no upload afterwards. */
+static int check_upload(Hx *hx, const Sess *ivy, const HwKey *key, const char *dl)
+{
+  g_autofree char *big = g_build_filename(hx->dir, "big.zip", NULL);
+  HX_REQUIRE(big_package(hx, key, dl, big), "cannot build the big package");
+  GStatBuf bst;
+  HX_REQUIRE(g_stat(big, &bst) == 0 && bst.st_size > 20 * 1024 * 1024 && bst.st_size < UPLOAD_MAX,
+             "the big package has %lld bytes", (long long)bst.st_size);
+  const char *key_hex = hw_key_public_hex(key);
+  g_autofree char *body = NULL;
+  int st = upload(hx, ivy, big, false, &body);
+  json_t *got = body ? json_loads(body, 0, NULL) : NULL, *want = cli_verify(key_hex, big);
+  HX_CHECK(st == 200 && json_is_true(json_object_get(got, "ok")) && same_verdict(got, want),
+           "upload of the %lld-byte package: %d %.300s", (long long)bst.st_size, st, body);
+  json_decref(got);
+  json_decref(want);
+  HX_CHECK(uploads_left(hx, NULL) == 0, "an upload file is left in the exports folder");
+
+  g_autofree char *bad = g_build_filename(hx->dir, "big-bad.zip", NULL);
+  HX_REQUIRE(tamper(big, bad, HW_EXPORT_MP4_NAME, (size_t)g_random_int_range(0, BIG_PAD)),
+             "cannot flip a byte of the big package");
+  g_clear_pointer(&body, g_free);
+  st = upload(hx, ivy, bad, true, &body);
+  got = body ? json_loads(body, 0, NULL) : NULL;
+  want = cli_verify(key_hex, bad);
+  const char *p0 = json_string_value(json_array_get(json_object_get(got, "problems"), 0));
+  HX_CHECK(st == 200 && json_is_false(json_object_get(got, "ok")) && p0 &&
+               g_str_has_prefix(p0, "footage.mp4: SHA-256") && same_verdict(got, want),
+           "upload (chunked) of the big package with a flipped byte: %d %.300s", st, body);
+  json_decref(got);
+  json_decref(want);
+
+  /* Over the cap: refused before the body when announced, after it when chunked. */
+  g_autofree char *huge = g_build_filename(hx->dir, "huge.bin", NULL);
+  FILE *f = fopen(huge, "wb");
+  HX_REQUIRE(f && ftruncate(fileno(f), UPLOAD_MAX + 1) == 0 && fclose(f) == 0,
+             "cannot make the oversized body");
+  for (int chunked = 0; chunked < 2; chunked++) {
+    g_clear_pointer(&body, g_free);
+    st = upload(hx, ivy, huge, chunked, &body);
+    HX_CHECK(st == 413 && body && strstr(body, "body_too_large"),
+             "a %d-byte upload (%s) is not 413: %d %.200s", UPLOAD_MAX + 1,
+             chunked ? "chunked" : "Content-Length", st, body);
+  }
+  HX_CHECK(upload(hx, NULL, big, false, NULL) == 401, "an upload without a session is not 401");
+  HX_CHECK(uploads_left(hx, NULL) == 0, "an upload file is left after 413/401");
+
+  /* A client that goes away mid-upload: the part already received is in a file (streamed, not
+   * in memory), and the file goes when the connection does. */
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)hx->http_port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  HX_REQUIRE(fd >= 0, "cannot connect");
+  g_autofree char *cookie = NULL;
+  g_file_get_contents(ivy->jar, &cookie, NULL, NULL);
+  const char *sess = cookie ? strstr(cookie, "hw_session\t") : NULL;
+  g_autofree char *sval = sess ? g_strndup(sess + 11, strcspn(sess + 11, "\r\n")) : g_strdup("");
+  g_autofree char *head = g_strdup_printf(
+      "POST /api/v1/exports/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: hw_session=%s\r\n"
+      "X-CSRF-Token: %s\r\nContent-Type: application/zip\r\nContent-Length: %d\r\n\r\n",
+      sval, ivy->csrf, UPLOAD_MAX - 1);
+  bool sent = write(fd, head, strlen(head)) == (ssize_t)strlen(head);
+  g_autofree uint8_t *part = g_malloc0(1 << 20);
+  for (int i = 0; i < 4 && sent; i++)
+    sent = write(fd, part, 1 << 20) == 1 << 20;
+  int64_t largest = 0;
+  int during = 0;
+  for (int i = 0; i < 50 && largest < 4 << 20; i++, hx_sleep_ms(50))
+    during = uploads_left(hx, &largest);
+  close(fd);
+  int after = 1;
+  for (int i = 0; i < 60 && after != 0; i++, hx_sleep_ms(50))
+    after = uploads_left(hx, NULL);
+  HX_CHECK(sent && during == 1 && largest == 4 << 20 && after == 0,
+           "mid-upload: %d file(s) of up to %lld bytes while 4 MiB were sent; %d left after the "
+           "client went away",
+           during, (long long)largest, after);
+  printf("verify upload: %lld-byte package verified as hallwatchd verify says, a flipped byte "
+         "named, %d+1 bytes 413 (announced and chunked), 4 MiB of an abandoned upload on disk "
+         "then removed\n",
+         (long long)bst.st_size, UPLOAD_MAX);
+  return 0;
+}
+
+/* POST /api/v1/exports → done → download → verify; hold until release; scope; audit; restart. */
+static int api_part(Hx *hx, hw_time_ns t, const HwKey *key)
+{
+  const char *key_hex = hw_key_public_hex(key);
+  /* A cap small enough to test 413 with a 30 MiB body, large enough for a > 20 MiB package. */
+  g_autofree char *conf = NULL;
+  HX_REQUIRE(g_file_get_contents(hx->conf, &conf, NULL, NULL), "cannot read the config");
+  g_autofree char *conf2 =
+      g_strdup_printf("%s\n[exports]\nverify_max_bytes = %d\n", conf, UPLOAD_MAX);
+  HX_REQUIRE(g_file_set_contents(hx->conf, conf2, -1, NULL), "cannot write the config");
   Sess ivy = {0}, other = {0}, mgr = {0};
   /* Jobs survive a restart: one still queued at a stop runs at the next start (job 1); one left
    * running (as a crash would leave it) is failed with the reason (job 2). */
@@ -548,6 +770,8 @@ static int api_part(Hx *hx, hw_time_ns t, const char *key_hex)
                g_str_has_prefix(p0, "footage.mp4: SHA-256"),
            "POST /api/v1/exports/verify of an uploaded tampered package: %d, %s", st, p0);
   json_decref(vr);
+  if (check_upload(hx, &ivy, key, dl) != 0)
+    return 1;
 
   /* The footage being recorded right now: the file is still open, so its manifest entry hashes
    * the bytes indexed at export time, and verify --footage checks that prefix. */
@@ -897,7 +1121,7 @@ static int run(Hx *hx)
   if (check_gap(hx, store, key, files, n) != 0 || check_h265(hx, store, key) != 0 ||
       check_edges(hx, store, key, "cam-x") != 0 || check_edges(hx, store, key, "cam-h") != 0)
     return 1;
-  return api_part(hx, t, hw_key_public_hex(key));
+  return api_part(hx, t, key);
 }
 
 int main(void)
