@@ -960,25 +960,7 @@ static bool package(HwStore *store, Export *x, const char *mp4_path, HwExportRes
   if (manifest == NULL)
     return false;
   *ret_manifest = manifest; /* the caller frees it, whatever happens next */
-  g_autofree char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  size_t text_len = strlen(text);
-  /* The manifest ends with a newline, like any text file; the signature covers every byte. */
-  g_autofree char *mtext = g_strconcat(text, "\n", NULL);
-  free(g_steal_pointer(&text));
-  text_len++;
-  char sig_hex[HW_KEY_SIGNATURE_HEX_LEN + 1];
-  hw_key_sign(r->key, mtext, text_len, sig_hex);
-  uint8_t sig[64];
-  for (size_t i = 0; i < sizeof sig; i++)
-    sig[i] = (uint8_t)(g_ascii_xdigit_value(sig_hex[2 * i]) << 4 |
-                       g_ascii_xdigit_value(sig_hex[2 * i + 1]));
-  HwPackageMember members[] = {
-      {HW_EXPORT_MP4_NAME, mp4_path, NULL, 0},
-      {HW_EXPORT_MANIFEST_NAME, NULL, mtext, text_len},
-      {HW_EXPORT_SIGNATURE_NAME, NULL, sig, sizeof sig},
-      {HW_EXPORT_PUBKEY_NAME, NULL, pem, strlen(pem)},
-  };
-  if (!hw_package_write(r->package_path, members, G_N_ELEMENTS(members), error))
+  if (!hw_package_write_signed(r->package_path, mp4_path, manifest, r->key, error))
     return false;
   if (!hw_media_sha256_file(r->package_path, -1, res->package_sha256, &res->package_size, error)) {
     g_unlink(r->package_path);

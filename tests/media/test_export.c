@@ -32,7 +32,7 @@
 
 #include "common/hw_keys.h"
 #include "media/hw_export.h"
-#include "media/internal.h" /* hw_package_write, hw_media_sha256_file: the big package */
+#include "media/internal.h" /* hw_package_write_signed, hw_media_sha256_file: the big package */
 #include "sql/hw_store.h"
 
 #define FRAME_NS (HW_NS_PER_S / 25)
@@ -134,6 +134,19 @@ static char *top_boxes(const char *path)
 /* An export across the gap between the two sessions: the MP4 goes from the last frame before it
  * straight to the first after it (nothing invented), and the manifest lists the gap with the
  * recorder's reason. */
+/* A plain export request of camera's [from, to) into pkg, as the tests below make them. */
+static HwExportRequest plain_request(Hx *hx, const HwKey *key, const char *camera, hw_time_ns from,
+                                     hw_time_ns to, const char *pkg)
+{
+  return (HwExportRequest){.camera = camera,
+                           .from_ns = from,
+                           .to_ns = to,
+                           .footage_dir = hx->footage,
+                           .package_path = pkg,
+                           .key = key,
+                           .version = "test"};
+}
+
 static int check_gap(Hx *hx, HwStore *store, const HwKey *key, const HwStoreFile *files, size_t n)
 {
   size_t k = 1;
@@ -142,13 +155,8 @@ static int check_gap(Hx *hx, HwStore *store, const HwKey *key, const HwStoreFile
   HX_REQUIRE(k < n, "no second run in the index (the daemon restarted)");
   hw_time_ns gap_from = files[k - 1].end_ns, gap_to = files[k].start_ns;
   g_autofree char *pkg = g_build_filename(hx->dir, "gap.zip", NULL);
-  HwExportRequest req = {.camera = "cam-x",
-                         .from_ns = gap_from - 2 * HW_NS_PER_S,
-                         .to_ns = gap_to + 2 * HW_NS_PER_S,
-                         .footage_dir = hx->footage,
-                         .package_path = pkg,
-                         .key = key,
-                         .version = "test"};
+  HwExportRequest req =
+      plain_request(hx, key, "cam-x", gap_from - 2 * HW_NS_PER_S, gap_to + 2 * HW_NS_PER_S, pkg);
   HwExportResult res;
   g_autoptr(GError) error = NULL;
   HX_REQUIRE(hw_export_run(store, &req, &res, &error), "export across the gap: %s", error->message);
@@ -246,13 +254,8 @@ static int check_edges(Hx *hx, HwStore *store, const HwKey *key, const char *cam
   int failed = 0;
   for (size_t i = 0; i < nc; i++) {
     g_autofree char *pkg = g_strdup_printf("%s/edge-%s-%zu.zip", hx->dir, camera, i);
-    HwExportRequest req = {.camera = camera,
-                           .from_ns = cases[i].from,
-                           .to_ns = cases[i].want + 2 * HW_NS_PER_S,
-                           .footage_dir = hx->footage,
-                           .package_path = pkg,
-                           .key = key,
-                           .version = "test"};
+    HwExportRequest req =
+        plain_request(hx, key, camera, cases[i].from, cases[i].want + 2 * HW_NS_PER_S, pkg);
     HwExportResult res;
     g_autoptr(GError) error = NULL;
     char fb[40];
@@ -321,13 +324,7 @@ static int check_h265(Hx *hx, HwStore *store, const HwKey *key)
              "the H.265 camera recorded %zu files", n);
   hw_time_ns t = files[1].start_ns - g_random_int_range(200, 1800) * HW_NS_PER_MS;
   g_autofree char *pkg = g_build_filename(hx->dir, "h265.zip", NULL);
-  HwExportRequest req = {.camera = "cam-h",
-                         .from_ns = t,
-                         .to_ns = t + 2 * HW_NS_PER_S,
-                         .footage_dir = hx->footage,
-                         .package_path = pkg,
-                         .key = key,
-                         .version = "test"};
+  HwExportRequest req = plain_request(hx, key, "cam-h", t, t + 2 * HW_NS_PER_S, pkg);
   HwExportResult res;
   g_autoptr(GError) error = NULL;
   HX_REQUIRE(hw_export_run(store, &req, &res, &error), "H.265 export: %s", error->message);
@@ -539,11 +536,8 @@ static bool big_package(Hx *hx, const HwKey *key, const char *dl, const char *ou
   char sha[65];
   int64_t size = 0;
   g_autofree char *man_path = g_build_filename(dir, HW_EXPORT_MANIFEST_NAME, NULL);
-  g_autofree char *pem_path = g_build_filename(dir, HW_EXPORT_PUBKEY_NAME, NULL);
-  g_autofree char *pem = NULL;
   json_t *man = json_load_file(man_path, JSON_PRESERVE_ORDER, NULL);
-  if (!ok || man == NULL || !hw_media_sha256_file(mp4, -1, sha, &size, NULL) ||
-      !g_file_get_contents(pem_path, &pem, NULL, NULL)) {
+  if (!ok || man == NULL || !hw_media_sha256_file(mp4, -1, sha, &size, NULL)) {
     json_decref(man);
     return false;
   }
@@ -553,23 +547,9 @@ static bool big_package(Hx *hx, const HwKey *key, const char *dl, const char *ou
   json_t *pf = json_array_get(json_object_get(man, "package_files"), 0);
   json_object_set_new(pf, "size", json_integer(size));
   json_object_set_new(pf, "sha256", json_string(sha));
-  char *text = json_dumps(man, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  bool written = hw_package_write_signed(out, mp4, man, key, NULL);
   json_decref(man);
-  g_autofree char *mtext = g_strconcat(text, "\n", NULL);
-  free(text);
-  char sig_hex[HW_KEY_SIGNATURE_HEX_LEN + 1];
-  hw_key_sign(key, mtext, strlen(mtext), sig_hex);
-  uint8_t sig[64];
-  for (size_t i = 0; i < sizeof sig; i++)
-    sig[i] = (uint8_t)(g_ascii_xdigit_value(sig_hex[2 * i]) << 4 |
-                       g_ascii_xdigit_value(sig_hex[2 * i + 1]));
-  HwPackageMember members[] = {
-      {HW_EXPORT_MP4_NAME, mp4, NULL, 0},
-      {HW_EXPORT_MANIFEST_NAME, NULL, mtext, strlen(mtext)},
-      {HW_EXPORT_SIGNATURE_NAME, NULL, sig, sizeof sig},
-      {HW_EXPORT_PUBKEY_NAME, NULL, pem, strlen(pem)},
-  };
-  return hw_package_write(out, members, G_N_ELEMENTS(members), NULL);
+  return written;
 }
 
 /* POST /api/v1/exports/verify with the package as the body, over HTTP: a > 20 MiB package
