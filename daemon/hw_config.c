@@ -33,6 +33,7 @@ static const char *const warnings_keys[] = {
 static const char *const recording_keys[] = {"file_span",   "fragment_max",   "stall_timeout",
                                              "clock_bound", "index_interval", "capture", NULL};
 static const char *const reconnect_keys[] = {"backoff_min", "backoff_max", "backoff_reset", NULL};
+static const char *const exports_keys[] = {"verify_max_bytes", NULL};
 static const char *const retention_keys[] = {"days", "bytes", "min_free", "interval", NULL};
 static const char *const camera_keys[] = {"name",    "url",     "substream_url", "username",
                                           "password", "transport", "clock",       "enabled",
@@ -45,7 +46,7 @@ static const struct {
   {"storage", storage_keys},     {"http", http_keys},           {"log", log_keys},
   {"recording", recording_keys}, {"reconnect", reconnect_keys}, {"retention", retention_keys},
   {"audit", audit_keys},         {"auth", auth_keys},           {"hall", hall_keys},
-  {"warnings", warnings_keys},
+  {"warnings", warnings_keys},   {"exports", exports_keys},
 };
 
 /* [exchange]: only "clock_offset.<department>" keys (any department code). */
@@ -730,6 +731,7 @@ static void config_init_defaults(HwConfig *c)
   c->auth_lockout_after = HW_CONFIG_DEFAULT_LOCKOUT_AFTER;
   c->auth_lockout_for_ns = HW_CONFIG_DEFAULT_LOCKOUT_FOR;
   c->hall_timezone = g_strdup(HW_CONFIG_DEFAULT_TIMEZONE);
+  c->exports_verify_max_bytes = HW_CONFIG_DEFAULT_VERIFY_MAX_BYTES;
   hw_recorder_options_init(&c->recorder);
   c->recorder.footage_dir = c->footage_dir;
 }
@@ -918,6 +920,14 @@ static gboolean parse_all(const Scan *s, HwConfig *c, GPtrArray *cameras, GError
       c->audit_sign_interval_ns > INT64_C(24) * 3600 * HW_NS_PER_S)
     return fail(s, error, HW_CONFIG_ERROR_INVALID, "audit", "sign_interval",
                 "must be between 10s and 24h");
+
+  /* [exports]: below 1M not even a short clip verifies; beyond 1T is a typo */
+  if (!get_size(s, "exports", "verify_max_bytes", &c->exports_verify_max_bytes, error))
+    return FALSE;
+  if (c->exports_verify_max_bytes < (INT64_C(1) << 20) ||
+      c->exports_verify_max_bytes > (INT64_C(1) << 40))
+    return fail(s, error, HW_CONFIG_ERROR_INVALID, "exports", "verify_max_bytes",
+                "must be between 1M and 1T");
 
   if (!parse_auth(s, c, error) || !parse_exchange(s, c, error) ||
       !parse_warnings(s, &c->warning_rules, error) || !parse_footage(s, c, error))

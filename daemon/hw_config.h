@@ -34,6 +34,8 @@ typedef enum {
 #define HW_CONFIG_DEFAULT_LOCKOUT_AFTER 5                                /* [auth] lockout_after */
 #define HW_CONFIG_DEFAULT_LOCKOUT_FOR (INT64_C(15) * 60 * HW_NS_PER_S)   /* [auth] lockout_for */
 #define HW_CONFIG_DEFAULT_TIMEZONE "Asia/Shanghai" /* [hall] timezone */
+/* [exports] verify_max_bytes: 4 GiB, an hour of a main stream at ~8 Mbit/s with room to spare */
+#define HW_CONFIG_DEFAULT_VERIFY_MAX_BYTES (INT64_C(4) << 30)
 #define HW_CONFIG_DEFAULT_AUDIT_SIGN_INTERVAL (INT64_C(5) * 60 * 1000000000) /* [audit] 5m */
 
 typedef struct {
@@ -66,6 +68,8 @@ typedef struct {
   /* [footage] pre_roll, post_roll and their .<stage type> variants: the footage linked to a case
    * stage (GET /api/v1/cases/{id}/footage, stage exports). stages is owned. */
   HwFootageRolls footage_rolls;
+  /* [exports] verify_max_bytes: the largest package POST /api/v1/exports/verify takes (1M..1T) */
+  int64_t exports_verify_max_bytes;
   /* [camera.<id>] sections in file order, each with source "config". */
   HwCameraConfig **cameras;
   size_t n_cameras;

@@ -576,6 +576,9 @@ static int run(Daemon *d)
     return 1;
   }
   http_opt.exports = d->exports;
+  /* POST /api/v1/exports/verify streams an uploaded package to a temporary file there */
+  http_opt.upload_dir = exports_dir;
+  http_opt.upload_max = cfg->exports_verify_max_bytes;
   d->footage_rolls = cfg->footage_rolls;
   d->footage_rolls.stages =
       g_memdup2(cfg->footage_rolls.stages, cfg->footage_rolls.n * sizeof(HwFootageStageRolls));

@@ -3,6 +3,7 @@
  * fragments in range, fed to the mov demuxer through a custom AVIOContext, so nothing outside the
  * range is read), then manifest.json, its signature and the zip (media/package.c). */
 #include "media/hw_export.h"
+#include "media/hw_footage.h"
 #include "media/internal.h"
 
 #include <errno.h>
@@ -409,9 +410,12 @@ static bool start(Export *x, GArray *pending, GPtrArray *pending_audio, AVRation
   for (guint i = 0; i < pending->len; i++) {
     Pending *q = &g_array_index(pending, Pending, i);
     int64_t dts = q->pkt->dts + seg_offset, pts = q->pkt->pts + seg_offset;
-    ok = ok && write_video(x, q->pkt, dts, pts, q->wall, error);
+    /* Before writing: av_interleaved_write_frame() takes the packet and leaves it blank, so its
+     * duration read afterwards is 0, and when this was the source's last frame the next source
+     * continued at this frame's dts (EINVAL: "non monotonically increasing dts"). */
     x->last_wall_end = q->wall_dts + av_rescale(q->pkt->duration, HW_NS_PER_S, TICKS);
     x->next_dts = dts + q->pkt->duration;
+    ok = ok && write_video(x, q->pkt, dts, pts, q->wall, error);
     av_packet_free(&q->pkt);
   }
   g_array_set_size(pending, 0);
@@ -702,6 +706,27 @@ static json_t *ntp_json(void)
   return o;
 }
 
+/* Why a gap that no outage of the index explains has no footage, into buf: before the oldest
+ * footage of the camera (its recordings begin later, or retention deleted the earlier ones: the
+ * index cannot tell which), or simply not recorded. */
+static const char *gap_why(HwStore *store, const char *camera, const Gap *g, char buf[200])
+{
+  HwFootageCoverage c = {0};
+  hw_time_ns oldest = 0;
+  if (hw_footage_coverage(store, camera, "main", g->from_ns, g->to_ns, hw_time_now(), &c, NULL))
+    oldest = c.oldest_ns;
+  hw_footage_coverage_clear(&c);
+  char when[40];
+  if (oldest > 0 && g->to_ns <= oldest + HW_FOOTAGE_JOIN_NS)
+    g_snprintf(buf, 200,
+               "before the oldest footage of this camera on the appliance (%s): not recorded, or "
+               "deleted by retention",
+               hw_time_format(oldest, when, sizeof when));
+  else
+    g_strlcpy(buf, "not recorded, and the index holds no outage for this time", 200);
+  return buf;
+}
+
 static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, int64_t mp4_size,
                               const char *pem_sha, int64_t pem_size, GError **error)
 {
@@ -764,6 +789,7 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
   hw_time_ns actual_to = x->last_wall_end;
   json_object_set_new(m, "actual", range_json(x->first_shown_wall, actual_to));
   json_t *gaps = json_array();
+  char why[200];
   for (guint i = 0; i < x->gaps->len; i++) {
     const Gap *g = &g_array_index(x->gaps, Gap, i);
     json_t *o = range_json(g->from_ns, g->to_ns);
@@ -780,6 +806,8 @@ static json_t *manifest_build(HwStore *store, Export *x, const char *mp4_sha, in
         json_array_append_new(reasons, ro);
       }
     json_object_set_new(o, "outages", reasons);
+    if (n_out == 0)
+      json_object_set_new(o, "why", json_string(gap_why(store, r->camera, g, why)));
     json_array_append_new(gaps, o);
   }
   /* Footage that ends before `to` is a gap at the end. */
@@ -932,25 +960,7 @@ static bool package(HwStore *store, Export *x, const char *mp4_path, HwExportRes
   if (manifest == NULL)
     return false;
   *ret_manifest = manifest; /* the caller frees it, whatever happens next */
-  g_autofree char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  size_t text_len = strlen(text);
-  /* The manifest ends with a newline, like any text file; the signature covers every byte. */
-  g_autofree char *mtext = g_strconcat(text, "\n", NULL);
-  free(g_steal_pointer(&text));
-  text_len++;
-  char sig_hex[HW_KEY_SIGNATURE_HEX_LEN + 1];
-  hw_key_sign(r->key, mtext, text_len, sig_hex);
-  uint8_t sig[64];
-  for (size_t i = 0; i < sizeof sig; i++)
-    sig[i] = (uint8_t)(g_ascii_xdigit_value(sig_hex[2 * i]) << 4 |
-                       g_ascii_xdigit_value(sig_hex[2 * i + 1]));
-  HwPackageMember members[] = {
-      {HW_EXPORT_MP4_NAME, mp4_path, NULL, 0},
-      {HW_EXPORT_MANIFEST_NAME, NULL, mtext, text_len},
-      {HW_EXPORT_SIGNATURE_NAME, NULL, sig, sizeof sig},
-      {HW_EXPORT_PUBKEY_NAME, NULL, pem, strlen(pem)},
-  };
-  if (!hw_package_write(r->package_path, members, G_N_ELEMENTS(members), error))
+  if (!hw_package_write_signed(r->package_path, mp4_path, manifest, r->key, error))
     return false;
   if (!hw_media_sha256_file(r->package_path, -1, res->package_sha256, &res->package_size, error)) {
     g_unlink(r->package_path);

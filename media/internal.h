@@ -2,9 +2,12 @@
 #pragma once
 
 #include <glib.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/hw_keys.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +23,11 @@ typedef struct {
  * `unzip` reads it back), at path: a temporary beside it, fsync, rename, fsync of the folder, so
  * that path is either absent or complete. Zip64 when a member needs it. */
 bool hw_package_write(const char *path, const HwPackageMember *members, size_t n, GError **error);
+
+/* The package of an export: the MP4 at mp4_path, the manifest as text (ending with a newline), its
+ * Ed25519 signature by key and the public key's PEM, written with hw_package_write at path. */
+bool hw_package_write_signed(const char *path, const char *mp4_path, json_t *manifest,
+                             const HwKey *key, GError **error);
 
 /* The lowercase hex SHA-256 of the file at path, of its first limit bytes (limit < 0: all);
  * *ret_size (nullable) gets the bytes hashed. False with error (HW_EXPORT_ERROR_IO). */

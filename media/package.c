@@ -83,6 +83,30 @@ bool hw_package_write(const char *path, const HwPackageMember *members, size_t n
   return fsync_path(dir, true, error);
 }
 
+bool hw_package_write_signed(const char *path, const char *mp4_path, json_t *manifest,
+                             const HwKey *key, GError **error)
+{
+  g_autofree char *text = json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  /* The manifest ends with a newline, like any text file; the signature covers every byte. */
+  g_autofree char *mtext = g_strconcat(text, "\n", NULL);
+  free(g_steal_pointer(&text));
+  size_t text_len = strlen(mtext);
+  char sig_hex[HW_KEY_SIGNATURE_HEX_LEN + 1];
+  hw_key_sign(key, mtext, text_len, sig_hex);
+  uint8_t sig[64];
+  for (size_t i = 0; i < sizeof sig; i++)
+    sig[i] = (uint8_t)(g_ascii_xdigit_value(sig_hex[2 * i]) << 4 |
+                       g_ascii_xdigit_value(sig_hex[2 * i + 1]));
+  g_autofree char *pem = hw_key_public_pem(hw_key_public_hex(key));
+  HwPackageMember members[] = {
+      {HW_EXPORT_MP4_NAME, mp4_path, NULL, 0},
+      {HW_EXPORT_MANIFEST_NAME, NULL, mtext, text_len},
+      {HW_EXPORT_SIGNATURE_NAME, NULL, sig, sizeof sig},
+      {HW_EXPORT_PUBKEY_NAME, NULL, pem, strlen(pem)},
+  };
+  return hw_package_write(path, members, G_N_ELEMENTS(members), error);
+}
+
 /* ---- verification ---------------------------------------------------------------------------- */
 
 void hw_export_verify_clear(HwExportVerify *v)

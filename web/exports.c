@@ -436,8 +436,10 @@ void hw_route_export_release(HwRequest *req, HwReply *reply)
   hw_reply_json(reply, 200, export_json(&e));
 }
 
-/* POST /api/v1/exports/verify: {"id": N} checks the stored package of a job; {"package": base64}
- * an uploaded one (as large as the server's body limit allows; bigger ones: hallwatchd verify). */
+/* POST /api/v1/exports/verify: the package itself as the body (Content-Type application/zip or
+ * application/octet-stream, streamed to a temporary file in the exports folder, up to [exports]
+ * verify_max_bytes); or JSON: {"id": N} checks the stored package of a job, {"package": base64}
+ * a small uploaded one (within the JSON body cap). The same checks as `hallwatchd verify`. */
 void hw_route_exports_verify(HwRequest *req, HwReply *reply)
 {
   HwExportJobs *j = jobs(req, reply);
@@ -448,7 +450,15 @@ void hw_route_exports_verify(HwRequest *req, HwReply *reply)
   const char *b64 = json_string_value(json_object_get(body, "package"));
   g_autofree char *path = NULL;
   bool temporary = false;
-  if (json_is_integer(id)) {
+  int64_t upload_size = 0;
+  const char *upload = hw_request_upload(req, &upload_size);
+  if (upload != NULL) {
+    if (upload_size == 0) {
+      hw_reply_error(reply, 400, "invalid_field", "package", "package: the body is empty");
+      return;
+    }
+    path = g_strdup(upload); /* the server removes it when the request ends */
+  } else if (json_is_integer(id)) {
     HwStoreExport e;
     g_autoptr(GError) error = NULL;
     if (!hw_store_export_get(hw_request_store(req), json_integer_value(id),
@@ -481,7 +491,8 @@ void hw_route_exports_verify(HwRequest *req, HwReply *reply)
     }
   } else {
     hw_reply_error(reply, 400, "invalid_field", NULL,
-                   "send {\"id\": export id} or {\"package\": the zip as base64}");
+                   "send the zip as the body (Content-Type: application/zip), or {\"id\": export "
+                   "id}, or {\"package\": the zip as base64}");
     return;
   }
   HwExportVerify v;

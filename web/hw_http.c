@@ -6,7 +6,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <jansson.h>
@@ -167,6 +169,18 @@ const char *hw_request_body(const HwRequest *req, size_t *ret_len)
   return (const char *)req->body->data;
 }
 
+const char *hw_request_upload(const HwRequest *req, int64_t *ret_size)
+{
+  if (!req->upload || req->upload_path == NULL || req->upload_fd >= 0) {
+    if (ret_size)
+      *ret_size = 0;
+    return NULL;
+  }
+  if (ret_size)
+    *ret_size = req->upload_len;
+  return req->upload_path;
+}
+
 const HwCaller *hw_request_caller(const HwRequest *req)
 {
   return &req->caller;
@@ -316,9 +330,28 @@ static void client_address(HwRequest *req)
 /* Everything decided before the body is read: route, method, body allowed, size announced,
  * credential and permission. So an unauthenticated client never makes the server buffer a body.
  * TRUE if the request goes on. */
+/* A request to a route that takes raw uploads, with a raw content type, on a server that has a
+ * folder for them: its body goes to a file (upload_*), not to memory. */
+static bool is_upload(const HwHttp *h, const HwRequest *req)
+{
+  if (!req->route || !hw_route_takes_upload(req->route) || h->opt.upload_dir == NULL)
+    return false;
+  const char *ct =
+      MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+  static const char *const raw[] = {"application/zip", "application/octet-stream"};
+  for (size_t i = 0; ct && i < G_N_ELEMENTS(raw); i++) {
+    size_t n = strlen(raw[i]);
+    if (g_ascii_strncasecmp(ct, raw[i], n) == 0 && (ct[n] == '\0' || ct[n] == ';'))
+      return true;
+  }
+  return false;
+}
+
 /* The body cap of the request's route (a route may raise the server's, e.g. exchange batches). */
 static size_t body_max(const HwHttp *h, const HwRequest *req)
 {
+  if (req->upload || is_upload(h, req))
+    return (size_t)h->opt.upload_max;
   size_t route_max = req->route ? hw_route_body_max(req->route) : 0;
   return route_max > h->opt.body_max ? route_max : h->opt.body_max;
 }
@@ -355,10 +388,56 @@ static gboolean is_json_type(const char *ct)
   return g_ascii_strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';');
 }
 
+/* Drops a raw upload's file (too large, a failed write, or the request's end). */
+static void upload_discard(HwRequest *req)
+{
+  if (req->upload_fd >= 0)
+    close(req->upload_fd);
+  req->upload_fd = -1;
+  if (req->upload_path != NULL)
+    g_unlink(req->upload_path);
+  g_clear_pointer(&req->upload_path, g_free);
+}
+
+/* Appends a piece of a raw upload to its file; past the cap or on a write error the file is
+ * dropped and the rest of the body is read and ignored (the answer goes out at the end). */
+static void upload_write(HwHttp *h, HwRequest *req, const char *data, size_t len)
+{
+  if (req->body_too_large || req->upload_errno != 0)
+    return;
+  if (req->upload_len + (int64_t)len > h->opt.upload_max) {
+    req->body_too_large = true;
+    upload_discard(req);
+    return;
+  }
+  while (len > 0) {
+    ssize_t w = write(req->upload_fd, data, len);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      req->upload_errno = w < 0 ? errno : EIO;
+      upload_discard(req);
+      return;
+    }
+    data += w;
+    len -= (size_t)w;
+    req->upload_len += w;
+  }
+}
+
 /* The body is complete: parse it and run the handler. */
 static void run_handler(HwHttp *h, HwRequest *req, HwReply *reply)
 {
-  if (req->body && req->body->len > 0) {
+  if (req->upload) {
+    if (req->upload_errno != 0 || req->upload_path == NULL || close(req->upload_fd) != 0) {
+      req->upload_fd = -1;
+      hw_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL,
+                     "cannot store the upload: %s",
+                     g_strerror(req->upload_errno ? req->upload_errno : EIO));
+      return;
+    }
+    req->upload_fd = -1; /* complete: hw_request_upload gives it to the handler */
+  } else if (req->body && req->body->len > 0) {
     if (!is_json_type(hw_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
       hw_reply_error(reply, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
                      "request bodies must be application/json");
@@ -387,6 +466,7 @@ static void request_free(HwRequest *req)
   if (req->upgrade_data != NULL && req->upgrade_free != NULL)
     req->upgrade_free(req->upgrade_data);
   g_free(req->param_storage);
+  upload_discard(req); /* any end: answered, refused, or the client went away mid-upload */
   if (req->body)
     g_byte_array_unref(req->body);
   if (req->json)
@@ -458,6 +538,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
   if (!req) {
     req = g_new0(HwRequest, 1);
+    req->upload_fd = -1;
     *con_cls = req;
     req->http = h;
     req->conn = conn;
@@ -468,12 +549,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!check_request(h, req, &reply, allow))
       return send_reply(conn, &reply, allow); /* MHD discards any body and closes */
     req->checked = true;
+    if (is_upload(h, req)) {
+      req->upload = true;
+      req->upload_path = g_build_filename(h->opt.upload_dir, ".upload-XXXXXX", NULL);
+      req->upload_fd = g_mkstemp_full(req->upload_path, O_RDWR | O_CLOEXEC, 0600);
+      if (req->upload_fd < 0) {
+        int e = errno;
+        g_clear_pointer(&req->upload_path, g_free);
+        hw_reply_error(&reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL,
+                       "cannot store the upload: %s", g_strerror(e));
+        return send_reply(conn, &reply, NULL);
+      }
+    }
     /* The handler runs in a later call, after the body if any: a reply queued in this first call
      * tells MHD the rest of the request is unwanted, and it closes the connection after it
      * (every request a new TCP connection, under TLS a new handshake). */
     return MHD_YES;
   }
 
+  if (*upload_data_size > 0 && req->upload) {
+    upload_write(h, req, upload_data, *upload_data_size);
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
   if (*upload_data_size > 0) {
     if (!req->body)
       req->body = g_byte_array_new();
@@ -677,6 +775,21 @@ static gboolean tls_load(HwHttp *h, const HwHttpOptions *o, GError **error)
   return tls_check(o->tls_cert_path, h->tls_cert, o->tls_key_path, h->tls_key, error);
 }
 
+/* Removes the temporary files of uploads a previous process left (killed mid-request). */
+static void upload_dir_sweep(const char *dir)
+{
+  GDir *d = dir ? g_dir_open(dir, 0, NULL) : NULL;
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+    if (g_str_has_prefix(name, ".upload-")) {
+      g_autofree char *path = g_build_filename(dir, name, NULL);
+      g_unlink(path);
+    }
+  }
+  if (d != NULL)
+    g_dir_close(d);
+}
+
 HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
 {
   g_return_val_if_fail(o != NULL && o->host != NULL, NULL);
@@ -687,6 +800,8 @@ HwHttp *hw_http_new(const HwHttpOptions *o, GError **error)
   h->opt = *o;
   h->opt.host = NULL;
   h->opt.www_dir = g_strdup(o->www_dir); /* owned: freed in hw_http_free */
+  h->opt.upload_dir = g_strdup(o->upload_dir); /* owned too */
+  upload_dir_sweep(h->opt.upload_dir);
   h->opt.tls_cert_path = h->opt.tls_key_path = NULL; /* not kept: the contents are */
   if (h->opt.body_max == 0)
     h->opt.body_max = HW_HTTP_BODY_MAX_DEFAULT;
@@ -778,6 +893,7 @@ void hw_http_free(HwHttp *h)
   hw_playback_sessions_free(h->playback);
   g_free(h->tls_cert);
   g_free((char *)h->opt.www_dir);
+  g_free((char *)h->opt.upload_dir);
   tls_secret_free(h->tls_key);
   g_free(h);
 }

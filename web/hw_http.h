@@ -76,6 +76,12 @@ typedef struct {
   const struct HwFootageRolls *footage_rolls;
   /* warnings (cases/hw_warnings.h): evaluated after each committed exchange batch; NULL: none. */
   struct HwWarnings *warnings;
+  /* Raw uploads (a route that takes one, hw_route_takes_upload, sent as application/zip or
+   * application/octet-stream): streamed to a temporary file in upload_dir as they arrive, at most
+   * upload_max bytes (413 beyond), the file removed when the request ends however it ends.
+   * upload_dir NULL: those routes take JSON only. Copied by hw_http_new. */
+  const char *upload_dir;
+  int64_t upload_max;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

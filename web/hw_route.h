@@ -97,6 +97,10 @@ const char *hw_request_header(const HwRequest *req, const char *name);
 json_t *hw_request_json(const HwRequest *req);
 /* The raw body bytes (NUL-terminated copy) and length; NULL/0 when none. */
 const char *hw_request_body(const HwRequest *req, size_t *ret_len);
+/* A raw upload's temporary file, complete, and its size (routes that take one:
+ * hw_route_takes_upload); NULL when the body came as JSON or not at all. The file is the
+ * server's: it is removed when the request ends. */
+const char *hw_request_upload(const HwRequest *req, int64_t *ret_size);
 
 const HwCaller *hw_request_caller(const HwRequest *req);
 /* The client's address as text ("127.0.0.1", "::1"), for the audit log. */

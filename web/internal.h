@@ -65,6 +65,14 @@ struct HwRequest {
   size_t n_params;
   char *param_storage;
   GByteArray *body; /* NULL until a byte arrives */
+  /* A raw upload (hw_route_takes_upload): the temporary file the body goes to, its descriptor
+   * while it is written, the bytes so far and the errno of a failed write. request_free removes
+   * the file. */
+  bool upload;
+  char *upload_path;
+  int upload_fd;
+  int64_t upload_len;
+  int upload_errno;
   json_t *json;
   bool body_too_large;
   HwCaller caller;

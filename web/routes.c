@@ -138,6 +138,12 @@ size_t hw_route_body_max(const HwRoute *route)
   return 0;
 }
 
+bool hw_route_takes_upload(const HwRoute *route)
+{
+  /* An evidence package to verify: as large as an export (docs/evidence.md). */
+  return route->handler == hw_route_exports_verify;
+}
+
 const HwRoute *hw_routes_table(size_t *ret_n)
 {
   *ret_n = G_N_ELEMENTS(routes);

@@ -22,6 +22,10 @@ typedef struct {
  * e.g. exchange batches; 0 for every other route (the server's cap applies). */
 size_t hw_route_body_max(const HwRoute *route);
 
+/* Whether a route takes a raw upload (application/zip or application/octet-stream), streamed to a
+ * temporary file (HwHttpOptions.upload_dir, upload_max) instead of the JSON body cap. */
+bool hw_route_takes_upload(const HwRoute *route);
+
 /* The table (borrowed, static), *ret_n rows. */
 const HwRoute *hw_routes_table(size_t *ret_n);
 

@@ -9,7 +9,9 @@
  * frame each output shows is decoded and its stamp compared with the frame at that instant.
  *
  * usage: bench_export [--minutes 10] [--width 1920 --height 1080] [--file-seconds 60]
- *                     [--clip-seconds 20] [--kbps 4000] [--dir DIR] [--smoke] */
+ *                     [--clip-seconds 20] [--kbps 4000] [--dir DIR] [--smoke]
+ *        bench_export --read-stamps WxH < raw gray frames   (bench/media's stamp reader: one
+ *                                                            line per frame, µs or 0) */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <libavformat/avformat.h>
@@ -196,6 +198,25 @@ static uint64_t first_stamp(const char *mp4, int width, int height)
   return got == n && hw_stamp_read(buf, width, width, height, &us) ? us : 0;
 }
 
+/* --read-stamps: raw 8-bit gray frames of width x height on stdin (ffmpeg -f rawvideo -pix_fmt
+ * gray -), one line per frame on stdout: its stamp in µs, or 0 if unreadable. */
+static int read_stamps(const char *size)
+{
+  int width = 0, height = 0;
+  if (sscanf(size, "%dx%d", &width, &height) != 2 || width < HW_STAMP_MIN_WIDTH ||
+      height < HW_STAMP_MIN_HEIGHT || width > 8192 || height > 8192) {
+    g_printerr("--read-stamps: WIDTHxHEIGHT, e.g. 320x240\n");
+    return 2;
+  }
+  size_t n = (size_t)width * (size_t)height;
+  g_autofree uint8_t *buf = g_malloc(n);
+  while (fread(buf, 1, n, stdin) == n) {
+    uint64_t us = 0;
+    printf("%" G_GUINT64_FORMAT "\n", hw_stamp_read(buf, width, width, height, &us) ? us : 0);
+  }
+  return 0;
+}
+
 static double now_s(void) { return (double)hw_time_monotonic() / 1e9; }
 
 /* When the MP4 was complete (progress 0.9: moov moved to the front), for the breakdown. */
@@ -210,7 +231,7 @@ int main(int argc, char **argv)
 {
   int minutes = 10, width = 1920, height = 1080, file_s = 60, clip_s = 20, kbps = 4000;
   gboolean smoke = FALSE;
-  g_autofree char *dir_arg = NULL;
+  g_autofree char *dir_arg = NULL, *stamps_size = NULL;
   GOptionEntry entries[] = {
       {"minutes", 0, 0, G_OPTION_ARG_INT, &minutes, "Length of the exported range", "N"},
       {"width", 0, 0, G_OPTION_ARG_INT, &width, "Picture width", "PX"},
@@ -221,6 +242,8 @@ int main(int argc, char **argv)
       {"clip-seconds", 0, 0, G_OPTION_ARG_INT, &clip_s, "Seconds of encoded clip (looped)", "S"},
       {"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir_arg, "Work folder (default: a temporary one)",
        "DIR"},
+      {"read-stamps", 0, 0, G_OPTION_ARG_STRING, &stamps_size,
+       "Only read the stamps of raw gray frames on stdin (one line per frame)", "WxH"},
       {"smoke", 0, 0, G_OPTION_ARG_NONE, &smoke,
        "Small and quick: fail unless both ran and the export is frame-accurate", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL},
@@ -232,6 +255,8 @@ int main(int argc, char **argv)
     g_printerr("%s\n", error->message);
     return 2;
   }
+  if (stamps_size)
+    return read_stamps(stamps_size);
   if (smoke) {
     minutes = 1;
     width = 320;

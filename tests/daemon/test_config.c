@@ -247,7 +247,7 @@ static void test_error_unknown_section(Fixture *f, gconstpointer data)
 {
   assert_error(f, "[storage]\n[recordng]\nfile_span = 1s\n", HW_CONFIG_ERROR_UNKNOWN,
                "2: [recordng]: unknown section (known: storage, http, log, recording, reconnect, "
-               "retention, audit, auth, hall, warnings, exchange, footage, camera.<id>)");
+               "retention, audit, auth, hall, warnings, exports, exchange, footage, camera.<id>)");
 }
 
 static void test_error_camera_id(Fixture *f, gconstpointer data)
@@ -436,6 +436,22 @@ static void test_audit_sign_interval(Fixture *f, gconstpointer data)
 
 /* [footage] pre_roll / post_roll and their per-stage-type variants: 30 s / 120 s when absent;
  * a stage type's roll not given is the section's default; errors name the file and line. */
+/* [exports] verify_max_bytes: 4 GiB unless set, a size within 1M..1T. */
+static void test_exports(Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(HwConfig) none = load_text(f, "[storage]\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(none->exports_verify_max_bytes, ==, INT64_C(4) << 30);
+  g_autoptr(HwConfig) c = load_text(f, "[exports]\nverify_max_bytes = 30M\n", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(c->exports_verify_max_bytes, ==, 30 << 20);
+  assert_error(f, "[exports]\nverify_max_bytes = 1000\n", HW_CONFIG_ERROR_INVALID,
+               "2: [exports] verify_max_bytes: must be between 1M and 1T");
+  assert_error(f, "[exports]\nverify_max = 1G\n", HW_CONFIG_ERROR_UNKNOWN,
+               "2: [exports] verify_max: unknown key (known: verify_max_bytes)");
+}
+
 static void test_footage(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -718,6 +734,7 @@ int main(int argc, char **argv)
   FT("hall_timezone", test_hall_timezone);
   FT("exchange", test_exchange);
   FT("footage", test_footage);
+  FT("exports", test_exports);
   FT("www_dir", test_www_dir);
   FT("warnings", test_warnings);
   return g_test_run();

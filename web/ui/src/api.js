@@ -27,11 +27,13 @@ export class ApiError extends Error {
 const TIMEOUT_MS = 30000; // the camera test alone may take 10 s on the server
 
 // request('POST', '/api/v1/cameras', {…}) → the parsed JSON (or a Blob for images).
+// A Blob or File body is sent as it is (streamed by the browser), with opts.contentType.
 // Throws ApiError. opts.quiet401: do not tell the app about a 401 (the sign-in form's own).
 export async function request(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
+  const raw = typeof Blob !== 'undefined' && body instanceof Blob;
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = raw ? opts.contentType || 'application/octet-stream' : 'application/json';
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), opts.timeoutMs || TIMEOUT_MS);
   let resp;
@@ -39,7 +41,7 @@ export async function request(method, path, body, opts = {}) {
     resp = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
       signal: ctl.signal,

@@ -8,6 +8,7 @@
 //   tile.addEventListener('status', (e) => show(e.detail)); // {state, message, stream, codec}
 //   tile.captureTime();   // Date: wall-clock capture time of the frame on screen, or null
 //   tile.latency();       // seconds from that capture time to now, or null
+//   videoElement.dataset.captureMs // the same capture time (ms since the epoch), per frame shown
 //   tile.detach();        // or live.close() for all
 //
 // Tile states: 'connecting', 'playing', 'unsupported' (the browser cannot decode the codec; the
@@ -114,6 +115,8 @@ export class LiveTile extends EventTarget {
     if (!this.video.requestVideoFrameCallback) return;
     const cb = (_now, meta) => {
       this._frameMediaTime = meta.mediaTime;
+      const c = this.captureTime(); // on the element too (data-capture-ms), for tests and tools
+      if (c) this.video.dataset.captureMs = String(c.getTime());
       if (!this._detached) this.video.requestVideoFrameCallback(cb);
     };
     this.video.requestVideoFrameCallback(cb);

@@ -8,7 +8,7 @@ import { mainStreams } from '../health.js';
 import { t } from '../i18n.js';
 
 const POLL_MS = 1500;
-const MAX_UPLOAD = 700 * 1024; // the API's JSON body cap, base64 included (docs/evidence.md)
+const UPLOAD_TIMEOUT_MS = 30 * 60 * 1000; // a package of a few GiB over a slow hall network
 const STATES = ['queued', 'running', 'done', 'failed'];
 
 // "2026-11-28T12:00:05" from a datetime-local with seconds, in the hall's zone → RFC 3339
@@ -127,18 +127,14 @@ export function render(root, ctx) {
         h('button', { type: 'button', id: 'verify-upload', onclick: async () => {
           const f = fileIn.files && fileIn.files[0];
           if (!f) return void (err.textContent = t('exports.pick_file'));
-          if (f.size > MAX_UPLOAD) return void (err.textContent = t('exports.too_big', { size: bytes(f.size) }));
-          const data = await new Promise((res, rej) => {
-            const r = new FileReader();
-            r.onload = () => res(String(r.result).replace(/^data:[^,]*,/, ''));
-            r.onerror = () => rej(r.error);
-            r.readAsDataURL(f);
-          });
+          // The zip itself as the body: the server streams it to a temporary file (no size
+          // limit here but the appliance's [exports] verify_max_bytes, 4 GiB unless changed).
           try {
-            showVerify(f.name, await api.post('/api/v1/exports/verify', { package: data }));
+            showVerify(f.name, await api.post('/api/v1/exports/verify', f,
+              { contentType: 'application/zip', timeoutMs: UPLOAD_TIMEOUT_MS }));
             err.textContent = '';
           } catch (e) {
-            err.textContent = e.message;
+            err.textContent = e.status === 413 ? t('exports.too_big', { size: bytes(f.size) }) : e.message;
           }
         } }, t('exports.verify_file'))),
       verifyOut, keyOut));
