@@ -76,6 +76,8 @@ typedef struct {
   const struct HwFootageRolls *footage_rolls;
   /* warnings (cases/hw_warnings.h): evaluated after each committed exchange batch; NULL: none. */
   struct HwWarnings *warnings;
+  /* settings (web/settings.c, web/hw_settings.h): the daemon's hooks; NULL answers 503. */
+  const struct HwSettingsHooks *settings;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */
