@@ -379,12 +379,17 @@ static gboolean settings_idle(gpointer user)
   g_atomic_int_set(&d->settings_pending, 0);
   if (d->stopping)
     return G_SOURCE_REMOVE;
+  /* The overlay reads the store outside cam_lock (an HTTP thread may hold the store's lock and
+   * want cam_lock); only the copy back is under it. */
   g_mutex_lock(&d->cam_lock);
-  d->config->warning_rules = d->file_values.warning_rules;
-  d->config->recorder.retain_days = d->file_values.recorder.retain_days;
-  d->config->recorder.retain_bytes = d->file_values.recorder.retain_bytes;
-  d->config->recorder.min_free_bytes = d->file_values.recorder.min_free_bytes;
-  settings_overlay(d, d->config);
+  HwConfig fresh = d->file_values;
+  g_mutex_unlock(&d->cam_lock);
+  settings_overlay(d, &fresh);
+  g_mutex_lock(&d->cam_lock);
+  d->config->warning_rules = fresh.warning_rules;
+  d->config->recorder.retain_days = fresh.recorder.retain_days;
+  d->config->recorder.retain_bytes = fresh.recorder.retain_bytes;
+  d->config->recorder.min_free_bytes = fresh.recorder.min_free_bytes;
   g_mutex_unlock(&d->cam_lock);
   settings_apply(d);
   g_message("settings: the interface's [warnings] and [retention] values applied");
@@ -436,9 +441,12 @@ static gboolean on_hup(gpointer user)
   g_autofree char *change = audit_config_change(d->config, fresh); /* audit */
   if (change != NULL)
     audit_system(d, "config.change", change);
-  g_mutex_lock(&d->cam_lock); /* cameras: the HTTP threads read the list */
-  settings_keep_file(d, fresh); /* settings: the interface's values stay over the file's */
+  HwConfig file_values = {0}; /* settings: the interface's values stay over the file's */
+  file_values.warning_rules = fresh->warning_rules;
+  file_values.recorder = fresh->recorder;
   settings_overlay(d, fresh);
+  g_mutex_lock(&d->cam_lock); /* cameras: the HTTP threads read the list */
+  settings_keep_file(d, &file_values);
   HwConfig *old = d->config;
   d->config = fresh;
   g_mutex_unlock(&d->cam_lock);
