@@ -82,15 +82,16 @@ export function render(root) {
     loaded = Object.fromEntries(list.map((s) => [s.name, valueOf(s)]));
     const w = (k) => by['warnings.' + k];
     const r = (k) => by['retention.' + k];
-    mount(body,
+    mount(body, h('div', { class: 'settings-grid' },
       h('section', { class: 'panel', id: 'settings-rules' }, h('h2', {}, t('settings.rules')),
         h('p', { class: 'muted small' }, t('settings.rules_intro')),
         table(t('settings.rule'), RULES.filter(w).map((k) => row(w(k), t('settings.rule_' + k), t('settings.rule_' + k + '_when'))))),
-      h('section', { class: 'panel', id: 'settings-thresholds' }, h('h2', {}, t('settings.thresholds')),
-        table(t('settings.key'), THRESHOLDS.filter(w).map((k) => row(w(k), t('settings.key_' + k), t('settings.key_' + k + '_hint'))))),
-      h('section', { class: 'panel', id: 'settings-retention' }, h('h2', {}, t('settings.retention')),
-        h('p', { class: 'muted small' }, t('settings.retention_intro')),
-        table(t('settings.key'), RETENTION.filter(r).map((k) => row(r(k), t('settings.retention_' + k), t('settings.retention_' + k + '_hint'))))),
+      h('div', {},
+        h('section', { class: 'panel', id: 'settings-retention' }, h('h2', {}, t('settings.retention')),
+          h('p', { class: 'muted small' }, t('settings.retention_intro')),
+          table(t('settings.key'), RETENTION.filter(r).map((k) => row(r(k), t('settings.retention_' + k), t('settings.retention_' + k + '_hint'))))),
+        h('section', { class: 'panel', id: 'settings-thresholds' }, h('h2', {}, t('settings.thresholds')),
+          table(t('settings.key'), THRESHOLDS.filter(w).map((k) => row(w(k), t('settings.key_' + k), t('settings.key_' + k + '_hint'))))))),
       h('div', { class: 'settings-actions' },
         h('button', { type: 'button', class: 'primary', id: 'settings-save', onclick: () => {
           const current = Object.fromEntries(Object.entries(controls).map(([n, c]) => [n, c.type === 'checkbox' ? c.checked : c.value]));
