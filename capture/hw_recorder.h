@@ -125,6 +125,19 @@ void hw_recorder_apply(HwRecorder *rec, HwCameraConfig *const *cameras, size_t n
 /* Status of every camera stream (g_free the array). */
 HwCameraStatus *hw_recorder_status(HwRecorder *rec, size_t *ret_n);
 
+/* The global retention limits the retention loop uses (the [retention] keys, after the web
+ * interface's settings): 0 days/bytes is no limit. */
+typedef struct {
+  int64_t days;           /* age limit in days */
+  int64_t bytes;          /* all footage together */
+  int64_t min_free_bytes; /* the free-space floor */
+} HwRetentionLimits;
+
+/* Replaces the limits; the retention loop runs at once with them. Call from the main thread. */
+void hw_recorder_set_retention(HwRecorder *rec, const HwRetentionLimits *limits);
+/* The limits in force now. Any thread. */
+HwRetentionLimits hw_recorder_retention(HwRecorder *rec);
+
 /* Stops all cameras: open fragments are finished and written, files fsynced, index committed.
  * Then frees the recorder. Call from the main thread. */
 void hw_recorder_free(HwRecorder *rec);

@@ -114,6 +114,26 @@ HwRecorder *hw_recorder_new(HwStore *store, const HwRecorderOptions *opts, GErro
   return rec;
 }
 
+void hw_recorder_set_retention(HwRecorder *rec, const HwRetentionLimits *limits)
+{
+  /* rec->opts is what a retention made later (storage back) starts from */
+  g_mutex_lock(&rec->lock);
+  rec->opts.retain_days = limits->days;
+  rec->opts.retain_bytes = limits->bytes;
+  rec->opts.min_free_bytes = limits->min_free_bytes;
+  g_mutex_unlock(&rec->lock);
+  if (rec->retention != NULL)
+    hw_retention_set_limits(rec->retention, limits->days, limits->bytes, limits->min_free_bytes);
+}
+
+HwRetentionLimits hw_recorder_retention(HwRecorder *rec)
+{
+  g_mutex_lock(&rec->lock);
+  HwRetentionLimits l = {rec->opts.retain_days, rec->opts.retain_bytes, rec->opts.min_free_bytes};
+  g_mutex_unlock(&rec->lock);
+  return l;
+}
+
 HwLive *hw_recorder_live(HwRecorder *rec)
 {
   return rec->live;

@@ -18,6 +18,7 @@ struct HwRetention {
   GCond cond;
   GHashTable *camera_limits; /* id → int64_t[2] {days, bytes} */
   bool stopping;
+  bool wake; /* run a pass now: the limits changed */
   bool paused;
   GThread *thread;
   uint64_t deleted_files, deleted_bytes;
@@ -97,7 +98,7 @@ static bool need_space(HwRetention *r, const char *camera, const HwStoreFile *f,
                        int64_t bytes)
 {
   int64_t avail;
-  return free_bytes(r->root, &avail) && avail < r->opts.min_free_bytes;
+  return free_bytes(r->root, &avail) && avail < bytes;
 }
 
 void hw_retention_run_once(HwRetention *r)
@@ -120,6 +121,8 @@ void hw_retention_run_once(HwRetention *r)
     g_ptr_array_add(cams, g_strdup(k));
     g_array_append_vals(limits, v, 1);
   }
+  /* the global limits may change under us (hw_retention_set_limits): one pass uses one set */
+  int64_t days = r->opts.retain_days, bytes = r->opts.retain_bytes, floor = r->opts.min_free_bytes;
   g_mutex_unlock(&r->lock);
 
   for (guint i = 0; i < cams->len; i++) {
@@ -129,25 +132,25 @@ void hw_retention_run_once(HwRetention *r)
   }
   g_ptr_array_free(cams, TRUE);
   g_array_free(limits, TRUE);
-  sweep(r, NULL, r->opts.retain_days, 0, need_age, "age limit");
-  sweep(r, NULL, 0, r->opts.retain_bytes, need_bytes, "byte limit");
+  sweep(r, NULL, days, 0, need_age, "age limit");
+  sweep(r, NULL, 0, bytes, need_bytes, "byte limit");
 
-  if (r->opts.min_free_bytes <= 0)
+  if (floor <= 0)
     return;
-  sweep(r, NULL, 0, 0, need_space, "free-space floor");
+  sweep(r, NULL, 0, floor, need_space, "free-space floor");
   int64_t avail;
   if (!free_bytes(r->root, &avail))
     return;
   /* Pause at the floor; resume a little above it so recording does not flap. */
-  int64_t resume_at = r->opts.min_free_bytes + MAX(INT64_C(16) << 20, r->opts.min_free_bytes / 20);
-  bool pause = avail < r->opts.min_free_bytes || (r->paused && avail < resume_at);
+  int64_t resume_at = floor + MAX(INT64_C(16) << 20, floor / 20);
+  bool pause = avail < floor || (r->paused && avail < resume_at);
   if (pause != r->paused) {
     r->paused = pause;
     if (pause)
       g_critical("retention: free space on %s is %" G_GINT64_FORMAT
                  " bytes, below the floor of %" G_GINT64_FORMAT
                  ", and only held footage is left: recording paused",
-                 r->root, avail, r->opts.min_free_bytes);
+                 r->root, avail, floor);
     else
       g_message("retention: free space is back above the floor: recording resumes");
     r->pause_fn(pause, r->pause_user);
@@ -163,8 +166,9 @@ static gpointer retention_thread(gpointer data)
     hw_retention_run_once(r);
     g_mutex_lock(&r->lock);
     gint64 until = g_get_monotonic_time() + r->opts.retention_interval_ns / 1000;
-    while (!r->stopping && g_cond_wait_until(&r->cond, &r->lock, until))
+    while (!r->stopping && !r->wake && g_cond_wait_until(&r->cond, &r->lock, until))
       ;
+    r->wake = false;
   }
   g_mutex_unlock(&r->lock);
   return NULL;
@@ -200,6 +204,17 @@ void hw_retention_set_camera(HwRetention *r, const char *camera, int64_t days, i
     l[1] = bytes;
     g_hash_table_replace(r->camera_limits, g_strdup(camera), l);
   }
+  g_mutex_unlock(&r->lock);
+}
+
+void hw_retention_set_limits(HwRetention *r, int64_t days, int64_t bytes, int64_t min_free)
+{
+  g_mutex_lock(&r->lock);
+  r->opts.retain_days = days;
+  r->opts.retain_bytes = bytes;
+  r->opts.min_free_bytes = min_free;
+  r->wake = true;
+  g_cond_broadcast(&r->cond);
   g_mutex_unlock(&r->lock);
 }
 

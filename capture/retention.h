@@ -12,6 +12,8 @@ HwRetention *hw_retention_new(HwStore *store, const HwRecorderOptions *opts,
                               HwRetentionPauseFn pause_fn, void *user);
 /* Per-camera limits (0: none). */
 void hw_retention_set_camera(HwRetention *r, const char *camera, int64_t days, int64_t bytes);
+/* New global limits (days, bytes, floor); the thread runs a pass at once. */
+void hw_retention_set_limits(HwRetention *r, int64_t days, int64_t bytes, int64_t min_free);
 bool hw_retention_paused(HwRetention *r);
 /* One pass, synchronously (the thread calls it every interval; tests may call it directly). */
 void hw_retention_run_once(HwRetention *r);

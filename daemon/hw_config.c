@@ -5,6 +5,7 @@
 #include "cases/hw_exchange.h"
 
 #include <errno.h>
+#include <math.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stdarg.h>
@@ -1019,4 +1020,141 @@ HwConfig *hw_config_load(const char *path, GError **error)
   g_ptr_array_set_free_func(cameras, NULL);
   c->cameras = (HwCameraConfig **)g_ptr_array_free(g_steal_pointer(&cameras), FALSE);
   return g_steal_pointer(&c);
+}
+
+/* ---- settings the web interface may change -------------------------------------------------- */
+
+static const HwConfigSetting settings[] = {
+  {"warnings.promised_near", "bool", "true/false"},
+  {"warnings.near_share", "share", "0 < x < 1"},
+  {"warnings.near_days", "days", "0..365"},
+  {"warnings.promised_late", "bool", "true/false"},
+  {"warnings.statutory_late", "bool", "true/false"},
+  {"warnings.stage_order", "bool", "true/false"},
+  {"warnings.fee_above_standard", "bool", "true/false"},
+  {"warnings.rejection_without_reason", "bool", "true/false"},
+  {"warnings.stage_long", "bool", "true/false"},
+  {"warnings.stage_long_days", "days", "1..365"},
+  {"warnings.complaint", "bool", "true/false"},
+  {"warnings.hold_pre", "duration", "1ms..1h"},
+  {"warnings.hold_post", "duration", "1ms..1h"},
+  {"retention.days", "days", "0..36500"},
+  {"retention.bytes", "size", ">= 0"},
+  {"retention.min_free", "size", ">= 0"},
+};
+
+const HwConfigSetting *hw_config_settings(size_t *ret_n)
+{
+  *ret_n = G_N_ELEMENTS(settings);
+  return settings;
+}
+
+const HwConfigSetting *hw_config_setting_find(const char *name)
+{
+  for (size_t i = 0; name && i < G_N_ELEMENTS(settings); i++)
+    if (strcmp(settings[i].name, name) == 0)
+      return &settings[i];
+  return NULL;
+}
+
+gboolean hw_config_overlay(HwConfig *config, const char *origin, const char *const *names,
+                           const char *const *values, size_t n, GError **error)
+{
+  g_return_val_if_fail(config != NULL && origin != NULL, FALSE);
+  g_auto(Scan) s = {
+    .path = origin,
+    .kf = g_key_file_new(),
+    .section_lines = g_hash_table_new(g_str_hash, g_str_equal),
+    .key_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+    .sections = g_ptr_array_new_with_free_func(g_free),
+  };
+  for (size_t i = 0; i < n; i++) {
+    const char *dot = strchr(names[i], '.');
+    if (hw_config_setting_find(names[i]) == NULL || dot == NULL) {
+      g_set_error(error, HW_CONFIG_ERROR, HW_CONFIG_ERROR_UNKNOWN,
+                  "%s: %s: not a setting the interface may change", origin, names[i]);
+      return FALSE;
+    }
+    g_autofree char *section = g_strndup(names[i], (gsize)(dot - names[i]));
+    /* set_value, not set_string: the value is taken as the file's text, escapes and all */
+    g_key_file_set_value(s.kf, section, dot + 1, values[i]);
+  }
+  /* The file's own getters: absent keys keep config's values, present ones meet the same
+   * syntax and limits as in hallwatch.conf. */
+  return get_days(&s, "retention", "days", &config->recorder.retain_days, error) &&
+         get_size(&s, "retention", "bytes", &config->recorder.retain_bytes, error) &&
+         get_size(&s, "retention", "min_free", &config->recorder.min_free_bytes, error) &&
+         parse_warnings(&s, &config->warning_rules, error);
+}
+
+/* n with the largest unit that divides it: units[i] is 1 << shifts[i] or a multiple. */
+static char *format_units(int64_t n, const int64_t *mult, const char *const *units, size_t k)
+{
+  for (size_t i = 0; i < k; i++)
+    if (n != 0 && mult[i] > 1 && n % mult[i] == 0)
+      return g_strdup_printf("%" G_GINT64_FORMAT "%s", n / mult[i], units[i]);
+  return g_strdup_printf("%" G_GINT64_FORMAT "%s", n / mult[k - 1], n ? units[k - 1] : "");
+}
+
+static char *format_duration(int64_t ns)
+{
+  static const int64_t mult[] = {INT64_C(3600) * HW_NS_PER_S, 60 * HW_NS_PER_S, HW_NS_PER_S,
+                                 HW_NS_PER_MS};
+  static const char *const units[] = {"h", "m", "s", "ms"};
+  return format_units(ns, mult, units, G_N_ELEMENTS(mult));
+}
+
+static char *format_size(int64_t bytes)
+{
+  static const int64_t mult[] = {INT64_C(1) << 40, INT64_C(1) << 30, INT64_C(1) << 20,
+                                 INT64_C(1) << 10, 1};
+  static const char *const units[] = {"T", "G", "M", "K", ""};
+  return format_units(bytes, mult, units, G_N_ELEMENTS(mult));
+}
+
+/* A share as the file would say it: a small fraction ("2/3") when it is one, else a decimal. */
+static char *format_share(double v)
+{
+  for (int b = 2; b <= 12; b++)
+    for (int a = 1; a < b; a++)
+      if (fabs(v - (double)a / b) < 1e-9)
+        return g_strdup_printf("%d/%d", a, b);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_strdup(g_ascii_formatd(buf, sizeof buf, "%.6g", v));
+}
+
+char *hw_config_setting_format(const HwConfig *config, const char *name)
+{
+  const HwWarningsConfig *w = &config->warning_rules;
+  const struct {
+    const char *key;
+    const bool *on;
+  } bools[] = {{"warnings.promised_near", &w->promised_near},
+               {"warnings.promised_late", &w->promised_late},
+               {"warnings.statutory_late", &w->statutory_late},
+               {"warnings.stage_order", &w->stage_order},
+               {"warnings.fee_above_standard", &w->fee_above_standard},
+               {"warnings.rejection_without_reason", &w->rejection_without_reason},
+               {"warnings.stage_long", &w->stage_long},
+               {"warnings.complaint", &w->complaint}};
+  for (size_t i = 0; i < G_N_ELEMENTS(bools); i++)
+    if (strcmp(name, bools[i].key) == 0)
+      return g_strdup(*bools[i].on ? "true" : "false");
+  if (strcmp(name, "warnings.near_share") == 0)
+    return format_share(w->near_share);
+  if (strcmp(name, "warnings.near_days") == 0)
+    return g_strdup_printf("%d", w->near_days);
+  if (strcmp(name, "warnings.stage_long_days") == 0)
+    return g_strdup_printf("%d", w->stage_long_days);
+  if (strcmp(name, "warnings.hold_pre") == 0)
+    return format_duration(w->hold_pre_ns);
+  if (strcmp(name, "warnings.hold_post") == 0)
+    return format_duration(w->hold_post_ns);
+  if (strcmp(name, "retention.days") == 0)
+    return g_strdup_printf("%" G_GINT64_FORMAT, config->recorder.retain_days);
+  if (strcmp(name, "retention.bytes") == 0)
+    return format_size(config->recorder.retain_bytes);
+  if (strcmp(name, "retention.min_free") == 0)
+    return format_size(config->recorder.min_free_bytes);
+  return NULL;
 }

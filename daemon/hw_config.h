@@ -99,4 +99,29 @@ gboolean hw_config_parse_size(const char *s, int64_t *ret_bytes);
 /* A duration with an optional sign ("-2s", "+1500ms", "0"). */
 gboolean hw_config_parse_offset(const char *s, int64_t *ret_ns);
 
+/* ---- settings the web interface may change ---------------------------------------------------
+ * The [warnings] and [retention] keys that an administrator may override at runtime
+ * (docs/settings.md). Names are "<section>.<key>"; values are the texts the file would hold. */
+typedef struct {
+  const char *name;   /* "warnings.near_days" */
+  const char *type;   /* "bool", "share", "days", "duration" or "size" */
+  const char *limits; /* what the file accepts, for people: "0..365", "≤ 1h" */
+} HwConfigSetting;
+
+/* The editable keys in display order; *ret_n their number. Static, never freed. */
+const HwConfigSetting *hw_config_settings(size_t *ret_n);
+/* The editable key called name, or NULL. */
+const HwConfigSetting *hw_config_setting_find(const char *name);
+
+/* Applies n name = value pairs onto config with the file's own parsers and limits, as if the file
+ * held them. origin names where they came from in error messages ("<origin>: [warnings]
+ * near_days: …"). A name that is not editable is HW_CONFIG_ERROR_UNKNOWN. On error config may be
+ * partly changed. */
+gboolean hw_config_overlay(HwConfig *config, const char *origin, const char *const *names,
+                           const char *const *values, size_t n, GError **error);
+
+/* The value of an editable key in config as the file would write it ("true", "2/3", "30", "1G",
+ * "2m"). Returns a new string (g_free), NULL for a name that is not editable. */
+char *hw_config_setting_format(const HwConfig *config, const char *name);
+
 G_END_DECLS

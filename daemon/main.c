@@ -31,6 +31,8 @@
 #include "common/hw_secret.h" /* cameras: sealed credentials */
 #include "web/hw_cameras.h"    /* cameras: the API's hooks */
 #include "media/hw_export_jobs.h" /* export: evidence export jobs */
+#include "sql/hw_store_settings.h"  /* settings: the interface's [warnings]/[retention] values */
+#include "web/hw_settings.h"
 
 #define DEMO_CAMERAS 4
 
@@ -65,6 +67,12 @@ typedef struct {
   GMutex cam_lock;
   HwCameraHooks cam_hooks;
   gint apply_pending;
+  /* settings: the file's [warnings] and [retention] values as last read (only warning_rules and
+   * recorder's retention fields are set; nothing owned); d->config holds them with the store's
+   * settings over them. Guarded by cam_lock like d->config. */
+  HwConfig file_values;
+  HwSettingsHooks settings_hooks;
+  gint settings_pending;
 } Daemon;
 
 /* ---- warnings: the timer ------------------------------------------------------------------- */
@@ -322,6 +330,94 @@ static bool apply_clocks(HwStore *store, const HwConfig *cfg, GError **error)
                                         error);
 }
 
+/* ---- settings: the interface's values over the file's ------------------------------------- */
+
+/* Puts the store's settings over cfg's [warnings] and [retention] (cfg holding the file's values).
+ * One key at a time: a stored value the file's parser no longer accepts is skipped, not fatal. */
+static void settings_overlay(Daemon *d, HwConfig *cfg)
+{
+  g_autofree HwStoreSetting *rows = NULL;
+  size_t n = 0;
+  g_autoptr(GError) error = NULL;
+  if (!hw_store_settings_list(d->store, &rows, &n, &error)) {
+    g_warning("settings: %s; the configuration file's values apply", error->message);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *name = rows[i].name, *value = rows[i].value;
+    g_autoptr(GError) e = NULL;
+    if (!hw_config_overlay(cfg, "settings (database)", &name, &value, 1, &e))
+      g_warning("settings: %s; the configuration file's value applies", e->message);
+  }
+}
+
+/* Remembers cfg's file values (before settings_overlay). Caller holds cam_lock if HTTP runs. */
+static void settings_keep_file(Daemon *d, const HwConfig *cfg)
+{
+  d->file_values.warning_rules = cfg->warning_rules;
+  d->file_values.recorder = cfg->recorder;
+  d->file_values.recorder.footage_dir = NULL;
+}
+
+/* The running engines take d->config's values: the warnings from each case's next evaluation,
+ * retention at once. The one path for SIGHUP and for the interface's changes. Main thread. */
+static void settings_apply(Daemon *d)
+{
+  g_mutex_lock(&d->cam_lock);
+  HwWarningsConfig rules = d->config->warning_rules;
+  HwRetentionLimits limits = {d->config->recorder.retain_days, d->config->recorder.retain_bytes,
+                              d->config->recorder.min_free_bytes};
+  g_mutex_unlock(&d->cam_lock);
+  hw_warnings_set_config(d->warnings, &rules);
+  if (d->recorder != NULL)
+    hw_recorder_set_retention(d->recorder, &limits);
+}
+
+static gboolean settings_idle(gpointer user)
+{
+  Daemon *d = user;
+  g_atomic_int_set(&d->settings_pending, 0);
+  if (d->stopping)
+    return G_SOURCE_REMOVE;
+  /* The overlay reads the store outside cam_lock (an HTTP thread may hold the store's lock and
+   * want cam_lock); only the copy back is under it. */
+  g_mutex_lock(&d->cam_lock);
+  HwConfig fresh = d->file_values;
+  g_mutex_unlock(&d->cam_lock);
+  settings_overlay(d, &fresh);
+  g_mutex_lock(&d->cam_lock);
+  d->config->warning_rules = fresh.warning_rules;
+  d->config->recorder.retain_days = fresh.recorder.retain_days;
+  d->config->recorder.retain_bytes = fresh.recorder.retain_bytes;
+  d->config->recorder.min_free_bytes = fresh.recorder.min_free_bytes;
+  g_mutex_unlock(&d->cam_lock);
+  settings_apply(d);
+  g_message("settings: the interface's [warnings] and [retention] values applied");
+  return G_SOURCE_REMOVE;
+}
+
+/* HTTP threads: PATCH /api/v1/settings committed. Coalesced into one apply on the main loop. */
+static void settings_changed(void *user)
+{
+  Daemon *d = user;
+  if (g_atomic_int_compare_and_exchange(&d->settings_pending, 0, 1))
+    g_idle_add(settings_idle, d);
+}
+
+/* HTTP threads: the file's value of an editable key; "in the file" when it is not the default's
+ * (HwConfig does not remember which keys the file named). */
+static char *settings_file_value(void *user, const char *name, bool *ret_in_file)
+{
+  Daemon *d = user;
+  g_autoptr(HwConfig) defaults = hw_config_new_default();
+  g_autofree char *def = hw_config_setting_format(defaults, name);
+  g_mutex_lock(&d->cam_lock);
+  char *v = hw_config_setting_format(&d->file_values, name);
+  g_mutex_unlock(&d->cam_lock);
+  *ret_in_file = g_strcmp0(v, def) != 0;
+  return v;
+}
+
 static gboolean on_hup(gpointer user)
 {
   Daemon *d = user;
@@ -345,7 +441,12 @@ static gboolean on_hup(gpointer user)
   g_autofree char *change = audit_config_change(d->config, fresh); /* audit */
   if (change != NULL)
     audit_system(d, "config.change", change);
+  HwConfig file_values = {0}; /* settings: the interface's values stay over the file's */
+  file_values.warning_rules = fresh->warning_rules;
+  file_values.recorder = fresh->recorder;
+  settings_overlay(d, fresh);
   g_mutex_lock(&d->cam_lock); /* cameras: the HTTP threads read the list */
+  settings_keep_file(d, &file_values);
   HwConfig *old = d->config;
   d->config = fresh;
   g_mutex_unlock(&d->cam_lock);
@@ -353,8 +454,7 @@ static gboolean on_hup(gpointer user)
   apply_cameras(d); /* cameras: config + store, only changed ones restart */
   if (!apply_clocks(d->store, fresh, &error)) /* exchange */
     g_warning("SIGHUP: department clock offsets: %s", error->message);
-  /* warnings: from each case's next evaluation */
-  hw_warnings_set_config(d->warnings, &fresh->warning_rules);
+  settings_apply(d); /* warnings: from each case's next evaluation; retention at once */
   g_message("SIGHUP: configuration re-read, %zu cameras", fresh->n_cameras);
   sd_notify(0, "READY=1");
   return G_SOURCE_CONTINUE;
@@ -517,6 +617,10 @@ static int run(Daemon *d)
                 year);
   }
 
+  /* settings: the interface's [warnings] and [retention] values over the file's */
+  settings_keep_file(d, cfg);
+  settings_overlay(d, cfg);
+
   cfg->recorder.footage_dir = cfg->footage_dir;
   d->recorder = hw_recorder_new(d->store, &cfg->recorder, &error);
   if (d->recorder == NULL) {
@@ -588,6 +692,10 @@ static int run(Daemon *d)
   hw_warnings_set_wake(d->warnings, warnings_wake, d);
   d->warnings_start = g_thread_new("warnings-start", warnings_start, d);
   http_opt.warnings = d->warnings;
+  d->settings_hooks = (HwSettingsHooks){.file_value = settings_file_value,
+                                        .changed = settings_changed,
+                                        .user = d};
+  http_opt.settings = &d->settings_hooks;
   warnings_arm(d);
   d->http = hw_http_new(&http_opt, &error);
   if (d->http == NULL) {

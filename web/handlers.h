@@ -93,4 +93,8 @@ void hw_route_warning_release_hold(HwRequest *req, HwReply *reply);
 void hw_route_exchange_notices(HwRequest *req, HwReply *reply);
 void hw_route_exchange_notice_reply(HwRequest *req, HwReply *reply);
 
+/* web/settings.c: the [warnings] and [retention] keys the web interface overrides */
+void hw_route_settings_get(HwRequest *req, HwReply *reply);
+void hw_route_settings_patch(HwRequest *req, HwReply *reply);
+
 G_END_DECLS

@@ -238,6 +238,11 @@ struct HwWarnings *hw_request_warnings(const HwRequest *req)
   return req->http->opt.warnings;
 }
 
+const struct HwSettingsHooks *hw_request_settings(const HwRequest *req)
+{
+  return req->http->opt.settings;
+}
+
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n)
 {
   *ret_n = 0;

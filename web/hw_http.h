@@ -82,6 +82,8 @@ typedef struct {
    * upload_dir NULL: those routes take JSON only. Copied by hw_http_new. */
   const char *upload_dir;
   int64_t upload_max;
+  /* settings (web/settings.c, web/hw_settings.h): the daemon's hooks; NULL answers 503. */
+  const struct HwSettingsHooks *settings;
 } HwHttpOptions;
 
 /* Sets every field to its default (host 127.0.0.1, port 0, the limits above), NULLs elsewhere. */

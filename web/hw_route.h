@@ -128,6 +128,8 @@ struct HwCalendar *hw_request_calendar(const HwRequest *req, GError **error);
 /* The warnings engine (HwHttpOptions.warnings; struct HwWarnings of cases/hw_warnings.h), NULL
  * if the server was started without one. */
 struct HwWarnings *hw_request_warnings(const HwRequest *req);
+/* The daemon's settings hooks (web/hw_settings.h), or NULL. */
+const struct HwSettingsHooks *hw_request_settings(const HwRequest *req);
 /* A camera status snapshot (transfer full: g_free), length in *ret_n. */
 HwCameraStatus *hw_request_camera_status(const HwRequest *req, size_t *ret_n);
 

@@ -96,6 +96,11 @@ static const HwRoute routes[] = {
   {"DELETE", "/api/v1/calendar/{date}", hw_route_calendar_delete, {.roles = R(ADMIN)}},
   {"POST", "/api/v1/calendar/import", hw_route_calendar_import, {.roles = R(ADMIN)}},
 
+  /* Settings changed at runtime (web/settings.c): the [warnings] and [retention] keys, over the
+   * configuration file's values; admins not limited to halls or departments (the handler). */
+  {"GET", "/api/v1/settings", hw_route_settings_get, {.roles = R(ADMIN)}},
+  {"PATCH", "/api/v1/settings", hw_route_settings_patch, {.roles = R(ADMIN)}},
+
   /* The supervisors' case queries (web/cases.c): scoped by hall and department in SQL; the
    * applicant's personal data masked except for investigators. Viewers see aggregate reports
    * only, not cases. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { stampOf } from './stamp.mjs';
 import { run as liveWallPixels } from './steps_media.mjs';
+import { run as settingsSteps } from './steps_settings.mjs';
 
 if (Number(process.versions.node.split('.')[0]) < 20) {
   console.log(`SKIP browser.ui: playwright-core needs Node.js 20 or newer, this is ${process.version}`);
@@ -22,9 +23,9 @@ const pw = Object.fromEntries(P.users.map((u) => [u.name, u.password]));
 
 // What each role must see in the navigation, and nothing else (the test's own list, not nav.js's).
 const PAGES_OF = {
-  admin: ['dashboard', 'cameras', 'users', 'tokens'],
+  admin: ['dashboard', 'cameras', 'users', 'tokens', 'calendar', 'settings'],
   auditor: ['audit'],
-  supervisor: ['dashboard', 'cases', 'live', 'footage', 'reports'],
+  supervisor: ['dashboard', 'cases', 'live', 'footage', 'calendar', 'reports'],
   hall_manager: ['dashboard', 'live', 'footage', 'cameras'],
   investigator: ['cases', 'live', 'footage', 'exports'],
   viewer: ['reports'],
@@ -504,6 +505,9 @@ async function main() {
   await page.click('#sign-out');
   await page.waitForSelector('#username');
 
+  step = 'calendar and settings';
+  await settingsSteps({ page, P, apiSession, check, log, shot, signInOk });
+
   // 6. the auditor sees all of it in the log, and a sound chain
   step = 'audit';
   await signInOk('auditor');
@@ -525,6 +529,8 @@ async function main() {
     ['user.change', 'admin', 'newsup', '"op":"passwd"'],
     ['auth.login_failed', 'manager1', 'wrong_password'],
     ['auth.login_failed', 'locked', 'locked'],
+    ['calendar.set', 'admin', '-03-10', '测试假日'],
+    ['settings.change', 'admin', 'retention.days'],
   ];
   for (const w of want) check(has(...w), `the audit log lacks ${w.join(' ')}`);
   log(`the audit log shows ${want.length} kinds of action by manager1, manager, admin, failed sign-ins; chain verifies`);

@@ -359,6 +359,23 @@ static void sign_in(int port)
     auth_cookie = g_strndup(c + 12, strcspn(c + 12, ";\r\n"));
 }
 
+char *hx_sign_in(int port, const char *user, const char *password)
+{
+  json_t *j = json_pack("{s:s, s:s}", "username", user, "password", password ? password : "");
+  g_autofree char *body = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  g_autofree char *resp = http_request(port, "POST", "/api/v1/auth/login", NULL, body);
+  const char *c = resp ? strstr(resp, "Set-Cookie: hw_session=") : NULL;
+  const char *sep = resp ? strstr(resp, "\r\n\r\n") : NULL;
+  json_t *a = sep ? json_loads(sep + 4, 0, NULL) : NULL;
+  const char *csrf = json_string_value(json_object_get(a, "csrf_token"));
+  char *out = c && csrf ? g_strdup_printf("Cookie: %.*s\r\nX-CSRF-Token: %s\r\n",
+                                          (int)strcspn(c + 12, ";\r\n"), c + 12, csrf)
+                        : NULL;
+  json_decref(a);
+  return out;
+}
+
 static char *http_get_once(int port, const char *path, int *ret_status)
 {
   g_autofree char *extra = NULL;
@@ -396,7 +413,13 @@ char *hx_http_get(int port, const char *path, int *ret_status)
 char *hx_http_post(int port, const char *path, const char *extra, const char *body,
                    int *ret_status)
 {
-  g_autofree char *all = http_request(port, "POST", path, extra, body);
+  return hx_http_send(port, "POST", path, extra, body, ret_status);
+}
+
+char *hx_http_send(int port, const char *method, const char *path, const char *extra,
+                   const char *body, int *ret_status)
+{
+  g_autofree char *all = http_request(port, method, path, extra, body);
   char *sep = all ? strstr(all, "\r\n\r\n") : NULL;
   if (sep == NULL || sscanf(all, "HTTP/%*s %d", ret_status) != 1)
     return NULL;

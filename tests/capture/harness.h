@@ -85,6 +85,12 @@ char *hx_http_get(int port, const char *path, int *ret_status);
  * response body (g_free) and *ret_status, or NULL. */
 char *hx_http_post(int port, const char *path, const char *extra, const char *body,
                    int *ret_status);
+/* Signs user in: the extra headers ("Cookie: …\r\nX-CSRF-Token: …\r\n") for hx_http_send as
+ * that user (g_free), or NULL. */
+char *hx_sign_in(int port, const char *user, const char *password);
+/* The same with any method ("PATCH", "GET"…); body may be NULL. */
+char *hx_http_send(int port, const char *method, const char *path, const char *extra,
+                   const char *body, int *ret_status);
 /* GET /api/v1/cameras parsed, or NULL. */
 json_t *hx_cameras(Hx *hx);
 /* The main-stream entry of camera id in a cameras array (borrowed), or NULL. */

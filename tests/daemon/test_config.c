@@ -698,6 +698,51 @@ static void test_warnings(Fixture *f, gconstpointer data)
                "hold_post)");
 }
 
+/* The interface's settings go through the file's parsers: same limits, messages naming the key,
+ * and every editable key written back as the file would hold it (and read back the same). */
+static void test_settings(void)
+{
+  g_autoptr(HwConfig) c = hw_config_new_default();
+  const char *names[] = {"warnings.fee_above_standard", "warnings.near_share", "retention.days",
+                         "retention.min_free", "warnings.hold_pre"};
+  const char *values[] = {"false", "3/4", "7", "2G", "90s"};
+  g_autoptr(GError) error = NULL;
+  g_assert_true(hw_config_overlay(c, "settings", names, values, 5, &error));
+  g_assert_no_error(error);
+  g_assert_false(c->warning_rules.fee_above_standard);
+  g_assert_cmpfloat(c->warning_rules.near_share, ==, 0.75);
+  g_assert_cmpint(c->recorder.retain_days, ==, 7);
+  g_assert_cmpint(c->recorder.min_free_bytes, ==, INT64_C(2) << 30);
+  const char *want[] = {"false", "3/4", "7", "2G", "90s"};
+  for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+    g_autofree char *v = hw_config_setting_format(c, names[i]);
+    g_assert_cmpstr(v, ==, want[i]);
+  }
+  /* every key's default survives format → overlay unchanged */
+  g_autoptr(HwConfig) def = hw_config_new_default();
+  size_t n = 0;
+  const HwConfigSetting *all = hw_config_settings(&n);
+  g_assert_cmpuint(n, ==, 16);
+  for (size_t i = 0; i < n; i++) {
+    g_autofree char *v = hw_config_setting_format(def, all[i].name);
+    const char *nm = all[i].name, *vv = v;
+    g_autoptr(HwConfig) back = hw_config_new_default();
+    g_assert_true(hw_config_overlay(back, "settings", &nm, &vv, 1, NULL));
+    g_autofree char *again = hw_config_setting_format(back, all[i].name);
+    g_assert_cmpstr(again, ==, v);
+  }
+  const char *bad_n[] = {"warnings.near_days"}, *bad_v[] = {"400"};
+  g_assert_false(hw_config_overlay(c, "settings", bad_n, bad_v, 1, &error));
+  g_assert_error(error, HW_CONFIG_ERROR, HW_CONFIG_ERROR_INVALID);
+  g_assert_cmpstr(error->message, ==,
+                  "settings: [warnings] near_days: expected a number of working days from 0 to "
+                  "365, got '400'");
+  g_clear_error(&error);
+  const char *other_n[] = {"http.listen"}, *other_v[] = {"0.0.0.0:80"};
+  g_assert_false(hw_config_overlay(c, "settings", other_n, other_v, 1, &error));
+  g_assert_error(error, HW_CONFIG_ERROR, HW_CONFIG_ERROR_UNKNOWN);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -706,6 +751,7 @@ int main(int argc, char **argv)
   g_test_add_func("/daemon/config/example_shows_defaults", test_example_shows_defaults);
   g_test_add_func("/daemon/config/parse_duration", test_parse_duration);
   g_test_add_func("/daemon/config/parse_size", test_parse_size);
+  g_test_add_func("/daemon/config/settings", test_settings);
   FT("defaults_applied", test_defaults_applied);
   FT("empty_file", test_empty_file);
   FT("values_override", test_values_override);

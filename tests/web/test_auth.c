@@ -589,6 +589,8 @@ static const char *const not_object_lists[] = {
   "/api/v1/calendar", /* the national working-day calendar: the same for every hall */
   "/api/v1/live",     /* a WebSocket: each camera subscribed is scope-checked (web.live) */
   "/api/v1/key",      /* the appliance's public key, the same for everyone */
+  "/api/v1/settings", /* the appliance's [warnings]/[retention]: changed only by unrestricted
+                       * admins (daemon.settings) */
 };
 
 /* Routes with an object parameter that name no scoped object, each with the reason and the test

@@ -14,6 +14,8 @@ export const PAGES = [
   { id: 'exports', roles: ['investigator'], module: './pages/exports.js' },
   { id: 'users', roles: ['admin'], module: './pages/users.js' },
   { id: 'tokens', roles: ['admin'], module: './pages/tokens.js' },
+  { id: 'calendar', roles: ['admin', 'supervisor'], module: './pages/calendar.js' },
+  { id: 'settings', roles: ['admin'], module: './pages/settings.js' },
   { id: 'reports', roles: ['supervisor', 'viewer'], slot: true },
   { id: 'audit', roles: ['auditor'], module: './pages/audit.js' },
 ];

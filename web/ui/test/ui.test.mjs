@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { formatTime, isoToZoned, zonedToIso } from '../src/fmt.js';
 import { LANGS, TABLE } from '../src/i18n.js';
 import { PAGES, pagesFor, parseHash } from '../src/nav.js';
+import { dayKind, monthWeeks } from '../src/pages/calendar.js';
+import { RETENTION, RULES, THRESHOLDS, changes } from '../src/pages/settings.js';
 
 const ROLES = ['admin', 'auditor', 'supervisor', 'hall_manager', 'investigator', 'viewer'];
 
@@ -20,6 +22,12 @@ test('every key built at run time is in the table, in both languages', () => {
     ...['cameras', 'halls', 'windows'].map((x) => 'cameras.tab_' + x),
     ...['connecting', 'playing', 'offline', 'unsupported', 'error'].map((x) => 'live.state_' + x),
     ...['queued', 'running', 'done', 'failed'].map((x) => 'exports.state_' + x),
+    ...[1, 2, 3, 4, 5, 6, 7].map((w) => 'calendar.wd' + w),
+    ...['work', 'rest', 'holiday', 'workday'].map((k) => 'calendar.kind_' + k),
+    ...['default', 'config', 'interface'].map((s) => 'settings.source_' + s),
+    ...RULES.flatMap((k) => ['settings.rule_' + k, 'settings.rule_' + k + '_when']),
+    ...THRESHOLDS.flatMap((k) => ['settings.key_' + k, 'settings.key_' + k + '_hint']),
+    ...RETENTION.flatMap((k) => ['settings.retention_' + k, 'settings.retention_' + k + '_hint']),
     ...['camera_unreachable', 'auth_refused', 'stream_stalled', 'stream_error', 'daemon_down', 'disk_floor', 'clock_step', 'storage_error', 'expired', 'pending', 'not_recorded'].map((x) => 'footage.reason_' + x),
   ];
   for (const k of keys) {
@@ -59,4 +67,22 @@ test('times are shown and read in the hall time zone', () => {
   assert.equal(zonedToIso('2026-01-01T12:00', 'Europe/Berlin'), '2026-01-01T11:00:00.000Z');
   assert.equal(zonedToIso('not a time', 'UTC'), null);
   assert.equal(isoToZoned('2026-03-01T00:30:00Z', 'Asia/Shanghai'), '2026-03-01T08:30');
+});
+
+test('the calendar lays months out Monday first and marks holidays, make-up days and weekends', () => {
+  const feb = monthWeeks(2026, 2); // 2026-02-01 is a Sunday
+  assert.deepEqual(feb[0], [null, null, null, null, null, null, 1]);
+  assert.equal(feb.flat().filter(Boolean).length, 28);
+  const entries = new Map([['2026-02-17', { kind: 'holiday' }], ['2026-02-14', { kind: 'workday' }]]);
+  assert.equal(dayKind('2026-02-17', entries), 'holiday'); // a Tuesday off
+  assert.equal(dayKind('2026-02-14', entries), 'workday'); // a Saturday worked
+  assert.equal(dayKind('2026-02-15', entries), 'rest');
+  assert.equal(dayKind('2026-02-16', entries), 'work');
+});
+
+test('the settings page sends only the values changed, by section', () => {
+  const loaded = { 'warnings.complaint': true, 'warnings.near_days': '1', 'retention.days': '30' };
+  assert.deepEqual(changes(loaded, { 'warnings.complaint': false, 'warnings.near_days': '1', 'retention.days': ' 60 ' }),
+    { warnings: { complaint: false }, retention: { days: '60' } });
+  assert.deepEqual(changes(loaded, { ...loaded }), {});
 });
