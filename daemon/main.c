@@ -65,6 +65,9 @@ typedef struct {
   GMutex cam_lock;
   HwCameraHooks cam_hooks;
   gint apply_pending;
+  /* dashboard: the [retention] limits the recorder was started with (a SIGHUP does not change
+   * them: the recorder keeps its options) */
+  HwRetentionLimits retention;
 } Daemon;
 
 /* ---- warnings: the timer ------------------------------------------------------------------- */
@@ -270,6 +273,12 @@ static HwCameraConfig **config_cameras(void *user)
   return r;
 }
 /* ---- end cameras ---------------------------------------------------------------------------- */
+
+/* dashboard: the one place the storage status learns the retention limits in force. */
+static void retention_in_force(void *user, HwRetentionLimits *ret)
+{
+  *ret = ((Daemon *)user)->retention;
+}
 
 static HwCameraStatus *status_fn(void *user, size_t *ret_n)
 {
@@ -518,6 +527,8 @@ static int run(Daemon *d)
   }
 
   cfg->recorder.footage_dir = cfg->footage_dir;
+  d->retention = (HwRetentionLimits){cfg->recorder.retain_days, cfg->recorder.retain_bytes,
+                                      cfg->recorder.min_free_bytes};
   d->recorder = hw_recorder_new(d->store, &cfg->recorder, &error);
   if (d->recorder == NULL) {
     g_printerr("hallwatchd: %s\n", error->message);
@@ -563,7 +574,8 @@ static int run(Daemon *d)
                                  .user = d,
                                  .audit = d->audit,
                                  .secret = d->secret,
-                                 .footage_dir = cfg->footage_dir};
+                                 .footage_dir = cfg->footage_dir,
+                                 .retention = retention_in_force};
   http_opt.cameras = &d->cam_hooks;
   http_opt.live = hw_recorder_live(d->recorder); /* live view: GET /api/v1/live */
 

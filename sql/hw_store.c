@@ -120,9 +120,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " ORDER BY f.start_ns, f.id LIMIT ?2",
     [ST_DELETABLE_CAMERA] = "SELECT " FILE_COLS " FROM files f WHERE f.camera = ?3 AND f.closed = 1"
                             " AND " NOT_HELD " ORDER BY f.start_ns, f.id LIMIT ?2",
-    [ST_USAGE_ALL] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files",
-    [ST_USAGE_CAMERA] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files"
-                        " WHERE camera = ?1",
+    /* Bytes from the trigger-kept totals (0012): a sum over every file row would read them all;
+     * the oldest start is one end of an index. */
+    [ST_USAGE_ALL] = "SELECT coalesce((SELECT sum(bytes) FROM footage_totals), 0),"
+                     " coalesce((SELECT min(start_ns) FROM files), 0)",
+    [ST_USAGE_CAMERA] = "SELECT coalesce((SELECT bytes FROM footage_totals WHERE camera = ?1), 0),"
+                        " coalesce((SELECT min(start_ns) FROM files WHERE camera = ?1), 0)",
     /* A camera that moves from the config file to the API keeps its creation time. */
     [ST_CAMERA_UPSERT] = "INSERT INTO cameras (id, source, created_ns) VALUES (?1, ?2, ?3)"
                          " ON CONFLICT (id) DO UPDATE SET source = excluded.source"

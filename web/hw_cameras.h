@@ -11,6 +11,11 @@
 
 G_BEGIN_DECLS
 
+/* The retention limits in force ([retention]; 0: no such limit). */
+typedef struct {
+  int64_t days, bytes, min_free_bytes;
+} HwRetentionLimits;
+
 typedef struct HwCameraHooks {
   /* Deep copies of the cameras the config file provisions (NULL-terminated array; free each with
    * hw_camera_config_free, then g_free). Called from HTTP threads: must be thread-safe. */
@@ -22,7 +27,10 @@ typedef struct HwCameraHooks {
   void *user;
   HwAudit *audit;         /* every change is recorded ("camera.change", …) */
   const HwSecret *secret; /* seals credentials before they reach the store */
-  const char *footage_dir; /* the recorder's footage root, for snapshots */
+  const char *footage_dir; /* the recorder's footage root, for snapshots and its disk use */
+  /* The retention limits the recorder applies (the storage status, web/dashboard.c). Called from
+   * HTTP threads: must be thread-safe. NULL: not known (shown as null). */
+  void (*retention)(void *user, HwRetentionLimits *ret);
 } HwCameraHooks;
 
 G_END_DECLS
