@@ -8,6 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { run as dashboardSteps } from './steps_dashboard.mjs';
+
 if (Number(process.versions.node.split('.')[0]) < 20) {
   console.log(`SKIP browser.ui: playwright-core needs Node.js 20 or newer, this is ${process.version}`);
   process.exit(77);
@@ -305,6 +307,7 @@ async function main() {
   await page.click('#sign-out');
   await page.waitForSelector('#username');
   for (const id of wallIds) await mgr('DELETE', `/api/v1/cameras/${id}`); // lighter for what follows
+  await dashboardSteps({ page, P, apiSession, check, log, shot, signInOk, setStep: (s) => { step = s; }, HALL_ZONE });
 
   // 4c. the footage browser: cam-1 from a random instant T. The first picture is the frame
   // captured at T (read from the barcode the test camera burns into every frame, on a canvas);
