@@ -154,6 +154,16 @@ void hw_route_warnings_summary(HwRequest *req, HwReply *reply)
 
 /* ---- GET /api/v1/cases/summary --------------------------------------------------------------- */
 
+/* The hall's calendar ("today" and its 00:00 in the hall's zone), or NULL with the reply set. */
+static HwCalendar *calendar(HwRequest *req, HwReply *reply)
+{
+  g_autoptr(GError) error = NULL;
+  HwCalendar *cal = hw_request_calendar(req, &error);
+  if (cal == NULL)
+    hw_reply_error(reply, 500, "internal", NULL, "no working-day calendar: %s", error->message);
+  return cal;
+}
+
 typedef struct {
   json_t *by; /* department → count */
   json_int_t total;
@@ -188,11 +198,9 @@ static json_t *brief_json(const HwStoreCaseBrief *b)
 void hw_route_cases_summary(HwRequest *req, HwReply *reply)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(HwCalendar) cal = hw_request_calendar(req, &error);
-  if (cal == NULL) {
-    hw_reply_error(reply, 500, "internal", NULL, "no working-day calendar: %s", error->message);
+  g_autoptr(HwCalendar) cal = calendar(req, reply);
+  if (cal == NULL)
     return;
-  }
   hw_date day = hw_calendar_date_of(cal, hw_time_now());
   const char *v = hw_request_query(req, "date");
   if (v != NULL && !hw_date_parse(v, &day)) {
@@ -234,11 +242,9 @@ void hw_route_cases_summary(HwRequest *req, HwReply *reply)
 void hw_route_status_windows(HwRequest *req, HwReply *reply)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(HwCalendar) cal = hw_request_calendar(req, &error);
-  if (cal == NULL) {
-    hw_reply_error(reply, 500, "internal", NULL, "no working-day calendar: %s", error->message);
+  g_autoptr(HwCalendar) cal = calendar(req, reply);
+  if (cal == NULL)
     return;
-  }
   hw_time_ns today = hw_calendar_day_start(cal, hw_calendar_date_of(cal, hw_time_now()));
   g_autofree HwStoreWindowCase *w = NULL;
   size_t n = 0;

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/hw_store_auth.h"
+#include "web/hw_auth.h"
+
 static inline void test_remove_dir(const char *dir)
 {
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -102,3 +105,19 @@ static inline Answer post_batch(int port, const char *bearer, const char *body, 
   g_string_append(raw, body);
   return test_http_raw(port, raw);
 }
+
+/* ---- credentials (for tests linking hw_web) ---------------------------------------------------- */
+
+/* A new API token of department in store (transfer full: g_free). */
+static inline char *test_make_token(HwStore *store, const char *department)
+{
+  char *token = hw_auth_token_new("hwt_");
+  char hash[65];
+  hw_auth_token_hash(token, hash);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(
+      hw_store_token_add(store, department, "approval system", hash, hw_time_now(), NULL, &error));
+  g_assert_no_error(error);
+  return token;
+}
+

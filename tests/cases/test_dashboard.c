@@ -55,16 +55,6 @@ static void retention_limits(void *user, HwRetentionLimits *ret)
   *ret = (HwRetentionLimits){.days = 30, .bytes = 0, .min_free_bytes = INT64_C(1) << 30};
 }
 
-static char *make_token(HwStore *store, const char *department)
-{
-  char *token = hw_auth_token_new("hwt_");
-  char hash[65];
-  hw_auth_token_hash(token, hash);
-  g_assert_true(hw_store_token_add(store, department, "approval system", hash, hw_time_now(), NULL,
-                                   NULL));
-  return token;
-}
-
 /* Halls HA and HB, an API camera in each, a window in each covered by its camera. */
 static void setup(Fixture *f, gconstpointer data)
 {
@@ -81,8 +71,8 @@ static void setup(Fixture *f, gconstpointer data)
   hw_warnings_config_init(&cfg);
   f->warnings = hw_warnings_new(f->store, f->cal, &cfg, NULL, NULL);
   g_assert_true(hw_auth_init(NULL));
-  f->token = make_token(f->store, DEPT);
-  f->other_token = make_token(f->store, OTHER);
+  f->token = test_make_token(f->store, DEPT);
+  f->other_token = test_make_token(f->store, OTHER);
 
   const char *halls[] = {"HA", "HB"}, *cams[] = {"cam-a", "cam-b"};
   int64_t *wins[] = {&f->window_a, &f->window_b};
