@@ -56,6 +56,9 @@ typedef struct {
   char stage_subject[129]; /* storage for stage_long's subject */
   bool completed;
   hw_time_ns next_ns; /* the next instant the verdict may change by time alone; HW_TIME_OPEN */
+  /* The promised limit's due instant while the case runs and it is known (0: completed, not
+   * accepted, or open under a suspension); stored on the case for the dashboard's "due today". */
+  hw_time_ns promised_due_ns;
 } HwWarningsVerdict;
 
 /* The suspensions of a case from its stage events in time order (at most

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cases/hw_deadline.h"
+#include "sql/hw_store_dashboard.h"
 
 void hw_warnings_config_init(HwWarningsConfig *c)
 {
@@ -84,6 +85,8 @@ static void limit_rules(const HwWarningsConfig *cfg, const HwCalendar *cal,
   HwDeadline d;
   if (hw_deadline_compute(cal, in, now, &d) != 0)
     return;
+  if (promised && !d.open)
+    v->promised_due_ns = d.due_ns;
   bool late_on = promised ? cfg->promised_late : cfg->statutory_late;
   if (ret_stopped)
     *ret_stopped = d.stopped;
@@ -343,7 +346,8 @@ static bool evaluate_one(HwWarnings *w, const HwWarningsConfig *cfg, const HwCal
   size_t nr = hw_warnings_window_ranges(cfg, c, stages, n, ranges, G_N_ELEMENTS(ranges));
   size_t got = 0;
   bool ok = hw_store_warnings_apply(w->store, case_id, v.completed, v.raises, v.n_raises, ranges,
-                                    nr, now, &got, error);
+                                    nr, now, &got, error) &&
+            hw_store_case_set_promised_due(w->store, case_id, v.promised_due_ns, error);
   hw_store_stage_events_free(stages, n);
   if (!ok)
     return false;

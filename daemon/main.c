@@ -279,6 +279,13 @@ static HwCameraConfig **config_cameras(void *user)
 }
 /* ---- end cameras ---------------------------------------------------------------------------- */
 
+/* dashboard: the storage status shows the limits the recorder applies now (after SIGHUP and the
+ * interface's settings). */
+static void retention_in_force(void *user, HwRetentionLimits *ret)
+{
+  *ret = hw_recorder_retention(((Daemon *)user)->recorder);
+}
+
 static HwCameraStatus *status_fn(void *user, size_t *ret_n)
 {
   Daemon *d = user;
@@ -667,7 +674,8 @@ static int run(Daemon *d)
                                  .user = d,
                                  .audit = d->audit,
                                  .secret = d->secret,
-                                 .footage_dir = cfg->footage_dir};
+                                 .footage_dir = cfg->footage_dir,
+                                 .retention = retention_in_force};
   http_opt.cameras = &d->cam_hooks;
   http_opt.live = hw_recorder_live(d->recorder); /* live view: GET /api/v1/live */
 

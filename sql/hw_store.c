@@ -57,8 +57,6 @@ typedef enum {
   ST_HOLD_RELEASE,
   ST_DELETABLE_ALL,
   ST_DELETABLE_CAMERA,
-  ST_USAGE_ALL,
-  ST_USAGE_CAMERA,
   ST_CAMERA_UPSERT,
   ST_COUNT
 } StmtId;
@@ -120,9 +118,6 @@ static const char *const stmt_sql[ST_COUNT] = {
                          " ORDER BY f.start_ns, f.id LIMIT ?2",
     [ST_DELETABLE_CAMERA] = "SELECT " FILE_COLS " FROM files f WHERE f.camera = ?3 AND f.closed = 1"
                             " AND " NOT_HELD " ORDER BY f.start_ns, f.id LIMIT ?2",
-    [ST_USAGE_ALL] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files",
-    [ST_USAGE_CAMERA] = "SELECT coalesce(sum(size), 0), coalesce(min(start_ns), 0) FROM files"
-                        " WHERE camera = ?1",
     /* A camera that moves from the config file to the API keeps its creation time. */
     [ST_CAMERA_UPSERT] = "INSERT INTO cameras (id, source, created_ns) VALUES (?1, ?2, ?3)"
                          " ON CONFLICT (id) DO UPDATE SET source = excluded.source"
@@ -1127,7 +1122,18 @@ bool hw_store_usage(HwStore *store, const char *camera, int64_t *ret_bytes, hw_t
 {
   g_return_val_if_fail(store != NULL, false);
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
-  AUTO_STMT st = store->stmts[camera != NULL ? ST_USAGE_CAMERA : ST_USAGE_ALL];
+  /* Bytes from the trigger-kept totals (migration 0012): a sum over every file row would read
+   * them all on each retention check; the oldest start is one end of an index. Prepared on first
+   * use, not at open, so that tests may open a database of an earlier version. */
+  static const char all_sql[] = "SELECT coalesce((SELECT sum(bytes) FROM footage_totals), 0),"
+                                " coalesce((SELECT min(start_ns) FROM files), 0)";
+  static const char camera_sql[] =
+      "SELECT coalesce((SELECT bytes FROM footage_totals WHERE camera = ?1), 0),"
+      " coalesce((SELECT min(start_ns) FROM files WHERE camera = ?1), 0)";
+  sqlite3_stmt *prepared = hw_store__stmt(store, camera != NULL ? camera_sql : all_sql, error);
+  if (prepared == NULL)
+    return false;
+  AUTO_STMT st = prepared;
   if (camera != NULL)
     sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
   if (sqlite3_step(st) != SQLITE_ROW) {

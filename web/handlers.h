@@ -71,6 +71,7 @@ void hw_route_ui_asset(HwRequest *req, HwReply *reply);
 void hw_route_camera_footage(HwRequest *req, HwReply *reply);
 void hw_route_camera_playlist(HwRequest *req, HwReply *reply);
 void hw_route_playback_file(HwRequest *req, HwReply *reply);
+void hw_route_camera_events(HwRequest *req, HwReply *reply);
 
 /* web/case_footage.c: the footage of a case's stages */
 void hw_route_case_footage(HwRequest *req, HwReply *reply);
@@ -96,5 +97,10 @@ void hw_route_exchange_notice_reply(HwRequest *req, HwReply *reply);
 /* web/settings.c: the [warnings] and [retention] keys the web interface overrides */
 void hw_route_settings_get(HwRequest *req, HwReply *reply);
 void hw_route_settings_patch(HwRequest *req, HwReply *reply);
+/* web/dashboard.c: the supervisors' dashboard (storage, warnings and cases summaries, windows) */
+void hw_route_status_storage(HwRequest *req, HwReply *reply);
+void hw_route_warnings_summary(HwRequest *req, HwReply *reply);
+void hw_route_cases_summary(HwRequest *req, HwReply *reply);
+void hw_route_status_windows(HwRequest *req, HwReply *reply);
 
 G_END_DECLS

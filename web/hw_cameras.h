@@ -22,7 +22,11 @@ typedef struct HwCameraHooks {
   void *user;
   HwAudit *audit;         /* every change is recorded ("camera.change", …) */
   const HwSecret *secret; /* seals credentials before they reach the store */
-  const char *footage_dir; /* the recorder's footage root, for snapshots */
+  const char *footage_dir; /* the recorder's footage root, for snapshots and its disk use */
+  /* The retention limits the recorder applies (HwRetentionLimits, capture/hw_recorder.h: the
+   * file's [retention] with the interface's settings over it), for the storage status
+   * (web/dashboard.c). Called from HTTP threads: must be thread-safe. NULL: not known (null). */
+  void (*retention)(void *user, HwRetentionLimits *ret);
 } HwCameraHooks;
 
 G_END_DECLS

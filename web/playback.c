@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "media/hw_footage.h"
+#include "sql/hw_store_dashboard.h"
 #include "web/handlers.h"
 #include "web/hw_cameras.h"
 #include "web/internal.h"
@@ -492,4 +493,69 @@ void hw_route_playback_file(HwRequest *req, HwReply *reply)
                first, first + len - 1, size);
     hw_reply_header(reply, "Content-Range", cr);
   }
+}
+
+/* ---- GET /api/v1/cameras/{id}/events ------------------------------------------------------- */
+
+#define EVENTS_MAX 500
+
+static gint event_cmp(gconstpointer a, gconstpointer b)
+{
+  const HwStoreWindowEvent *x = a, *y = b;
+  if (x->time_ns != y->time_ns)
+    return x->time_ns < y->time_ns ? -1 : 1;
+  return x->event_id < y->event_id ? -1 : x->event_id > y->event_id;
+}
+
+/* ?from=&to= (RFC 3339 or ns). {"camera", "events": [{id, case_id, case_number, department,
+ * stage, time, hall, window}] in time order, "truncated": more than 500}: the stage events at
+ * the windows this camera covered, each while it covered it (the window→camera history), of the
+ * caller's departments; markers on the footage timeline. */
+void hw_route_camera_events(HwRequest *req, HwReply *reply)
+{
+  const char *id = hw_request_param(req, "id");
+  hw_time_ns from = 0, to = 0;
+  if (!parse_time_arg(req, reply, "from", TRUE, &from) ||
+      !parse_time_arg(req, reply, "to", TRUE, &to))
+    return;
+  if (from >= to) {
+    hw_reply_error(reply, 400, "invalid_field", "to", "to must be after from");
+    return;
+  }
+  if (!camera_visible(req, id)) {
+    hw_reply_error(reply, 404, "not_found", NULL, "no camera %s", id);
+    return;
+  }
+  HwStore *store = hw_request_store(req);
+  g_autofree HwStoreWindowSpan *spans = NULL;
+  size_t n = 0;
+  bool more = false;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) events = g_array_new(FALSE, TRUE, sizeof(HwStoreWindowEvent));
+  if (!hw_store_camera_window_spans(store, id, from, to, &spans, &n, &error)) {
+    hw_reply_error(reply, 500, "internal", NULL, "%s", error->message);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    hw_time_ns a = MAX(from, spans[i].from_ns);
+    hw_time_ns b = spans[i].to_ns ? MIN(to, spans[i].to_ns) : to;
+    if (a < b && !hw_store_window_events(store, spans[i].hall, spans[i].code, a, b,
+                                         hw_request_scope_codes(req, HW_SCOPE_DEPARTMENT),
+                                         EVENTS_MAX, events, &more, &error)) {
+      hw_reply_error(reply, 500, "internal", NULL, "%s", error->message);
+      return;
+    }
+  }
+  g_array_sort(events, event_cmp); /* a camera may cover two windows at once */
+  json_t *list = json_array();
+  for (guint i = 0; i < events->len; i++) {
+    const HwStoreWindowEvent *e = &g_array_index(events, HwStoreWindowEvent, i);
+    json_array_append_new(
+        list, json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:s, s:s}", "id", (json_int_t)e->event_id,
+                        "case_id", (json_int_t)e->case_id, "case_number", e->case_number,
+                        "department", e->department, "stage", e->stage, "time",
+                        time_json(e->time_ns), "hall", e->hall, "window", e->window));
+  }
+  hw_reply_json(reply, 200,
+                json_pack("{s:s, s:o, s:b}", "camera", id, "events", list, "truncated", more));
 }

@@ -66,6 +66,10 @@ static const HwRoute routes[] = {
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/playback/{session}/{file}", hw_route_playback_file,
    {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(INVESTIGATOR)}},
+  /* The stage events at a camera's windows (footage timeline markers): they name cases, so the
+   * roles that read cases, within their departments (web/playback.c). */
+  {"GET", "/api/v1/cameras/{id}/events", hw_route_camera_events,
+   {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
   /* The footage of a case's stages (web/case_footage.c): supervisors and investigators, within
    * their departments and halls. */
   {"GET", "/api/v1/cases/{id}/footage", hw_route_case_footage,
@@ -105,6 +109,10 @@ static const HwRoute routes[] = {
    * applicant's personal data masked except for investigators. Viewers see aggregate reports
    * only, not cases. */
   {"GET", "/api/v1/cases", hw_route_cases_list, {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
+  /* The dashboard's counts (web/dashboard.c); before /api/v1/cases/{id}, which would take
+   * "summary" for an id. */
+  {"GET", "/api/v1/cases/summary", hw_route_cases_summary,
+   {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/cases/{id}", hw_route_case_get, {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
   {"GET", "/api/v1/staff/{operator_id}/events", hw_route_staff_events,
    {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
@@ -121,6 +129,8 @@ static const HwRoute routes[] = {
    * (close with a note, correction notices, releasing footage holds); departments' systems read
    * and answer their notices through the exchange API. */
   {"GET", "/api/v1/warnings", hw_route_warnings_list, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
+  {"GET", "/api/v1/warnings/summary", hw_route_warnings_summary,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
   {"GET", "/api/v1/warnings/{id}", hw_route_warning_get, {.roles = R(SUPERVISOR) | R(HALL_MANAGER)}},
   {"POST", "/api/v1/warnings/{id}/close", hw_route_warning_close, {.roles = R(SUPERVISOR)}},
   {"POST", "/api/v1/warnings/{id}/notices", hw_route_warning_notice, {.roles = R(SUPERVISOR)}},
@@ -129,6 +139,14 @@ static const HwRoute routes[] = {
   {"GET", "/api/v1/exchange/notices", hw_route_exchange_notices, {.access = HW_ACCESS_DEPARTMENT}},
   {"POST", "/api/v1/exchange/notices/{id}/reply", hw_route_exchange_notice_reply,
    {.access = HW_ACCESS_DEPARTMENT}},
+
+  /* The dashboard's storage status (web/dashboard.c): the roles that watch the halls' recording;
+   * hall-limited callers see their halls' cameras only. The windows' current cases (the live
+   * wall) name cases: the roles that read cases. */
+  {"GET", "/api/v1/status/storage", hw_route_status_storage,
+   {.roles = R(SUPERVISOR) | R(HALL_MANAGER) | R(ADMIN)}},
+  {"GET", "/api/v1/status/windows", hw_route_status_windows,
+   {.roles = R(SUPERVISOR) | R(INVESTIGATOR)}},
 
   /* The audit log: auditors only, not even admins (separation of duties). */
   {"GET", "/api/v1/audit", hw_route_audit_list, {.roles = R(AUDITOR)}},

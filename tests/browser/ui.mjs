@@ -11,6 +11,8 @@ import { stampOf } from './stamp.mjs';
 import { run as liveWallPixels } from './steps_media.mjs';
 import { run as settingsSteps } from './steps_settings.mjs';
 
+import { run as dashboardSteps } from './steps_dashboard.mjs';
+
 if (Number(process.versions.node.split('.')[0]) < 20) {
   console.log(`SKIP browser.ui: playwright-core needs Node.js 20 or newer, this is ${process.version}`);
   process.exit(77);
@@ -309,6 +311,7 @@ async function main() {
   await page.click('#sign-out');
   await page.waitForSelector('#username');
   for (const id of wallIds) await mgr('DELETE', `/api/v1/cameras/${id}`); // lighter for what follows
+  await dashboardSteps({ page, P, apiSession, check, log, shot, signInOk, setStep: (s) => { step = s; }, HALL_ZONE });
 
   // 4c. the footage browser: cam-1 from a random instant T. The first picture is the frame
   // captured at T (read from the barcode the test camera burns into every frame, on a canvas);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql/hw_store_auth.h"
+#include "web/hw_auth.h"
+
 static inline void test_remove_dir(const char *dir)
 {
   g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -25,10 +28,66 @@ static inline void test_remove_dir(const char *dir)
 typedef struct {
   int status;
   json_t *json; /* the body parsed, NULL if not JSON */
+  char *cookie; /* "hw_session=…" when the answer sets one */
 } Answer;
 
-static inline void answer_clear(Answer *a) { json_decref(a->json); }
+static inline void answer_clear(Answer *a)
+{
+  json_decref(a->json);
+  g_free(a->cookie);
+}
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Answer, answer_clear)
+
+/* Sends raw (a whole HTTP/1.1 request with Connection: close) to the loopback port and reads the
+ * answer to its end. The server may answer (413) and close before reading everything: write
+ * errors are ignored. */
+static inline Answer test_http_raw(int port, const GString *raw)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 60);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) conn =
+      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+  g_assert_no_error(error);
+  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
+                            NULL, NULL, NULL);
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+  g_autoptr(GByteArray) buf = g_byte_array_new();
+  guint8 chunk[65536];
+  gssize got;
+  while ((got = g_input_stream_read(in, chunk, sizeof chunk, NULL, NULL)) > 0)
+    g_byte_array_append(buf, chunk, (guint)got);
+  g_byte_array_append(buf, (const guint8 *)"", 1);
+  const char *text = (const char *)buf->data;
+  const char *sep = strstr(text, "\r\n\r\n");
+  g_assert_nonnull(sep);
+  Answer a = {atoi(text + 9), json_loads(sep + 4, 0, NULL), NULL};
+  const char *ck = g_strstr_len(text, sep - text, "Set-Cookie: hw_session=");
+  if (ck)
+    a.cookie = g_strndup(ck + 12, strcspn(ck + 12, ";\r\n"));
+  return a;
+}
+
+/* One request: with bearer (a department token), or cookie and csrf (a session), or neither;
+ * body NULL for none. */
+static inline Answer test_http(int port, const char *method, const char *path, const char *bearer,
+                               const char *cookie, const char *csrf, const char *body)
+{
+  g_autoptr(GString) raw = g_string_new(NULL);
+  g_string_append_printf(raw, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n",
+                         method, path);
+  if (bearer)
+    g_string_append_printf(raw, "Authorization: Bearer %s\r\n", bearer);
+  if (cookie)
+    g_string_append_printf(raw, "Cookie: %s\r\nX-CSRF-Token: %s\r\n", cookie, csrf ? csrf : "");
+  if (body)
+    g_string_append_printf(raw, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                           strlen(body));
+  g_string_append(raw, "\r\n");
+  if (body)
+    g_string_append(raw, body);
+  return test_http_raw(port, raw);
+}
 
 /* POST body to the batch route with bearer (NULL: none). announce > 0: a Content-Length that
  * differs from the body's (the server refuses it before reading). */
@@ -44,26 +103,21 @@ static inline Answer post_batch(int port, const char *bearer, const char *body, 
     g_string_append_printf(raw, "Authorization: Bearer %s\r\n", bearer);
   g_string_append(raw, "\r\n");
   g_string_append(raw, body);
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_socket_client_set_timeout(client, 60);
+  return test_http_raw(port, raw);
+}
+
+/* ---- credentials (for tests linking hw_web) ---------------------------------------------------- */
+
+/* A new API token of department in store (transfer full: g_free). */
+static inline char *test_make_token(HwStore *store, const char *department)
+{
+  char *token = hw_auth_token_new("hwt_");
+  char hash[65];
+  hw_auth_token_hash(token, hash);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
+  g_assert_true(
+      hw_store_token_add(store, department, "approval system", hash, hw_time_now(), NULL, &error));
   g_assert_no_error(error);
-  /* The server may answer (413) and close before reading everything: write errors are ignored. */
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
-                            NULL, NULL, NULL);
-  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
-  g_autoptr(GByteArray) buf = g_byte_array_new();
-  guint8 chunk[65536];
-  gssize got;
-  while ((got = g_input_stream_read(in, chunk, sizeof chunk, NULL, NULL)) > 0)
-    g_byte_array_append(buf, chunk, (guint)got);
-  g_byte_array_append(buf, (const guint8 *)"", 1);
-  const char *text = (const char *)buf->data;
-  const char *sep = strstr(text, "\r\n\r\n");
-  g_assert_nonnull(sep);
-  Answer a = {atoi(text + 9), json_loads(sep + 4, 0, NULL)};
-  return a;
+  return token;
 }
 

@@ -50,18 +50,6 @@ typedef struct {
   char *other_token; /* 440303-GAJ's */
 } Fixture;
 
-static char *make_token(HwStore *store, const char *department)
-{
-  char *token = hw_auth_token_new("hwt_");
-  char hash[65];
-  hw_auth_token_hash(token, hash);
-  g_autoptr(GError) error = NULL;
-  g_assert_true(
-      hw_store_token_add(store, department, "approval system", hash, hw_time_now(), NULL, &error));
-  g_assert_no_error(error);
-  return token;
-}
-
 static void setup(Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -71,8 +59,8 @@ static void setup(Fixture *f, gconstpointer data)
   f->store = hw_store_open(f->db, &error);
   g_assert_no_error(error);
   g_assert_true(hw_auth_init(NULL));
-  f->token = make_token(f->store, DEPT);
-  f->other_token = make_token(f->store, "440303-GAJ");
+  f->token = test_make_token(f->store, DEPT);
+  f->other_token = test_make_token(f->store, "440303-GAJ");
   HwHttpOptions o;
   hw_http_options_init(&o);
   o.status_fn = no_cameras;

@@ -256,6 +256,13 @@ int main(void)
       hx_sleep_ms(100);
   }
   HX_CHECK(gone, "retention.days=1 did not delete a file three days old (file and row) within 10 s");
+  /* the dashboard's storage status shows the limit the recorder applies now, not the start value */
+  g_autofree char *st = hx_http_send(port, "GET", "/api/v1/status/storage", admin, NULL, &status);
+  json_t *storage = st != NULL ? json_loads(st, 0, NULL) : NULL;
+  json_t *days = json_object_get(json_object_get(storage, "retention"), "days");
+  HX_CHECK(status == 200 && json_is_integer(days) && json_integer_value(days) == 1,
+           "status/storage after PATCH retention.days=1: %d %s", status, st ? st : "(none)");
+  json_decref(storage);
   /* every change one audit row, the refused ones none */
   HX_CHECK(hx_db_int(db, "SELECT count(*) FROM audit_log WHERE action = 'settings.change'") == 3,
            "settings.change audit rows: %lld, expected 3",

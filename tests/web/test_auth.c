@@ -591,6 +591,12 @@ static const char *const not_object_lists[] = {
   "/api/v1/key",      /* the appliance's public key, the same for everyone */
   "/api/v1/settings", /* the appliance's [warnings]/[retention]: changed only by unrestricted
                        * admins (daemon.settings) */
+  /* the dashboard's counts and the windows' current cases: their scope (hall and department) is
+   * checked in tests/web/test_dashboard.c (web.dashboard.*) */
+  "/api/v1/status/storage",
+  "/api/v1/status/windows",
+  "/api/v1/warnings/summary",
+  "/api/v1/cases/summary",
 };
 
 /* Routes with an object parameter that name no scoped object, each with the reason and the test
@@ -615,6 +621,7 @@ static const struct {
   {"PUT", "/api/v1/calendar/{date}", "{\"kind\":\"holiday\",\"name\":\"walk\"}", NULL},
   {"GET", "/api/v1/cameras/{id}/footage", WALK_RANGE, NULL},
   {"GET", "/api/v1/cameras/{id}/playback.m3u8", WALK_RANGE, "no_footage"},
+  {"GET", "/api/v1/cameras/{id}/events", WALK_RANGE, NULL},
   {"GET", "/api/v1/exports/{id}/download", NULL, "not_ready"},
   {"POST", "/api/v1/warnings/{id}/close", "{\"note\":\"walk\"}", NULL},
   {"POST", "/api/v1/warnings/{id}/notices", "{\"text\":\"walk\"}", NULL},

@@ -2,7 +2,7 @@
 // in the hall's time zone, and every time typed into a form is read in that zone. A hall object
 // may carry "time_zone" (IANA name); otherwise the appliance default applies (the session's
 // "time_zone" if the API gives one, else Asia/Shanghai: the halls are in China).
-import { t } from './i18n.js';
+import { lang, t } from './i18n.js';
 
 export const DEFAULT_ZONE = 'Asia/Shanghai';
 let defaultZone = DEFAULT_ZONE;
@@ -58,6 +58,17 @@ export function formatTime(v, zone = defaultZone) {
   if (!Number.isFinite(ms)) return '—';
   const p = parts(ms, zone);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+// A day in the zone as a sentence names it: "10月12日" / "12 Oct", with the year when it is not
+// the current one ("2025年10月12日" / "12 Oct 2025"). '—' for no time.
+export function formatDay(v, zone = defaultZone, now = Date.now()) {
+  const ms = toMs(v);
+  if (!Number.isFinite(ms)) return '—';
+  const withYear = parts(ms, zone).year !== parts(now, zone).year;
+  return new Intl.DateTimeFormat(lang() === 'en' ? 'en-GB' : 'zh-CN', {
+    timeZone: zone, day: 'numeric', month: lang() === 'en' ? 'short' : 'long', year: withYear ? 'numeric' : undefined,
+  }).format(new Date(ms));
 }
 
 // The zone's offset from UTC in ms at instant ms.

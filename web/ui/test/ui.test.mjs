@@ -86,3 +86,33 @@ test('the settings page sends only the values changed, by section', () => {
     { warnings: { complaint: false }, retention: { days: '60' } });
   assert.deepEqual(changes(loaded, { ...loaded }), {});
 });
+
+test('the warnings chart stacks each department’s levels on a round axis', async () => {
+  const { layoutStacked, niceStep } = await import('../src/chart.js');
+  assert.equal(niceStep(7), 2);
+  assert.equal(niceStep(40), 10);
+  assert.equal(niceStep(0), 1);
+  const cats = [{ key: 'A' }, { key: 'B' }];
+  const series = [{ key: 'yellow' }, { key: 'red' }];
+  const data = { A: { yellow: 3, red: 4 }, B: { yellow: 0, red: 1 } };
+  const L = layoutStacked(cats, series, (c, s) => data[c.key][s.key], { width: 400, height: 240 });
+  assert.equal(L.top, 8); // 7 rounded up to the step of 2
+  assert.deepEqual(L.bars.map((b) => b.total), [7, 1]);
+  const [y, r] = L.bars[0].segments;
+  assert.equal(y.y + y.height, L.baseline, 'yellow sits on the baseline');
+  assert.ok(Math.abs(r.y + r.height - y.y) < 1e-9, 'red sits on yellow');
+  assert.ok(Math.abs(r.height / y.height - 4 / 3) < 1e-9, 'heights follow the counts');
+  assert.ok(L.bars[1].x > L.bars[0].x + L.bars[0].width, 'bars do not overlap');
+});
+
+test('the footage markers name every stage of the exchange format in both languages', async () => {
+  const { STAGES } = await import('../src/markers.js');
+  for (const s of STAGES) assert.equal(TABLE['markers.stage_' + s].length, LANGS.length, s);
+});
+
+test('a day in a sentence is shown in the hall zone, with the year only when not this year', async () => {
+  const { formatDay } = await import('../src/fmt.js');
+  const now = Date.parse('2026-11-28T00:00:00Z');
+  assert.equal(formatDay('2026-10-11T17:00:00Z', 'Asia/Shanghai', now), '10月12日');
+  assert.equal(formatDay('2025-10-11T17:00:00Z', 'Asia/Shanghai', now), '2025年10月12日');
+});

@@ -10,6 +10,7 @@ import { field, h, mount } from '../dom.js';
 import { formatTime, isoToZoned, zonedToIso } from '../fmt.js';
 import { mainStreams } from '../health.js';
 import { t } from '../i18n.js';
+import { drawStageMarkers } from '../markers.js';
 import Hls from '../vendor/hls.light.min.mjs';
 
 const HOUR = 3600 * 1000;
@@ -87,6 +88,7 @@ export function render(root, ctx) {
       c.gaps.map((g) => h('li', { 'data-reason': g.reason },
         h('strong', {}, reasonText(g.reason)), ' ', `${formatTime(g.from)} – ${formatTime(g.to)}`, g.detail ? h('span', { class: 'muted' }, ` (${g.detail})`) : null)));
     if (c.truncated) gapList.append(h('li', { class: 'muted' }, t('footage.truncated')));
+    drawStageMarkers(bar, range, pct, (ms) => playFrom(ms, true)).catch(() => {}); // the markers are a help, not the page
   }
 
   function reasonText(r) {

@@ -1,6 +1,7 @@
 // 视频墙 (supervisor, hall manager, investigator): 1, 4, 9 or 16 cameras live at once, all over one
 // WebSocket (src/live.js), each tile labelled with hall, window, the window's departments and the
-// camera, with a health badge.
+// camera, with a health badge and the window's current case (the latest accepted there today,
+// GET /api/v1/status/windows: for the roles that read cases), both refreshed every few seconds.
 // Click a tile to enlarge it (click again or Esc to go back). More cameras than tiles: pages.
 // The layout and the page are in the fragment (#/live?n=16&p=0), so a wall screen can be bookmarked.
 import { api } from '../api.js';
@@ -19,8 +20,10 @@ export function render(root, ctx) {
   let cams = [];
   let halls = {};
   let windows = {};
+  let current = {}; // window id → its current case (or null)
   let enlarged = null;
-  const tiles = new Map(); // camera id → {el, badge, tile}
+  const tiles = new Map(); // camera id → {el, badge, caseEl, tile}
+  const readsCases = ['supervisor', 'investigator'].includes(ctx.me && ctx.me.role);
   const live = new LiveClient('/api/v1/live');
 
   const layoutBar = h('div', { class: 'layout-switch', role: 'group', 'aria-label': t('live.layout') });
@@ -41,6 +44,12 @@ export function render(root, ctx) {
     const win = ws.map((w) => (windows[w.id] ? t('live.window_named', { code: w.code, name: windows[w.id].name }) : t('live.window', { code: w.code }))).join('、');
     const depts = [...new Set(ws.flatMap((w) => (windows[w.id] && windows[w.id].departments) || []))].join('、');
     return [hall, win || t('live.no_window'), c.name || c.id, depts];
+  }
+
+  // "受理中 440303…0123 社会团体成立登记": the current case of the camera's windows (the first one).
+  function caseText(c) {
+    const cur = (c.windows || []).map((w) => current[w.id]).find(Boolean);
+    return cur ? t('live.current_case', { number: cur.case_number, item: cur.item_name }) : '';
   }
 
   function drawBars() {
@@ -73,6 +82,7 @@ export function render(root, ctx) {
         const video = h('video', { muted: true, autoplay: true, playsinline: true });
         const msg = h('div', { class: 'tile-message' }, t('live.connecting'));
         const badge = h('span', { class: 'tile-badge' });
+        const caseEl = h('span', { class: 'tile-case' });
         const [hall, win, name, depts] = label(c);
         const el = h('div', { class: 'tile', 'data-camera': c.id, 'data-state': 'connecting', tabindex: 0,
           title: t('live.enlarge'), onclick: () => toggle(c.id), onkeydown: (e) => { if (e.key === 'Enter') toggle(c.id); } },
@@ -80,16 +90,17 @@ export function render(root, ctx) {
         h('div', { class: 'tile-label' },
           h('span', { class: 'tile-where' }, h('span', { class: 'tile-hall' }, hall), ' · ', h('span', { class: 'tile-window' }, win),
             depts ? [' · ', h('span', { class: 'tile-dept', title: t('live.departments') }, depts)] : null),
-          h('span', { class: 'tile-name' }, name), badge));
+          h('span', { class: 'tile-name' }, name), badge, caseEl));
         const tile = live.attach(video, c.id);
         tile.addEventListener('status', (e) => {
           el.dataset.state = e.detail.state;
           msg.textContent = e.detail.state === 'playing' ? (e.detail.message || '') : (e.detail.message || t('live.state_' + e.detail.state));
         });
-        x = { el, badge, tile };
+        x = { el, badge, caseEl, tile };
         tiles.set(c.id, x);
       }
       mount(x.badge, healthBadge(c));
+      x.caseEl.textContent = caseText(c);
       return x.el;
     });
     for (let i = shown.length; i < n; i++) els.push(h('div', { class: 'tile tile-empty' }, t('live.empty')));
@@ -105,8 +116,10 @@ export function render(root, ctx) {
   let first = true;
   async function refresh() {
     try {
-      const [c, hl, w] = await Promise.all([api.get('/api/v1/cameras'), api.get('/api/v1/halls'), api.get('/api/v1/windows')]);
+      const [c, hl, w, cur] = await Promise.all([api.get('/api/v1/cameras'), api.get('/api/v1/halls'), api.get('/api/v1/windows'),
+        readsCases ? api.get('/api/v1/status/windows').catch(() => []) : []]);
       if (stopped) return;
+      current = Object.fromEntries(cur.map((x) => [x.id, x.current_case]));
       halls = Object.fromEntries(hl.map((x) => [x.code, x.name]));
       windows = Object.fromEntries(w.map((x) => [x.id, x]));
       cams = mainStreams(c).filter((x) => x.enabled !== false)
