@@ -8,6 +8,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { run as casesSteps } from './steps_cases.mjs';
+import { readStamp } from './stamp.mjs';
+
 if (Number(process.versions.node.split('.')[0]) < 20) {
   console.log(`SKIP browser.ui: playwright-core needs Node.js 20 or newer, this is ${process.version}`);
   process.exit(77);
@@ -330,42 +333,7 @@ async function main() {
   check(await page.locator('#footage-gaps li[data-reason]').count() > 0, 'the minute before cam-1 recorded is listed as a gap with its reason');
   await page.waitForFunction(() => document.querySelector('#footage-video').readyState >= 2 && document.querySelector('#footage-time').dataset.ms, null, { timeout: 30000 });
   await page.waitForTimeout(300);
-  const readFrame = () => page.evaluate(() => {
-    const v = document.querySelector('#footage-video');
-    const w = v.videoWidth, hh = v.videoHeight;
-    const c = document.createElement('canvas');
-    c.width = w; c.height = hh;
-    const g = c.getContext('2d', { willReadFrequently: true });
-    g.drawImage(v, 0, 0, w, hh);
-    const d = g.getImageData(0, 0, w, hh).data;
-    // demo/hw_stamp.c's reader: 2 rows x 32 cells in the top band, 2 guard cells per row,
-    // 52 value bits (µs since the epoch) then a CRC-8/ATM of them.
-    const cellW = Math.floor(w / 32), rowH = Math.max(Math.floor(hh / 32), 8);
-    const mean = (row, col) => {
-      const x0 = col * cellW + Math.floor(cellW / 4), x1 = Math.max(x0 + 1, col * cellW + Math.floor((3 * cellW + 3) / 4));
-      const y0 = row * rowH + Math.floor(rowH / 4), y1 = row * rowH + Math.floor((3 * rowH + 3) / 4);
-      let sum = 0, n = 0;
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++, n++) { const i = (y * w + x) * 4; sum += 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]; }
-      return sum / n;
-    };
-    const bits = [];
-    for (let row = 0; row < 2; row++) {
-      const white = mean(row, row === 0 ? 0 : 1), black = mean(row, row === 0 ? 1 : 0);
-      if (white - black < 100) return { error: `no stamp (guards ${white.toFixed(0)}/${black.toFixed(0)})` };
-      for (let col = 2; col < 32; col++) bits.push(mean(row, col) > (white + black) / 2 ? 1 : 0);
-    }
-    let value = 0, crc = 0;
-    bits.slice(0, 52).forEach((b) => { value = value * 2 + b; });
-    bits.slice(52).forEach((b) => { crc = crc * 2 + b; });
-    let c8 = 0;
-    for (let i = 6; i >= 0; i--) {
-      c8 ^= Math.floor(value / 2 ** (8 * i)) % 256;
-      for (let k = 0; k < 8; k++) c8 = (c8 & 0x80) ? ((c8 << 1) ^ 0x07) & 0xff : (c8 << 1) & 0xff;
-    }
-    if (c8 !== crc) return { error: 'stamp checksum mismatch' };
-    const el = document.querySelector('#footage-time');
-    return { captured: value / 1000, shown: Number(el.dataset.ms), text: el.textContent, currentTime: v.currentTime, w, hh };
-  });
+  const readFrame = () => readStamp(page, '#footage-video', '#footage-time');
   const f0 = await readFrame();
   check(!f0.error, `reading the first frame's barcode: ${f0.error}`);
   log(`first frame ${f0.w}x${f0.hh}: barcode ${iso(f0.captured)}, T ${iso(T)} (${(f0.captured - T).toFixed(1)} ms), page shows "${f0.text}"`);
@@ -410,6 +378,8 @@ async function main() {
   await shot('supervisor-footage-timeline');
   await page.click('#sign-out');
   await page.waitForSelector('#username');
+
+  const caseAudit = await casesSteps({ page, P, apiSession, check, log, shot, signInOk, setStep: (s) => { step = s; } }); // 4d. the case pages
 
   // 5. the admin makes a department token, sees it once, revokes it
   step = 'tokens';
@@ -553,6 +523,7 @@ async function main() {
     ['user.change', 'admin', 'newsup', '"op":"passwd"'],
     ['auth.login_failed', 'manager1', 'wrong_password'],
     ['auth.login_failed', 'locked', 'locked'],
+    ...caseAudit,
   ];
   for (const w of want) check(has(...w), `the audit log lacks ${w.join(' ')}`);
   log(`the audit log shows ${want.length} kinds of action by manager1, manager, admin, failed sign-ins; chain verifies`);

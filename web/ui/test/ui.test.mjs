@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { formatTime, isoToZoned, zonedToIso } from '../src/fmt.js';
 import { LANGS, TABLE } from '../src/i18n.js';
 import { PAGES, pagesFor, parseHash } from '../src/nav.js';
+import { STATES } from '../src/cases.js';
 
 const ROLES = ['admin', 'auditor', 'supervisor', 'hall_manager', 'investigator', 'viewer'];
 
@@ -17,6 +18,11 @@ test('every key built at run time is in the table, in both languages', () => {
     ...ROLES.map((r) => 'role.' + r),
     ...['recording', 'reconnecting', 'down', 'disabled', 'starting'].map((x) => 'health.' + x),
     ...LANGS.map((l) => 'lang.' + l),
+    ...STATES.map((x) => 'stage.' + x),
+    ...['yellow', 'red'].map((x) => 'level.' + x),
+    ...['promised_near', 'promised_late', 'statutory_late', 'stage_long', 'stage_order', 'fee_above_standard', 'rejection_without_reason', 'complaint'].map((x) => 'rule.' + x),
+    ...['no_window', 'unknown_window', 'no_camera'].map((x) => 'case.no_footage_' + x),
+    ...['promised', 'statutory'].map((x) => 'case.limit_' + x),
     ...['cameras', 'halls', 'windows'].map((x) => 'cameras.tab_' + x),
     ...['connecting', 'playing', 'offline', 'unsupported', 'error'].map((x) => 'live.state_' + x),
     ...['queued', 'running', 'done', 'failed'].map((x) => 'exports.state_' + x),
