@@ -207,11 +207,12 @@ export function render(root, ctx) {
           h('div', { class: 'limits' }, limitBox('promised', c.limits && c.limits.promised), limitBox('statutory', c.limits && c.limits.statutory)),
           h('p', { class: 'muted small' }, t('case.evaluated_at', { time: formatTime(c.evaluated_at, zone) })))),
       h('div', { class: 'case-main' },
-        h('section', { class: 'panel timeline-panel' }, h('h2', {}, t('case.timeline')), steps(), suspensions(), stageList,
-          h('p', { class: 'muted small keys' }, t('case.keys'))),
+        h('div', {},
+          h('section', { class: 'panel timeline-panel' }, h('h2', {}, t('case.timeline')), steps(), suspensions(), stageList,
+            h('p', { class: 'muted small keys' }, t('case.keys'))),
+          h('section', { class: 'panel' }, h('h2', {}, t('case.warnings')), warnBox)),
         h('section', { class: 'panel player case-player' }, video,
-          h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut), playing)),
-      h('section', { class: 'panel' }, h('h2', {}, t('case.warnings')), warnBox));
+          h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut), playing)));
     drawWarnings();
   }
 

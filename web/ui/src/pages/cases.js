@@ -14,6 +14,8 @@ const TEXT = ['number', 'department', 'item', 'hall', 'window', 'operator'];
 export function render(root, ctx) {
   const p = ctx.params;
   const inputs = Object.fromEntries(TEXT.map((k) => [k, h('input', { id: 'cases-' + k, value: p.get(k) || '', size: k === 'number' ? 24 : 12 })]));
+  inputs.window.placeholder = t('cases.window_hint');
+  inputs.window.title = t('cases.window_hint');
   const state = select({ id: 'cases-state' }, [['', t('cases.any')], ...STATES.map((s) => [s, stageName(s)])], p.get('state') || '');
   const warning = select({ id: 'cases-warning' }, [['', t('cases.any')], ['yellow', t('level.yellow')], ['red', t('level.red')]], p.get('warning') || '');
   const from = h('input', { type: 'datetime-local', id: 'cases-from', value: isoToZoned(p.get('accepted_from')) });
@@ -75,7 +77,7 @@ export function render(root, ctx) {
     h('h1', {}, t('nav.cases')),
     h('form', { class: 'inline-form filters', id: 'cases-form', onsubmit: (e) => { e.preventDefault(); ctx.navigate(hashOf()); } },
       field(t('cases.number'), inputs.number), field(t('cases.department'), inputs.department), field(t('cases.item'), inputs.item),
-      field(t('cases.hall'), inputs.hall), field(t('cases.window'), inputs.window, t('cases.window_hint')),
+      field(t('cases.hall'), inputs.hall), field(t('cases.window'), inputs.window),
       field(t('cases.operator'), inputs.operator), field(t('cases.state'), state), field(t('cases.warning'), warning),
       field(t('cases.accepted_from'), from), field(t('cases.accepted_to'), to),
       h('button', { type: 'submit', class: 'primary', id: 'cases-search' }, t('cases.search')),
