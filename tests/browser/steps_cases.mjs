@@ -20,7 +20,7 @@ export async function run(ctx) {
   const now = Date.now();
   const number = `TAX-CV-${now}`;
   // within what cam-1 has recorded (since step 3: maybe only ~25 s when the machine is fast)
-  const at = { ticket_called: now - 12000, accepted: now - 9000, undertaken: now - 5000 };
+  const at = { ticket_called: now - 12000, accepted: now - 9000, undertaken: now - 5000, reviewed: now - 2000 };
   const ev = (stage, extra) => ({ type: 'stage_event', department: 'tax', case_number: number, event_id: `${number}-${stage}`,
     stage, time: iso(at[stage]), operator_id: 'TAX007', operator_name: '王小明', hall: 'hall-1', window: '1', ...extra });
   const batch = { records: [
@@ -32,6 +32,8 @@ export async function run(ctx) {
     ev('ticket_called', { queue_ticket: 'A001' }),
     ev('accepted', { opinion: '材料齐全，予以受理' }),
     ev('undertaken', { opinion: '已转承办科室' }),
+    // reviewed in the back office: no window, so no footage, and the page must say why
+    ev('reviewed', { hall: null, window: null, operator_id: 'TAX008', operator_name: '李审核' }),
   ] };
   const resp = await fetch(P.base + '/api/v1/exchange/batch', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
   check(resp.status === 200, `the exchange batch: ${resp.status} ${await resp.text()}`);
@@ -73,6 +75,8 @@ export async function run(ctx) {
   const facts = await page.textContent('#case-facts');
   check(facts.includes(number) && facts.includes('¥50.00') && facts.includes('¥20.00') && facts.includes('A001'), `case facts: ${facts}`);
   check(await page.locator('#case-limits [data-limit="promised"]').count() === 1, 'the promised limit is shown');
+  const why = await page.textContent('#case-stages li.stage[data-stage="reviewed"] .why[data-why="no_window"]');
+  check(why.includes('未记录窗口'), `a stage without a window says why it has no footage: "${why}"`);
   log(`case view rendered in ${firstRender} ms`);
 
   await armFirstStamp(page, '#case-video');
@@ -112,6 +116,7 @@ export async function run(ctx) {
   const f2 = await readStamp(page, '#case-video', '#case-time');
   check(!f2.error && f2.captured >= at.undertaken - FRAME_MS && f2.captured < at.undertaken + 3000, `after ] the picture was captured at ${iso(f2.captured)}, the stage at ${iso(at.undertaken)} (${f2.error || 'ok'})`);
   page.off('request', countPlaylists);
+  check(playlists === 0, `] asked for ${playlists} new playlist(s): the open session covers the next stage (each playlist is an audited session)`);
   log(`] highlights and plays 承办 (frame ${((f2.captured - at.undertaken) / 1000).toFixed(2)} s after its time, ${playlists} new playlist(s))`);
 
   setStep('cases: warning');
