@@ -132,6 +132,7 @@ export async function run(ctx) {
   await page.fill('#warning-text', note);
   await page.click('#warning-submit');
   await page.waitForSelector(`${w}[data-state="closed"] .history li[data-action="closed"]:has-text("${note}")`);
+  check(await page.locator('.case-head [data-level="none"]').count() === 1, 'the case is no longer marked red once its only warning is closed');
   check((await page.textContent(`${w} .closed-note`)).includes(note), 'the close note is shown on the closed warning');
   log('a correction notice is sent; the red warning is closed with its note, both in its history');
 

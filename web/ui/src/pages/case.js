@@ -103,6 +103,7 @@ export function render(root, ctx) {
     if (!cam) {
       playing.textContent = t('case.stage_no_footage', { stage: stageName(s.stage), why: why || t('case.no_footage_none') });
       playing.dataset.state = 'none';
+      video.pause(); // the picture is not of this stage
       return;
     }
     const at = f.time_ns / 1e6;
@@ -256,6 +257,7 @@ export function render(root, ctx) {
             else await api.post(`/api/v1/warnings/${w.id}/notices`, { text: text.value.trim() });
             d.close();
             c = await api.get(`/api/v1/cases/${seg(id)}`);
+            root.querySelector('.case-head [data-level]')?.replaceWith(levelBadge(c.warning_level));
             drawWarnings();
           } catch (e) {
             msg.textContent = e.message;
