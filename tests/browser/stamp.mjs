@@ -1,11 +1,12 @@
-// The frame stamp (demo/hw_stamp.c) read back from decoded pixels in the browser: the capture
-// time the test cameras burn into every frame as a barcode. stampOf runs inside the page
-// (Playwright serialises it: it must use nothing from this module), e.g.
-//   await page.$eval('#footage-video', stampOf)   → { captured: ms since the epoch, w, hh, currentTime } or { error }
-// installStampReader(page) also makes it window.hwStampOf, for code that reads a stamp inside its
-// own page function (a requestVideoFrameCallback).
-export function stampOf(v) {
+// The test camera's barcode (demo/hw_stamp.c) read from the pixels of a <video> on a canvas, in
+// the page: the footage browser's and the case view's checks that the picture on screen is the
+// frame captured when the page says, and the live wall's tiles (installStampReader). Evaluated as an expression string, so the page's CSP
+// (no eval) is not involved.
+
+// Runs in the page: the capture instant of the picture video shows now, or {error}.
+function stampOf(v) {
   const w = v.videoWidth, hh = v.videoHeight;
+  if (!w || !hh) return { error: 'no picture' };
   const c = document.createElement('canvas');
   c.width = w; c.height = hh;
   const g = c.getContext('2d', { willReadFrequently: true });
@@ -36,11 +37,42 @@ export function stampOf(v) {
     for (let k = 0; k < 8; k++) c8 = (c8 & 0x80) ? ((c8 << 1) ^ 0x07) & 0xff : (c8 << 1) & 0xff;
   }
   if (c8 !== crc) return { error: 'stamp checksum mismatch' };
-  return { captured: value / 1000, w, hh, currentTime: v.currentTime };
+  return { captured: value / 1000, currentTime: v.currentTime, w, hh };
 }
 
-// Playwright evaluates through the DevTools protocol, which the page's Content-Security-Policy
-// does not govern (an inline <script> would be refused).
+const q = (s) => JSON.stringify(s);
+
+// The barcode of the picture in video (a selector) now, with the capture time the page shows in
+// timeSel (its data-ms and text): {captured, shown, text, currentTime, w, hh} or {error}.
+export function readStamp(page, video, timeSel) {
+  return page.evaluate(`(() => {
+    const r = (${stampOf})(document.querySelector(${q(video)}));
+    const el = document.querySelector(${q(timeSel)});
+    return r.error ? r : { ...r, shown: Number(el.dataset.ms), text: el.textContent };
+  })()`);
+}
+
+// Arms a reader of the next picture video presents (requestVideoFrameCallback): the first frame
+// of a playback that starts playing at once, read when it is on screen. firstStamp() gets it.
+export function armFirstStamp(page, video) {
+  return page.evaluate(`(() => {
+    const v = document.querySelector(${q(video)});
+    window.__hwFirstStamp = new Promise((res) => {
+      const once = () => v.requestVideoFrameCallback(() => {
+        const r = (${stampOf})(v);
+        if (r.error === 'no picture') once(); else res(r);
+      });
+      once();
+    });
+  })()`);
+}
+
+export function firstStamp(page) {
+  return page.evaluate('window.__hwFirstStamp');
+}
+
+// Makes the reader window.hwStampOf in the page, for code that reads a stamp inside its own page
+// function (a requestVideoFrameCallback: steps_media.mjs, bench/media_browser.mjs).
 export async function installStampReader(page) {
-  await page.evaluate(`window.hwStampOf = ${stampOf.toString()}`);
+  await page.evaluate(`window.hwStampOf = ${stampOf}`);
 }

@@ -7,11 +7,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { stampOf } from './stamp.mjs';
 import { run as liveWallPixels } from './steps_media.mjs';
 import { run as settingsSteps } from './steps_settings.mjs';
 
 import { run as dashboardSteps } from './steps_dashboard.mjs';
+
+import { run as casesSteps } from './steps_cases.mjs';
+import { readStamp } from './stamp.mjs';
 
 if (Number(process.versions.node.split('.')[0]) < 20) {
   console.log(`SKIP browser.ui: playwright-core needs Node.js 20 or newer, this is ${process.version}`);
@@ -337,11 +339,7 @@ async function main() {
   check(await page.locator('#footage-gaps li[data-reason]').count() > 0, 'the minute before cam-1 recorded is listed as a gap with its reason');
   await page.waitForFunction(() => document.querySelector('#footage-video').readyState >= 2 && document.querySelector('#footage-time').dataset.ms, null, { timeout: 30000 });
   await page.waitForTimeout(300);
-  const readFrame = async () => {
-    const f = await page.$eval('#footage-video', stampOf);
-    const el = await page.$eval('#footage-time', (x) => ({ shown: Number(x.dataset.ms), text: x.textContent }));
-    return { ...f, ...el };
-  };
+  const readFrame = () => readStamp(page, '#footage-video', '#footage-time');
   const f0 = await readFrame();
   check(!f0.error, `reading the first frame's barcode: ${f0.error}`);
   log(`first frame ${f0.w}x${f0.hh}: barcode ${iso(f0.captured)}, T ${iso(T)} (${(f0.captured - T).toFixed(1)} ms), page shows "${f0.text}"`);
@@ -386,6 +384,8 @@ async function main() {
   await shot('supervisor-footage-timeline');
   await page.click('#sign-out');
   await page.waitForSelector('#username');
+
+  const caseAudit = await casesSteps({ page, P, apiSession, check, log, shot, signInOk, setStep: (s) => { step = s; } }); // 4d. the case pages
 
   // 5. the admin makes a department token, sees it once, revokes it
   step = 'tokens';
@@ -534,6 +534,7 @@ async function main() {
     ['auth.login_failed', 'locked', 'locked'],
     ['calendar.set', 'admin', '-03-10', '测试假日'],
     ['settings.change', 'admin', 'retention.days'],
+    ...caseAudit,
   ];
   for (const w of want) check(has(...w), `the audit log lacks ${w.join(' ')}`);
   log(`the audit log shows ${want.length} kinds of action by manager1, manager, admin, failed sign-ins; chain verifies`);

@@ -44,8 +44,8 @@ function shell(pages, current) {
         h('span', { class: 'who', id: 'who' }, `${me.user} · ${t('role.' + me.role)}`, scope ? ` · ${scope}` : ''),
         h('button', { type: 'button', class: 'link', id: 'sign-out', onclick: signOut }, t('app.sign_out')))),
     h('nav', { class: 'sidenav', 'aria-label': t('app.navigation') },
-      h('ul', {}, pages.map((p) => h('li', {},
-        h('a', { href: '#/' + p.id, 'data-page': p.id, class: p.id === current ? 'active' : '', 'aria-current': p.id === current ? 'page' : null },
+      h('ul', {}, pages.filter((p) => !p.hidden).map((p) => h('li', {},
+        h('a', { href: '#/' + p.id, 'data-page': p.id, class: p.id === current.nav ? 'active' : '', 'aria-current': p.id === current.id ? 'page' : null },
           t('nav.' + p.id), p.slot ? h('span', { class: 'badge slot-badge' }, t('app.slot_badge')) : null))))),
     main,
     h('footer', { class: 'footer' }, t('app.footer_zone', { zone: zoneOf(null) })));
@@ -67,7 +67,7 @@ async function showPage() {
     return;
   }
   document.title = `${t('nav.' + page.id)} · ${t('app.title')}`;
-  const main = shell(pages, page.id);
+  const main = shell(pages, { id: page.id, nav: page.parent || page.id });
   const ctx = { me, params, navigate: (hash) => { location.hash = hash; } };
   try {
     const mod = await import(page.slot ? './pages/slot.js' : page.module);

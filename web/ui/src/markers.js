@@ -3,15 +3,10 @@
 // timeline bar; hovering shows the case number, the stage and the time, a click plays from it.
 // Self-contained so the footage page needs one call: drawStageMarkers(bar, range, pct, play).
 import { api, seg } from './api.js';
+import { stageName } from './cases.js';
 import { h } from './dom.js';
 import { formatTime } from './fmt.js';
 import { t } from './i18n.js';
-
-export const STAGES = ['ticket_called', 'submitted', 'pre_accepted', 'accepted', 'undertaken', 'reviewed', 'approved',
-  'returned', 'supplement_requested', 'supplement_received', 'special_procedure_started',
-  'special_procedure_ended', 'completed', 'certificate_collected'];
-
-export const stageText = (s) => (STAGES.includes(s) ? t('markers.stage_' + s) : s);
 
 // Replaces the markers on bar for range {camera, from, to} (ms); pct(ms) places an instant on the
 // bar, play(ms) plays from it. The roles that may not read cases (403) get no markers; returns
@@ -27,7 +22,7 @@ export async function drawStageMarkers(bar, range, pct, play) {
   }
   for (const e of r.events) {
     const ms = Date.parse(e.time);
-    const label = t('markers.title', { number: e.case_number, stage: stageText(e.stage), time: formatTime(ms) });
+    const label = t('markers.title', { number: e.case_number, stage: stageName(e.stage), time: formatTime(ms) });
     bar.append(h('div', {
       class: 'timeline-marker', style: { left: pct(ms) }, title: label, 'aria-label': label, role: 'button', tabindex: 0,
       'data-case': e.case_number, 'data-stage': e.stage, 'data-time': e.time,

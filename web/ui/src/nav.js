@@ -4,10 +4,14 @@
 // The roles here only choose what the navigation offers; what a role may do is decided by the
 // server's route table (web/routes.c), so a page shown by mistake still gets 403 from the API.
 // A row with slot: true is a page whose API is not there yet: it shows a marked placeholder.
+// A row with hidden: true is reached by links only (a case, a staff member), not offered in the
+// navigation; its parent's entry is highlighted while it is open.
 
 export const PAGES = [
   { id: 'dashboard', roles: ['supervisor', 'hall_manager', 'admin'], module: './pages/dashboard.js' },
-  { id: 'cases', roles: ['supervisor', 'investigator'], slot: true },
+  { id: 'cases', roles: ['supervisor', 'investigator'], module: './pages/cases.js' },
+  { id: 'case', roles: ['supervisor', 'investigator'], module: './pages/case.js', hidden: true, parent: 'cases' },
+  { id: 'staff', roles: ['supervisor', 'investigator'], module: './pages/staff.js', hidden: true, parent: 'cases' },
   { id: 'live', roles: ['supervisor', 'hall_manager', 'investigator'], module: './pages/live.js' },
   { id: 'footage', roles: ['supervisor', 'hall_manager', 'investigator'], module: './pages/footage.js' },
   { id: 'cameras', roles: ['hall_manager', 'admin'], module: './pages/cameras.js' },

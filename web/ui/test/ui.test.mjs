@@ -9,6 +9,7 @@ import { LANGS, TABLE } from '../src/i18n.js';
 import { PAGES, pagesFor, parseHash } from '../src/nav.js';
 import { dayKind, monthWeeks } from '../src/pages/calendar.js';
 import { RETENTION, RULES, THRESHOLDS, changes } from '../src/pages/settings.js';
+import { STATES } from '../src/cases.js';
 
 const ROLES = ['admin', 'auditor', 'supervisor', 'hall_manager', 'investigator', 'viewer'];
 
@@ -19,6 +20,11 @@ test('every key built at run time is in the table, in both languages', () => {
     ...ROLES.map((r) => 'role.' + r),
     ...['recording', 'reconnecting', 'down', 'disabled', 'starting'].map((x) => 'health.' + x),
     ...LANGS.map((l) => 'lang.' + l),
+    ...STATES.map((x) => 'stage.' + x),
+    ...['yellow', 'red'].map((x) => 'level.' + x),
+    ...['promised_near', 'promised_late', 'statutory_late', 'stage_long', 'stage_order', 'fee_above_standard', 'rejection_without_reason', 'complaint'].map((x) => 'rule.' + x),
+    ...['no_window', 'unknown_window', 'no_camera'].map((x) => 'case.no_footage_' + x),
+    ...['promised', 'statutory'].map((x) => 'case.limit_' + x),
     ...['cameras', 'halls', 'windows'].map((x) => 'cameras.tab_' + x),
     ...['connecting', 'playing', 'offline', 'unsupported', 'error'].map((x) => 'live.state_' + x),
     ...['queued', 'running', 'done', 'failed'].map((x) => 'exports.state_' + x),
@@ -103,11 +109,6 @@ test('the warnings chart stacks each department’s levels on a round axis', asy
   assert.ok(Math.abs(r.y + r.height - y.y) < 1e-9, 'red sits on yellow');
   assert.ok(Math.abs(r.height / y.height - 4 / 3) < 1e-9, 'heights follow the counts');
   assert.ok(L.bars[1].x > L.bars[0].x + L.bars[0].width, 'bars do not overlap');
-});
-
-test('the footage markers name every stage of the exchange format in both languages', async () => {
-  const { STAGES } = await import('../src/markers.js');
-  for (const s of STAGES) assert.equal(TABLE['markers.stage_' + s].length, LANGS.length, s);
 });
 
 test('a day in a sentence is shown in the hall zone, with the year only when not this year', async () => {

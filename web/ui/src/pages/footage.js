@@ -11,17 +11,12 @@ import { formatTime, isoToZoned, zonedToIso } from '../fmt.js';
 import { mainStreams } from '../health.js';
 import { t } from '../i18n.js';
 import { drawStageMarkers } from '../markers.js';
-import Hls from '../vendor/hls.light.min.mjs';
+import { createPlayer, preciseTime } from '../player.js';
 
 const HOUR = 3600 * 1000;
 const MAX_RANGE = 12 * HOUR; // a playlist's limit
 const REASONS = ['camera_unreachable', 'auth_refused', 'stream_stalled', 'stream_error', 'daemon_down',
   'disk_floor', 'clock_step', 'storage_error', 'expired', 'pending', 'not_recorded'];
-
-// "2026-11-28 12:00:05.120": the capture time to the millisecond, in the hall's zone.
-export function preciseTime(ms) {
-  return `${formatTime(ms)}.${String(Math.floor(ms) % 1000).padStart(3, '0')}`;
-}
 
 export function render(root, ctx) {
   const p = ctx.params;
@@ -37,9 +32,18 @@ export function render(root, ctx) {
   const video = h('video', { id: 'footage-video', controls: true, muted: true, playsinline: true });
   const timeOut = h('div', { class: 'capture-time', id: 'footage-time' }, '—');
   const info = h('p', { class: 'muted small', id: 'footage-info' });
-  let hls = null;
   let range = null; // {camera, from, to} in ms, as drawn
-  let raf = 0;
+  let startedAt = 0; // the instant the open playlist was asked for
+  const player = createPlayer(video, {
+    onTime: (ms) => {
+      timeOut.dataset.ms = String(ms);
+      timeOut.textContent = preciseTime(ms);
+      if (range && ms >= range.from && ms <= range.to) cursor.style.left = pct(ms);
+    },
+    onError: (code, details) => {
+      err.textContent = code === 404 ? t('footage.no_footage_here', { time: formatTime(startedAt) }) : t('footage.play_failed', { message: details });
+    },
+  });
 
   mount(root,
     h('h1', {}, t('nav.footage')),
@@ -97,65 +101,21 @@ export function render(root, ctx) {
 
   // Plays range.camera from instant ms (autoplay false: shows the frame captured at ms, paused).
   function playFrom(ms, autoplay) {
-    stop();
     err.textContent = '';
+    startedAt = ms;
     const q = `from=${seg(new Date(range.from).toISOString())}&to=${seg(new Date(range.to).toISOString())}&start=${seg(new Date(ms).toISOString())}&stream=h264`;
-    hls = new Hls({ startPosition: -1, enableWorker: false, lowLatencyMode: false });
-    hls.on(Hls.Events.MANIFEST_PARSED, () => { if (autoplay) video.play().catch(() => {}); });
-    hls.on(Hls.Events.ERROR, (_e, d) => {
-      if (!d.fatal) return;
-      const code = d.response && d.response.code;
-      err.textContent = code === 404 ? t('footage.no_footage_here', { time: formatTime(ms) }) : t('footage.play_failed', { message: d.details });
-      stop();
-    });
-    hls.loadSource(`/api/v1/cameras/${seg(range.camera)}/playback.m3u8?${q}`);
-    hls.attachMedia(video);
+    player.load(`/api/v1/cameras/${seg(range.camera)}/playback.m3u8?${q}`, autoplay);
     video.dataset.start = String(ms);
     info.textContent = t('footage.playing_from', { time: preciseTime(ms) });
     cursor.style.left = pct(ms);
-    const tick = () => { showTime(); raf = requestAnimationFrame(tick); };
-    raf = requestAnimationFrame(tick);
-  }
-
-  function showTime() {
-    const d = hls && hls.playingDate;
-    if (!d || video.readyState < 2) return;
-    const ms = d.getTime();
-    if (timeOut.dataset.ms !== String(ms)) {
-      timeOut.dataset.ms = String(ms);
-      timeOut.textContent = preciseTime(ms);
-      if (range && ms >= range.from && ms <= range.to) cursor.style.left = pct(ms);
-    }
-  }
-
-  function stop() {
-    cancelAnimationFrame(raf);
-    if (hls) hls.destroy();
-    hls = null;
-  }
-
-  // Where capture instant ms lies in the loaded playlist (media seconds), or null: the next
-  // fragment's start when ms falls in a gap; null when the playlist does not reach it.
-  function positionOf(ms) {
-    const lv = hls && hls.levels && hls.levels[hls.currentLevel >= 0 ? hls.currentLevel : 0];
-    const frags = lv && lv.details ? lv.details.fragments : [];
-    for (const f of frags) {
-      if (!f.programDateTime) continue;
-      if (ms < f.programDateTime) return f.start;
-      if (ms < f.programDateTime + f.duration * 1000) return f.start + (ms - f.programDateTime) / 1000;
-    }
-    return null;
   }
 
   // Seeks within the playing session when it covers ms (no new playlist, no new audit row);
   // otherwise opens one from ms.
   function seekTo(ms) {
-    const pos = positionOf(ms);
-    if (pos === null) return playFrom(ms, true);
+    if (!player.seek(ms, true)) return playFrom(ms, true);
     video.dataset.start = String(ms);
     info.textContent = t('footage.playing_from', { time: preciseTime(ms) });
-    video.currentTime = pos;
-    video.play().catch(() => {});
   }
 
   // Click or drag on the timeline: the cursor follows, the release seeks.
@@ -198,5 +158,5 @@ export function render(root, ctx) {
       err.textContent = t('common.load_failed', { message: e.message });
     }
   })();
-  return stop;
+  return player.stop;
 }
