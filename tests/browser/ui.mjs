@@ -365,7 +365,10 @@ async function main() {
   const T2 = span[0] + Math.floor((span[1] - span[0]) * 0.25);
   const box = await page.locator('#footage-timeline').boundingBox();
   let playlists = 0;
-  const countPlaylists = (r) => { if (r.url().includes('/playback.m3u8')) playlists++; };
+  // the open playlist: hls.js reloads it while its range reaches now (an EVENT playlist, the same
+  // session); any other playlist URL is a new session
+  const openPlaylist = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('/playback.m3u8')).pop());
+  const countPlaylists = (r) => { if (r.url().includes('/playback.m3u8') && r.url() !== openPlaylist) playlists++; };
   page.on('request', countPlaylists);
   await page.mouse.move(box.x + box.width * 0.1, box.y + box.height / 2); // drag from the left
   await page.mouse.down();
@@ -382,6 +385,32 @@ async function main() {
   check(playlists === 0, `seeking within the open session asked for ${playlists} new playlist(s) (each one a new audited session)`);
   log(`a drag on the timeline to ${zoned(iso(T2))} plays from there, in the same playback session (frame captured ${((f2.captured - T2) / 1000).toFixed(2)} s later after 1.5 s of play)`);
   await shot('supervisor-footage-timeline');
+  // by window and day: window 1 of hall-1 is covered by cam-1; its whole day (hall zone) on the
+  // timeline, and a click plays the camera of that window
+  const win1 = (await sup('GET', '/api/v1/windows')).find((w) => w.hall === 'hall-1' && w.code === '1');
+  const T3 = Math.floor((span[0] + span[1]) / 2);
+  const day = zoned(iso(T3)).slice(0, 10);
+  await page.selectOption('#footage-camera', `window:${win1.id}`);
+  await page.fill('#footage-day', day);
+  await page.click('#footage-whole-day');
+  await page.waitForSelector('#footage-window-note[data-camera="cam-1"]');
+  await page.waitForSelector('#footage-timeline .seg-covered');
+  const hashQ = new URLSearchParams((await page.evaluate(() => location.hash)).split('?')[1]);
+  check(hashQ.get('window') === String(win1.id) && zoned(hashQ.get('from')) === `${day} 00:00:00` &&
+    Date.parse(hashQ.get('to')) - Date.parse(hashQ.get('from')) === 24 * 3600 * 1000,
+  `the whole day of ${day} for window ${win1.id}: ${hashQ}`);
+  const note = await page.textContent('#footage-window-note');
+  check(note.includes('cam-1'), `the page says which camera covered the window: "${note}"`);
+  // a link to an instant of that day opens paused on the frame captured then (the playlist spans
+  // 12 h of the day around it)
+  await page.goto(`${P.base}/#/footage?${hashQ}&t=${iso(T3)}`);
+  await page.waitForSelector('#footage-window-note[data-camera="cam-1"]');
+  await page.waitForFunction((t3) => document.querySelector('#footage-video').readyState >= 2 && Math.abs(Number(document.querySelector('#footage-time').dataset.ms) - t3) < 1000, T3, { timeout: 30000 });
+  await page.waitForTimeout(300);
+  const f3 = await readFrame();
+  check(!f3.error && Math.abs(f3.captured - T3) <= 45, `window ${win1.id} on ${day} at ${iso(T3)} shows the frame captured at ${iso(f3.captured)} (${f3.error || 'ok'})`);
+  log(`window ${win1.id} (hall-1/1) → cam-1; the whole day ${day} on the timeline; at ${zoned(iso(T3))} the first picture was captured ${(f3.captured - T3).toFixed(1)} ms from it`);
+  await shot('supervisor-footage-window-day');
   await page.click('#sign-out');
   await page.waitForSelector('#username');
 

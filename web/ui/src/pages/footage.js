@@ -1,10 +1,12 @@
-// 录像回放 (supervisor, hall manager, investigator): pick a camera and a time range; the timeline
+// 录像回放 (supervisor, hall manager, investigator): pick a camera, or a window (the camera that
+// covered it then, through the window→camera history), and a day or a time range; the timeline
 // shows what is recorded and every gap with its reason (GET /api/v1/cameras/{id}/footage); a click
 // or a drag on it plays from that instant through hls.js (HLS byte-range playlists,
 // docs/playback.md), seeking within the open playback session when it covers the instant (one
 // audit row per session), and the true capture time of the frame on screen is shown under the
 // picture (hls.playingDate, from the playlist's EXT-X-PROGRAM-DATE-TIME). The fragment holds the
-// choice (#/footage?camera=…&from=…&to=…&t=…), so a link opens paused on the frame captured at t.
+// choice (#/footage?camera=…|window=…&from=…&to=…&t=…), so a link opens paused on the frame
+// captured at t. A timeline spans at most a day; a playlist at most 12 h of it, around the instant.
 import { api, seg } from '../api.js';
 import { field, h, mount } from '../dom.js';
 import { formatTime, isoToZoned, zonedToIso } from '../fmt.js';
@@ -14,7 +16,8 @@ import { drawStageMarkers } from '../markers.js';
 import { createPlayer, preciseTime } from '../player.js';
 
 const HOUR = 3600 * 1000;
-const MAX_RANGE = 12 * HOUR; // a playlist's limit
+const MAX_RANGE = 25 * HOUR; // a day's timeline (25 h on a daylight-saving day)
+const PLAY_SPAN = 12 * HOUR; // a playlist's limit (HW_PLAYBACK_RANGE_MAX)
 const REASONS = ['camera_unreachable', 'auth_refused', 'stream_stalled', 'stream_error', 'daemon_down',
   'disk_floor', 'clock_step', 'storage_error', 'expired', 'pending', 'not_recorded'];
 
@@ -24,6 +27,8 @@ export function render(root, ctx) {
   const now = Date.now();
   const fromIn = h('input', { type: 'datetime-local', id: 'footage-from', value: isoToZoned(p.get('from') || now - HOUR) });
   const toIn = h('input', { type: 'datetime-local', id: 'footage-to', value: isoToZoned(p.get('to') || now + 60000) });
+  const dayIn = h('input', { type: 'date', id: 'footage-day', value: fromIn.value.slice(0, 10) });
+  const windowNote = h('p', { class: 'muted', id: 'footage-window-note' });
   const err = h('p', { class: 'form-error', role: 'alert', id: 'footage-error' });
   const bar = h('div', { class: 'timeline-bar', id: 'footage-timeline', title: t('footage.click_to_play') });
   const cursor = h('div', { class: 'timeline-cursor' });
@@ -48,9 +53,11 @@ export function render(root, ctx) {
   mount(root,
     h('h1', {}, t('nav.footage')),
     h('form', { class: 'inline-form filters', id: 'footage-form', onsubmit: (e) => { e.preventDefault(); choose(); } },
-      field(t('footage.camera'), camSel), field(t('footage.from'), fromIn), field(t('footage.to'), toIn),
+      field(t('footage.camera'), camSel), field(t('footage.day'), dayIn),
+      h('button', { type: 'button', id: 'footage-whole-day', onclick: wholeDay }, t('footage.whole_day')),
+      field(t('footage.from'), fromIn), field(t('footage.to'), toIn),
       h('button', { type: 'submit', class: 'primary', id: 'footage-show' }, t('footage.show'))),
-    err,
+    err, windowNote,
     h('section', { class: 'panel' },
       h('h2', {}, t('footage.timeline')),
       h('div', { class: 'timeline' }, bar, axis),
@@ -69,7 +76,18 @@ export function render(root, ctx) {
     if (!camSel.value) return void (err.textContent = t('footage.pick_camera'));
     if (!from || !to || Date.parse(to) <= Date.parse(from)) return void (err.textContent = t('footage.bad_range'));
     if (Date.parse(to) - Date.parse(from) > MAX_RANGE) return void (err.textContent = t('footage.range_too_long'));
-    ctx.navigate(`#/footage?camera=${seg(camSel.value)}&from=${seg(from)}&to=${seg(to)}`);
+    const what = camSel.value.startsWith('window:') ? `window=${seg(camSel.value.slice(7))}` : `camera=${seg(camSel.value)}`;
+    ctx.navigate(`#/footage?${what}&from=${seg(from)}&to=${seg(to)}`);
+  }
+
+  // The day picked, midnight to midnight in the hall's zone.
+  function wholeDay() {
+    const d = dayIn.value;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return void (err.textContent = t('footage.bad_day'));
+    const next = new Date(Date.UTC(+d.slice(0, 4), +d.slice(5, 7) - 1, +d.slice(8, 10) + 1)).toISOString().slice(0, 10);
+    fromIn.value = `${d}T00:00`;
+    toIn.value = `${next}T00:00`;
+    choose();
   }
 
   const pct = (ms) => `${(100 * (ms - range.from)) / (range.to - range.from)}%`;
@@ -103,11 +121,19 @@ export function render(root, ctx) {
   function playFrom(ms, autoplay) {
     err.textContent = '';
     startedAt = ms;
-    const q = `from=${seg(new Date(range.from).toISOString())}&to=${seg(new Date(range.to).toISOString())}&start=${seg(new Date(ms).toISOString())}&stream=h264`;
+    const [a, b] = playSpan(ms);
+    const q = `from=${seg(new Date(a).toISOString())}&to=${seg(new Date(b).toISOString())}&start=${seg(new Date(ms).toISOString())}&stream=h264`;
     player.load(`/api/v1/cameras/${seg(range.camera)}/playback.m3u8?${q}`, autoplay);
     video.dataset.start = String(ms);
     info.textContent = t('footage.playing_from', { time: preciseTime(ms) });
     cursor.style.left = pct(ms);
+  }
+
+  // The part of the timeline one playlist spans: all of it up to 12 h, else 12 h around ms.
+  function playSpan(ms) {
+    if (range.to - range.from <= PLAY_SPAN) return [range.from, range.to];
+    const b = Math.min(range.to, Math.max(ms, range.from) + PLAY_SPAN / 2);
+    return [Math.max(range.from, b - PLAY_SPAN), b];
   }
 
   // Seeks within the playing session when it covers ms (no new playlist, no new audit row);
@@ -144,13 +170,33 @@ export function render(root, ctx) {
 
   (async () => {
     try {
-      const cams = mainStreams(await api.get('/api/v1/cameras')).sort((a, b) => a.id.localeCompare(b.id));
-      const want = p.get('camera') || (cams[0] && cams[0].id) || '';
-      mount(camSel, cams.map((c) => h('option', { value: c.id, selected: c.id === want }, `${c.name || c.id} (${c.id})`)));
+      const [camList, winList, hallList] = await Promise.all([api.get('/api/v1/cameras'), api.get('/api/v1/windows'), api.get('/api/v1/halls')]);
+      const cams = mainStreams(camList).sort((a, b) => a.id.localeCompare(b.id));
+      const hallName = new Map(hallList.map((x) => [x.code, x.name || x.code]));
+      const wins = winList.slice().sort((a, b) => a.hall.localeCompare(b.hall) || a.code.localeCompare(b.code, undefined, { numeric: true }));
+      const winLabel = (w) => t('footage.window_label', { hall: hallName.get(w.hall) || w.hall, code: w.code, name: w.name || '' });
+      const wantWindow = p.get('window');
+      let want = p.get('camera') || (!wantWindow && cams[0] && cams[0].id) || '';
+      mount(camSel,
+        h('optgroup', { label: t('footage.cameras') }, cams.map((c) => h('option', { value: c.id, selected: !wantWindow && c.id === want }, `${c.name || c.id} (${c.id})`))),
+        wins.length ? h('optgroup', { label: t('footage.windows') }, wins.map((w) => h('option', { value: `window:${w.id}`, selected: String(w.id) === wantWindow }, winLabel(w)))) : null);
       if (!cams.length) return void (err.textContent = t('footage.no_cameras'));
-      if (!p.get('camera')) return;
+      if (!want && !wantWindow) return;
       const from = Date.parse(p.get('from')), to = Date.parse(p.get('to'));
       if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) return void (err.textContent = t('footage.bad_range'));
+      if (wantWindow) {
+        // the camera that covered the window at the instant asked for (else the range's end, or now)
+        const w = wins.find((x) => String(x.id) === wantWindow);
+        const at = Number.isFinite(Date.parse(p.get('t'))) ? Date.parse(p.get('t')) : Math.min(to, Date.now());
+        const r = await api.get(`/api/v1/windows/${seg(wantWindow)}/cameras?at=${seg(new Date(at).toISOString())}`);
+        const label = w ? winLabel(w) : wantWindow;
+        if (!r.cameras.length) return void (err.textContent = t('footage.window_no_camera', { window: label, time: formatTime(at) }));
+        want = r.cameras[0];
+        const q = `from=${seg(p.get('from'))}&to=${seg(p.get('to'))}`;
+        mount(windowNote, t('footage.window_camera', { window: label, time: formatTime(at), camera: want }),
+          r.cameras.length > 1 ? [' ', t('footage.window_others'), ...r.cameras.slice(1).map((c) => [' ', h('a', { href: `#/footage?camera=${seg(c)}&${q}` }, c)])] : null);
+        windowNote.dataset.camera = want;
+      }
       await drawTimeline(want, from, to);
       const at = Date.parse(p.get('t'));
       if (Number.isFinite(at)) playFrom(at, false);
