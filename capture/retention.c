@@ -43,7 +43,7 @@ static void delete_file(HwRetention *r, const HwStoreFile *f, const char *why)
   /* The row goes after the file: a crash in between leaves a row whose file vanished, which
    * recovery removes. The reverse order could leave footage nobody can find. */
   g_autoptr(GError) error = NULL;
-  if (!hw_store_file_delete(r->store, f->id, &error))
+  if (!hw_store_file_expire(r->store, f->id, &error))
     g_warning("retention: %s", error->message);
   g_message("retention: deleted %s (%s)", f->path, why);
   g_mutex_lock(&r->lock);

@@ -77,13 +77,13 @@ static void push_gap(GArray *gaps, hw_time_ns from, hw_time_ns to, const char *r
   g_array_append_val(gaps, g);
 }
 
-/* A piece no outage explains: expired before the oldest footage kept, pending at the live edge,
- * not recorded otherwise. */
-static void push_unexplained(GArray *gaps, hw_time_ns from, hw_time_ns to, hw_time_ns oldest,
+/* A piece no outage explains: expired before the end of the newest file retention deleted,
+ * pending at the live edge, not recorded otherwise (before a camera's first recording too). */
+static void push_unexplained(GArray *gaps, hw_time_ns from, hw_time_ns to, hw_time_ns expired,
                              hw_time_ns now)
 {
-  if (oldest > 0 && from < oldest) {
-    hw_time_ns cut = MIN(to, oldest);
+  if (expired > 0 && from < expired) {
+    hw_time_ns cut = MIN(to, expired);
     push_gap(gaps, from, cut, "expired", NULL);
     from = cut;
   }
@@ -103,7 +103,7 @@ static hw_time_ns outage_end(const HwStoreOutage *o, hw_time_ns now)
 /* Tiles the gap [a, b) with the outages o (sorted by start) that overlap it. Gaps come in time
  * order, so *lo skips for good the outages that ended before this gap: linear overall. */
 static void explain_gap(GArray *gaps, hw_time_ns a, hw_time_ns b, const HwStoreOutage *o,
-                        size_t n_o, size_t *lo, hw_time_ns oldest, hw_time_ns now)
+                        size_t n_o, size_t *lo, hw_time_ns expired, hw_time_ns now)
 {
   while (*lo < n_o && outage_end(&o[*lo], now) <= a)
     (*lo)++;
@@ -113,7 +113,7 @@ static void explain_gap(GArray *gaps, hw_time_ns a, hw_time_ns b, const HwStoreO
     if (oend <= c)
       continue;
     if (o[i].start_ns > c) {
-      push_unexplained(gaps, c, o[i].start_ns, oldest, now);
+      push_unexplained(gaps, c, o[i].start_ns, expired, now);
       c = o[i].start_ns;
     }
     hw_time_ns e = MIN(b, oend);
@@ -121,7 +121,7 @@ static void explain_gap(GArray *gaps, hw_time_ns a, hw_time_ns b, const HwStoreO
     c = e;
   }
   if (c < b)
-    push_unexplained(gaps, c, b, oldest, now);
+    push_unexplained(gaps, c, b, expired, now);
 }
 
 bool hw_footage_coverage(HwStore *store, const char *camera, const char *stream, hw_time_ns from,
@@ -134,8 +134,9 @@ bool hw_footage_coverage(HwStore *store, const char *camera, const char *stream,
   }
   hw_time_ns end = MIN(to, now);
   g_autoptr(GError) e = NULL;
-  hw_time_ns oldest = 0;
-  if (!hw_store_usage(store, camera, NULL, &oldest, &e)) {
+  hw_time_ns oldest = 0, expired = 0;
+  if (!hw_store_usage(store, camera, NULL, &oldest, &e) ||
+      !hw_store_expired_until(store, camera, &expired, &e)) {
     store_failed(error, e);
     return false;
   }
@@ -160,11 +161,11 @@ bool hw_footage_coverage(HwStore *store, const char *camera, const char *stream,
     r->from_ns = MAX(r->from_ns, from);
     r->to_ns = MIN(r->to_ns, end);
     if (r->from_ns > cursor)
-      explain_gap(gaps, cursor, r->from_ns, outages, n_out, &lo, oldest, now);
+      explain_gap(gaps, cursor, r->from_ns, outages, n_out, &lo, expired, now);
     cursor = MAX(cursor, r->to_ns);
   }
   if (cursor < end)
-    explain_gap(gaps, cursor, end, outages, n_out, &lo, oldest, now);
+    explain_gap(gaps, cursor, end, outages, n_out, &lo, expired, now);
 
   /* lengths first: the order in which an initializer list is evaluated is unspecified */
   size_t n_covered = w.covered->len, n_gaps = gaps->len;

@@ -40,7 +40,7 @@ typedef struct {
 typedef struct {
   hw_time_ns from_ns, to_ns;
   /* An outage reason of the index ("camera_unreachable", "daemon_down", …, docs/time.md), or
-   * "expired" (before the oldest footage kept: retention deleted it), "not_recorded" (nothing
+   * "expired" (before the end of the newest file retention deleted), "not_recorded" (nothing
    * says why), "pending" (the last seconds, not yet indexed). */
   char reason[32];
   char detail[256]; /* the outage's detail, "" otherwise */

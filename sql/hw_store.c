@@ -850,6 +850,55 @@ bool hw_store_file_delete(HwStore *store, int64_t file_id, GError **error)
   return change_one(store, st, file_id, error, "deleting file", "no such file");
 }
 
+bool hw_store_file_expire(HwStore *store, int64_t file_id, GError **error)
+{
+  g_return_val_if_fail(store != NULL, false);
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
+  /* Prepared on first use, not at open (footage_totals.expired_until_ns is migration 0014). */
+  static const char sql[] =
+      "UPDATE footage_totals SET expired_until_ns = max(expired_until_ns, f.end_ns)"
+      " FROM (SELECT camera, end_ns FROM files WHERE id = ?1) AS f"
+      " WHERE footage_totals.camera = f.camera";
+  bool own;
+  if (!op_begin(store, &own, error))
+    return false;
+  sqlite3_stmt *prepared = hw_store__stmt(store, sql, error);
+  if (prepared == NULL) {
+    op_rollback(store, own);
+    return false;
+  }
+  AUTO_STMT mark = prepared;
+  sqlite3_bind_int64(mark, 1, file_id);
+  if (!step_done(store, mark, error, "marking the footage of file %" G_GINT64_FORMAT " expired",
+                 file_id) ||
+      !hw_store_file_delete(store, file_id, error)) {
+    op_rollback(store, own);
+    return false;
+  }
+  return op_commit(store, own, error);
+}
+
+bool hw_store_expired_until(HwStore *store, const char *camera, hw_time_ns *ret, GError **error)
+{
+  g_return_val_if_fail(store != NULL && camera != NULL && ret != NULL, false);
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new(&store->lock);
+  sqlite3_stmt *prepared = hw_store__stmt(
+      store,
+      "SELECT coalesce((SELECT expired_until_ns FROM footage_totals WHERE camera = ?1), 0)",
+      error);
+  if (prepared == NULL)
+    return false;
+  AUTO_STMT st = prepared;
+  sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    set_error(error, store->db, HW_STORE_ERROR_SQL, "reading where the footage of %s expired",
+              camera);
+    return false;
+  }
+  *ret = sqlite3_column_int64(st, 0);
+  return true;
+}
+
 bool hw_store_file_truncate(HwStore *store, int64_t file_id, int32_t n_fragments, int64_t size,
                             hw_time_ns end_ns, GError **error)
 {

@@ -111,6 +111,9 @@ bool hw_store_file_get_by_path(HwStore *store, const char *path, HwStoreFile *re
 
 /* Deletes a file row and its fragments (the caller unlinks the file first). */
 bool hw_store_file_delete(HwStore *store, int64_t file_id, GError **error);
+/* The same for a file retention deleted: in one transaction with the row's delete, the camera's
+ * footage counts as expired up to the file's end (hw_store_expired_until). */
+bool hw_store_file_expire(HwStore *store, int64_t file_id, GError **error);
 
 /* Cuts a file's index back to its first n fragments (recovery of a torn tail). */
 bool hw_store_file_truncate(HwStore *store, int64_t file_id, int32_t n_fragments, int64_t size,
@@ -223,6 +226,8 @@ bool hw_store_deletable_files(HwStore *store, const char *camera, hw_time_ns now
 /* Bytes indexed for a camera (camera NULL: all cameras) and the start of its oldest file. */
 bool hw_store_usage(HwStore *store, const char *camera, int64_t *ret_bytes,
                     hw_time_ns *ret_oldest, GError **error);
+/* The end of the newest file of camera that retention deleted (0: none ever was). */
+bool hw_store_expired_until(HwStore *store, const char *camera, hw_time_ns *ret, GError **error);
 
 /* ---- cameras --------------------------------------------------------------------------------- */
 

@@ -109,7 +109,8 @@ static char *coverage_text(Fx *fx, hw_time_ns from, hw_time_ns to, hw_time_ns no
 static void test_coverage_reasons(Fx *fx, gconstpointer data)
 {
   (void)data;
-  add_file(fx, B + 10 * S, 5, 2 * S, 0);               /* 10-20 */
+  add_file(fx, B, 5, 2 * S, 0);                        /* 0-10: retention deletes it below */
+  int64_t first = add_file(fx, B + 10 * S, 5, 2 * S, 0); /* 10-20 */
   add_file(fx, B + 20 * S + 3 * MS, 5, 2 * S, 0);      /* 20-30, a new file of the same run */
   outage(fx, B + 30 * S, B + 40 * S - 50 * MS, HW_OUTAGE_CAMERA_UNREACHABLE);
   add_file(fx, B + 40 * S, 5, 2 * S, 0);               /* 40-50 */
@@ -118,9 +119,24 @@ static void test_coverage_reasons(Fx *fx, gconstpointer data)
   add_file(fx, B + 70 * S, 5, 2 * S, 0);               /* 70-80 */
   outage(fx, B + 80 * S, 0, HW_OUTAGE_STREAM_STALLED); /* still open */
 
-  g_autofree char *all = coverage_text(fx, B, B + 100 * S, B + 100 * S);
-  g_assert_cmpstr(all, ==, "expired:0-10 +:10-30.003 camera_unreachable:30.003-40 +:40-50 "
+  /* before the camera's first file nothing expired: it was not recorded */
+  g_autofree char *before = coverage_text(fx, B - 10 * S, B + 5 * S, B + 100 * S);
+  g_assert_cmpstr(before, ==, "not_recorded:-10-0 +:0-5");
+  /* retention deletes the first file (hw_store_file_expire): up to its end the footage expired */
+  g_autoptr(GError) ee = NULL;
+  HwStoreFile oldest;
+  g_assert_true(hw_store_file_get(fx->store, first - 1, &oldest, &ee));
+  g_assert_true(hw_store_file_expire(fx->store, oldest.id, &ee));
+  g_assert_no_error(ee);
+  g_autofree char *all = coverage_text(fx, B - 10 * S, B + 100 * S, B + 100 * S);
+  g_assert_cmpstr(all, ==, "expired:-10-10 +:10-30.003 camera_unreachable:30.003-40 +:40-50 "
                            "not_recorded:50-60 daemon_down:60-70 +:70-80 stream_stalled:80-100");
+  /* the file and its row went together; an unknown id changes nothing */
+  g_assert_false(hw_store_file_expire(fx->store, oldest.id, &ee));
+  g_assert_error(ee, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+  hw_time_ns until = 0;
+  g_assert_true(hw_store_expired_until(fx->store, "c", &until, NULL));
+  g_assert_cmpint(until, ==, B + 10 * S);
   /* a range in the middle of a file is clipped to it */
   g_autofree char *mid = coverage_text(fx, B + 15 * S, B + 45 * S, B + 100 * S);
   g_assert_cmpstr(mid, ==, "+:15-30.003 camera_unreachable:30.003-40 +:40-45");
