@@ -34,6 +34,12 @@ export async function run(ctx) {
     ev('undertaken', { opinion: '已转承办科室' }),
     // reviewed in the back office: no window, so no footage, and the page must say why
     ev('reviewed', { hall: null, window: null, operator_id: 'TAX008', operator_name: '李审核' }),
+    // a case of hall-2: a supervisor limited to hall-1 (newsup, step 5b) must not see it
+    { type: 'case', department: 'tax', case_number: `${number}-H2`, version: 1, item_code: 'TAX-002', item_name: '发票领用',
+      applicant_type: 'person', applicant_name: '李四', applicant_id_type: '居民身份证', applicant_id_number: '440102199202021234',
+      hall: 'hall-2', accepted_at: iso(at.accepted), acceptance: 'accepted',
+      statutory_limit: 20, statutory_limit_unit: 'working_days', promised_limit: 10, promised_limit_unit: 'working_days',
+      fee_charged_fen: 0, fee_standard_fen: 0, secrecy: 'none' },
   ] };
   const resp = await fetch(P.base + '/api/v1/exchange/batch', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
   check(resp.status === 200, `the exchange batch: ${resp.status} ${await resp.text()}`);

@@ -467,7 +467,17 @@ async function main() {
   await signInOk('newsup');
   check(JSON.stringify(await navIds()) === JSON.stringify(PAGES_OF.supervisor), `newsup sees ${await navIds()}`);
   check((await page.textContent('#who')).includes('hall-1'), 'newsup is limited to hall-1');
-  log('admin created newsup (supervisor, hall-1); the password shown once signs in');
+  // the cases list: hall-1's only; a case of hall-2 (steps_cases.mjs) is not found even by number
+  const h2 = (await (await apiSession('supervisor'))('GET', '/api/v1/cases?hall=hall-2')).cases;
+  check(h2.length > 0, 'the unrestricted supervisor finds no case of hall-2 to compare with');
+  await page.goto(`${P.base}/#/cases`);
+  await page.waitForSelector('#cases-list tr[data-case]');
+  const halls = await page.$$eval('#cases-list tr[data-case]', (rows) => [...new Set(rows.map((r) => r.dataset.hall))]);
+  check(halls.length === 1 && halls[0] === 'hall-1', `newsup's case list shows halls ${halls}`);
+  await page.goto(`${P.base}/#/cases?number=${encodeURIComponent(h2[0].case_number)}`);
+  await page.waitForFunction(() => document.querySelector('#cases-list') && /没有符合条件的办件|No cases match/.test(document.querySelector('#cases-list').textContent));
+  await shot('supervisor-hall1-cases');
+  log(`admin created newsup (supervisor, hall-1); the password shown once signs in; its case list shows hall-1 only, ${h2[0].case_number} of hall-2 is not found`);
   await page.click('#sign-out');
   await page.waitForSelector('#username');
   await signInOk('admin');

@@ -56,7 +56,7 @@ export function render(root, ctx) {
             h('thead', {}, h('tr', {}, h('th', {}, t('cases.number')), h('th', {}, t('cases.department')), h('th', {}, t('cases.item')),
               h('th', {}, t('cases.applicant')), h('th', {}, t('cases.hall_window')), h('th', { 'aria-sort': order === 'asc' ? 'ascending' : 'descending' }, sortBtn),
               h('th', {}, t('cases.state')), h('th', {}, t('cases.warning')))),
-            h('tbody', {}, r.cases.map((c) => h('tr', { class: 'clickable', 'data-case': c.id, 'data-number': c.case_number, onclick: () => ctx.navigate(`#/case?id=${c.id}`) },
+            h('tbody', {}, r.cases.map((c) => h('tr', { class: 'clickable', 'data-case': c.id, 'data-number': c.case_number, 'data-hall': c.hall || '', onclick: () => ctx.navigate(`#/case?id=${c.id}`) },
               h('td', { class: 'nowrap' }, h('a', { href: `#/case?id=${c.id}` }, c.case_number)),
               h('td', {}, c.department),
               h('td', {}, c.item_name, h('div', { class: 'muted small' }, c.item_code)),
