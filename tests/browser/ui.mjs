@@ -4,7 +4,7 @@
 //                               chromium, screenshots, ui_dir})
 // Each step prints what it checks; the first failure takes a screenshot (failure-*.png), prints
 // why and exits 1. Screenshots of every page at 1920x1080 go to params.screenshots.
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { run as liveWallPixels } from './steps_media.mjs';
@@ -34,6 +34,10 @@ const PAGES_OF = {
   investigator: ['cases', 'live', 'footage', 'exports'],
   viewer: ['reports'],
 };
+
+// this run's screenshots only: a failure.png or a page's picture from an earlier run would mislead
+mkdirSync(P.screenshots, { recursive: true });
+for (const f of readdirSync(P.screenshots)) if (/\.(png|zip)$/.test(f)) rmSync(join(P.screenshots, f));
 
 let page = null;
 let step = '';
@@ -304,6 +308,20 @@ async function main() {
   await page.keyboard.press('Escape');
   await page.waitForSelector('#live-wall .tile.enlarged', { state: 'detached' });
   log(`a click enlarges a tile (${Math.round(big)} px of ${Math.round(wallW)}), Esc restores the wall`);
+  // full screen for a video-wall display: the wall alone fills the screen, its 16 tiles still play
+  await page.click('#live-fullscreen');
+  await page.waitForFunction(() => document.fullscreenElement && document.fullscreenElement.id === 'live-wall');
+  const fsBox = await page.$eval('#live-wall', (x) => { const r = x.getBoundingClientRect(); return { w: r.width, h: r.height, vw: window.innerWidth, vh: window.innerHeight }; });
+  check(fsBox.w === fsBox.vw && fsBox.h === fsBox.vh, `full screen: the wall is ${fsBox.w}x${fsBox.h} of ${fsBox.vw}x${fsBox.vh}`);
+  const fsTimes = () => page.$$eval('#live-wall .tile[data-camera] video', (vs) => vs.map((v) => v.currentTime));
+  const fs0 = await fsTimes();
+  await page.waitForTimeout(1000);
+  const fs1 = await fsTimes();
+  check(fs0.length === 16 && fs1.every((x, i) => x > fs0[i]), `in full screen every tile plays: ${fs0.length} tiles`);
+  await shot('supervisor-live-fullscreen');
+  await page.evaluate(() => document.exitFullscreen());
+  await page.waitForFunction(() => !document.fullscreenElement);
+  log(`full screen: the wall fills ${fsBox.w}x${fsBox.h}, all 16 tiles play on`);
   await page.click('.layout-switch button[data-layout="4"]');
   await page.waitForFunction(() => document.querySelectorAll('#live-wall .tile[data-camera]').length === 4);
   await page.click('#live-next');

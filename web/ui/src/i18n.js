@@ -77,6 +77,9 @@ export const TABLE = {
   'signin.signed_out': ['您已退出登录，请重新登录。', 'You are signed out; sign in again.'],
 
   // ---- live wall (src/pages/live.js) -------------------------------------------------------------
+  'live.fullscreen': ['全屏', 'Full screen'],
+  'live.fullscreen_hint': ['视频墙铺满整个屏幕（用于大屏）；按 Esc 退出', 'The wall on the whole screen (for a video-wall display); Esc leaves'],
+  'live.fullscreen_failed': ['无法全屏：{message}', 'Cannot go full screen: {message}'],
   'live.layout': ['画面布局', 'Layout'],
   'live.layout_n': ['{n} 路画面', '{n} tiles'],
   'live.prev': ['上一页', 'Previous'],

@@ -31,7 +31,8 @@ export function render(root, ctx) {
   const status = h('p', { class: 'muted small', id: 'live-status' });
   const grid = h('div', { class: 'wall', id: 'live-wall' });
   mount(root,
-    h('div', { class: 'toolbar' }, h('h1', {}, t('nav.live')), h('div', { class: 'toolbar-right' }, pager, layoutBar)),
+    h('div', { class: 'toolbar' }, h('h1', {}, t('nav.live')), h('div', { class: 'toolbar-right' }, pager, layoutBar,
+      h('button', { type: 'button', id: 'live-fullscreen', title: t('live.fullscreen_hint'), onclick: fullscreen }, t('live.fullscreen')))),
     status, grid);
 
   function go() {
@@ -61,6 +62,12 @@ export function render(root, ctx) {
       h('button', { type: 'button', id: 'live-prev', disabled: pageNo === 0, onclick: () => { pageNo--; go(); } }, t('live.prev')),
       h('span', { class: 'small' }, t('live.page', { page: pageNo + 1, pages })),
       h('button', { type: 'button', id: 'live-next', disabled: pageNo >= pages - 1, onclick: () => { pageNo++; go(); } }, t('live.next'))]);
+  }
+
+  // The wall alone on the whole screen (a video-wall display); Esc or the button again leaves.
+  function fullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else grid.requestFullscreen().catch((e) => { status.textContent = t('live.fullscreen_failed', { message: e.message }); });
   }
 
   function toggle(id) {
