@@ -34,6 +34,9 @@ export async function run(ctx) {
     ev('undertaken', { opinion: '已转承办科室' }),
     // reviewed in the back office: no window, so no footage, and the page must say why
     ev('reviewed', { hall: null, window: null, operator_id: 'TAX008', operator_name: '李审核' }),
+    // the applicant's 不满意 press at the window, between 受理 and 承办: listed with its clip
+    { type: 'evaluation', department: 'tax', event_id: `${number}-pj`, case_number: number, time: iso(at.undertaken - 1500),
+      hall: 'hall-1', window: '1', operator_id: 'TAX007', rating: 'dissatisfied' },
     // a case of hall-2: a supervisor limited to hall-1 (newsup, step 5b) must not see it
     { type: 'case', department: 'tax', case_number: `${number}-H2`, version: 1, item_code: 'TAX-002', item_name: '发票领用',
       applicant_type: 'person', applicant_name: '李四', applicant_id_type: '居民身份证', applicant_id_number: '440102199202021234',
@@ -130,6 +133,17 @@ export async function run(ctx) {
   page.off('request', countPlaylists);
   check(playlists === 0, `] asked for ${playlists} new playlist(s): the open session covers the next stage (each playlist is an audited session)`);
   log(`] highlights and plays 承办 (frame ${((f2.captured - at.undertaken) / 1000).toFixed(2)} s after its time, ${playlists} new playlist(s))`);
+
+  // the evaluation is listed beside the stages and plays its window's footage from its time
+  const evAt = at.undertaken - 1500;
+  const evItem = '#case-feedback li.stage[data-kind="evaluation"]';
+  check((await page.textContent(evItem)).includes('不满意'), `the evaluation is listed: "${await page.textContent('#case-feedback')}"`);
+  await page.click(`${evItem} .stage-name`);
+  await page.waitForFunction((t0) => { const v = document.querySelector('#case-video'); return Math.abs(Number(v.dataset.start) - t0) < 1 && !v.paused && v.readyState >= 3; }, evAt, { timeout: 30000 });
+  await page.waitForTimeout(300);
+  const f3 = await readStamp(page, '#case-video', '#case-time');
+  check(!f3.error && f3.captured >= evAt - FRAME_MS && f3.captured < evAt + 3000, `the evaluation plays footage captured at ${iso(f3.captured)}, it was pressed at ${iso(evAt)} (${f3.error || 'ok'})`);
+  log(`the 不满意 evaluation plays its window's footage (frame ${((f3.captured - evAt) / 1000).toFixed(2)} s after its time)`);
 
   setStep('cases: warning');
   const w = `#case-warnings li.warning[data-rule="fee_above_standard"]`;

@@ -57,6 +57,8 @@ export function render(root, ctx) {
   const playing = h('p', { class: 'muted small', id: 'case-playing' }, t('case.pick_stage'));
   const stageList = h('ol', { class: 'stages', id: 'case-stages' });
   const warnBox = h('div', { id: 'case-warnings' });
+  const feedbackList = h('ul', { class: 'stages feedback', id: 'case-feedback' });
+  let feedback = []; // evaluations and complaints that name a window, with their footage
   let c = null; // the case
   let footage = new Map(); // stage event id → its footage (GET …/footage "stages")
   let zone = zoneOf(null);
@@ -95,26 +97,58 @@ export function render(root, ctx) {
     if (!c || k < 0 || k >= c.stages.length) return;
     chosen = k;
     const s = c.stages[k];
-    const f = footage.get(s.id);
     stageList.querySelectorAll('li.stage').forEach((li, i) => li.classList.toggle('chosen', i === k));
+    feedbackList.querySelectorAll('li.stage').forEach((li) => li.classList.remove('chosen'));
+    if (playLinked(footage.get(s.id), stageName(s.stage), s.id, autoplay)) markCurrent(k);
+  }
+
+  // Plays an evaluation's or a complaint's window camera from its time, like a stage.
+  function playFeedback(f) {
+    stageList.querySelectorAll('li.stage').forEach((li) => li.classList.remove('chosen'));
+    feedbackList.querySelectorAll('li.stage').forEach((li) => li.classList.toggle('chosen', li.dataset.event === String(f.id)));
+    playLinked(f, feedbackName(f), f.id, true);
+  }
+
+  // The footage of one linked event f (a stage, an evaluation, a complaint) named name: says why
+  // there is none, or plays it (a seek when the open session covers it). True when it plays.
+  function playLinked(f, name, eventId, autoplay) {
     err.textContent = '';
     const cam = cameraOf(f);
     const why = whyNoFootage(f, zone);
     if (!cam) {
-      playing.textContent = t('case.stage_no_footage', { stage: stageName(s.stage), why: why || t('case.no_footage_none') });
+      playing.textContent = t('case.stage_no_footage', { stage: name, why: why || t('case.no_footage_none') });
       playing.dataset.state = 'none';
-      video.pause(); // the picture is not of this stage
-      return;
+      video.pause(); // the picture is not of this event
+      return false;
     }
     const at = f.time_ns / 1e6;
-    playing.textContent = t('case.playing_stage', { stage: stageName(s.stage), camera: cam.camera, time: preciseTime(at, zone) }) + (why ? ` · ${why}` : '');
+    playing.textContent = t('case.playing_stage', { stage: name, camera: cam.camera, time: preciseTime(at, zone) }) + (why ? ` · ${why}` : '');
     playing.dataset.state = 'playing';
     video.dataset.start = String(at);
-    video.dataset.stage = String(s.id);
-    markCurrent(k);
-    if (camera === cam.camera && player.active && player.covers(at) && player.seek(at, autoplay)) return;
+    video.dataset.stage = String(eventId);
+    if (camera === cam.camera && player.active && player.covers(at) && player.seek(at, autoplay)) return true;
     camera = cam.camera;
     player.load(cam.playlist + '&stream=h264', autoplay);
+    return true;
+  }
+
+  // "评价：不满意" / "投诉（电话）"
+  const feedbackName = (f) => (f.stage === 'evaluation' ? t('case.evaluation', { rating: t('rating.' + f.rating, null, f.rating) })
+    : t('case.complaint', { channel: t('channel.' + f.channel, null, f.channel) }));
+
+  function feedbackItem(f) {
+    const why = whyNoFootage(f, zone);
+    const cam = cameraOf(f);
+    const bad = f.stage === 'complaint' || ['dissatisfied', 'very_dissatisfied'].includes(f.rating);
+    return h('li', { class: `stage stage-${f.stage}${cam ? '' : ' no-footage'}${bad ? ' feedback-bad' : ''}`, tabindex: 0, 'data-event': f.id, 'data-kind': f.stage,
+      onclick: () => playFeedback(f), onkeydown: (e) => { if (e.key === 'Enter') playFeedback(f); } },
+    h('div', { class: 'stage-head' },
+      h('span', { class: 'stage-name' }, feedbackName(f)),
+      h('span', { class: 'stage-time' }, formatTime(f.time, zone))),
+    h('div', { class: 'stage-meta small' }, f.window ? h('span', {}, t('case.window_at', { hall: f.hall || c.hall || '', window: f.window })) : null),
+    h('div', { class: 'stage-footage small' },
+      cam ? h('span', { class: 'has-footage' }, '▶ ', t('case.footage_of', { camera: cam.camera })) : null,
+      why ? h('span', { class: 'why', 'data-why': f.no_footage || 'gap' }, why) : null));
   }
 
   function stageItem(s, i) {
@@ -211,6 +245,7 @@ export function render(root, ctx) {
         h('div', {},
           h('section', { class: 'panel timeline-panel' }, h('h2', {}, t('case.timeline')), steps(), suspensions(), stageList,
             h('p', { class: 'muted small keys' }, t('case.keys'))),
+          feedback.length ? h('section', { class: 'panel', id: 'case-feedback-panel' }, h('h2', {}, t('case.feedback')), mount(feedbackList, feedback.map(feedbackItem))) : null,
           h('section', { class: 'panel' }, h('h2', {}, t('case.warnings')), warnBox)),
         h('section', { class: 'panel player case-player' }, video,
           h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut), playing)));
@@ -284,6 +319,7 @@ export function render(root, ctx) {
       const [cs, fs] = await Promise.all([api.get(`/api/v1/cases/${seg(id)}`), api.get(`/api/v1/cases/${seg(id)}/footage`)]);
       c = cs;
       footage = new Map(fs.stages.map((f) => [f.id, f]));
+      feedback = fs.feedback || [];
       document.title = `${c.case_number} · ${t('nav.case')}`;
       draw();
       const want = ctx.params.get('stage');
