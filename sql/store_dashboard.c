@@ -67,11 +67,19 @@ static const char SQL_WINDOW_CASES[] =
     "  ORDER BY c2.accepted_ns DESC, c2.id DESC LIMIT 1)"
     " WHERE " IN_SCOPE("w.hall", "?1") " ORDER BY w.hall, w.code";
 
+/* An event that names a window but no hall happened at its case's hall (as the case footage
+ * links it, web/case_footage.c): a second range of the same index, e.hall IS NULL. */
 static const char SQL_WINDOW_EVENTS[] =
-    "SELECT e.id, e.case_id, c.case_number, c.department, e.stage, e.hall, e.window, e.time_ns"
+    "SELECT id, case_id, case_number, department, stage, hall, window, time_ns FROM ("
+    " SELECT e.id, e.case_id, c.case_number, c.department, e.stage, e.hall, e.window, e.time_ns"
     " FROM stage_events e INDEXED BY stage_events_by_window JOIN cases c ON c.id = e.case_id"
     " WHERE e.hall = ?1 AND e.window = ?2 AND e.time_ns >= ?3 AND e.time_ns < ?4"
-    " AND " IN_SCOPE("c.department", "?5") " ORDER BY e.time_ns, e.id LIMIT ?6";
+    " AND " IN_SCOPE("c.department", "?5") " UNION ALL"
+    " SELECT e.id, e.case_id, c.case_number, c.department, e.stage, c.hall, e.window, e.time_ns"
+    " FROM stage_events e INDEXED BY stage_events_by_window JOIN cases c ON c.id = e.case_id"
+    " WHERE e.hall IS NULL AND e.window = ?2 AND e.time_ns >= ?3 AND e.time_ns < ?4"
+    " AND c.hall = ?1 AND " IN_SCOPE("c.department", "?5") ")"
+    " ORDER BY time_ns, id LIMIT ?6";
 
 static void bind_opt_text(sqlite3_stmt *st, int i, const char *s)
 {

@@ -428,6 +428,25 @@ static void test_camera_events(Fixture *f, gconstpointer data)
   g_auto(Answer) b = get(f, &sup, path_b, 200);
   g_assert_cmpuint(json_array_size(json_object_get(b.json, "events")), ==, 1);
 
+  /* an event that names the window but no hall happened at its case's hall (C1's, HA) */
+  char later[48];
+  hw_time_format(t + 5 * HW_NS_PER_S, later, sizeof later);
+  g_autofree char *body = g_strdup_printf(
+      "{\"records\":[{\"type\":\"stage_event\",\"department\":\"%s\",\"case_number\":\"C1\","
+      "\"event_id\":\"EV-C1-u\",\"stage\":\"undertaken\",\"time\":\"%s\",\"window\":\"W1\"}]}",
+      DEPT, later);
+  g_auto(Answer) posted = post_batch(f->port, f->token, body, 0);
+  g_assert_cmpint(posted.status, ==, 200);
+  g_auto(Answer) with_u = get(f, &sup, path_a, 200);
+  json_t *ev4 = json_object_get(with_u.json, "events");
+  g_assert_cmpuint(json_array_size(ev4), ==, 4);
+  json_t *u = json_array_get(ev4, 3);
+  g_assert_cmpstr(json_string_value(json_object_get(u, "stage")), ==, "undertaken");
+  g_assert_cmpstr(json_string_value(json_object_get(u, "case_number")), ==, "C1");
+  g_assert_cmpstr(json_string_value(json_object_get(u, "hall")), ==, "HA");
+  g_auto(Answer) b2 = get(f, &sup, path_b, 200); /* not at HB's W1 */
+  g_assert_cmpuint(json_array_size(json_object_get(b2.json, "events")), ==, 1);
+
   /* before the camera covered the window: nothing */
   char early_from[48], early_to[48];
   hw_time_format(t - 3 * 3600 * HW_NS_PER_S, early_from, sizeof early_from);
