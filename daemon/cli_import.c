@@ -2,12 +2,15 @@
  * ({"records": [...]}, docs/exchange/) for departments that deliver files. The same rules as
  * POST /api/v1/exchange/batch, per batch of at most 10,000 records, each batch its own
  * transaction (so the store's single writer is never held long). A progress bar on a terminal,
- * a line per batch otherwise; a bad record is named by its index in the file and its field. */
+ * a line per batch otherwise; a bad record is named by its index in the file and its field.
+ * The audit log gets one "exchange.import" row (actor cli:<user>: file, department, what was
+ * stored), also when a later batch was refused: what the batches before it stored is in. */
 #include <glib.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "audit/hw_audit.h"
 #include "cases/hw_exchange.h"
 #include "daemon/hw_cli.h"
 #include "daemon/hw_config.h"
@@ -15,6 +18,7 @@
 #include "sql/hw_store_cases.h"
 
 #define PROBLEMS_SHOWN 20
+#define PROG "hallwatchd import"
 
 static const char usage[] =
     "usage: hallwatchd import FILE --department CODE [--batch-size N] [--config FILE]\n"
@@ -116,7 +120,7 @@ int hw_cli_import(int argc, char **argv)
   size_t total = json_array_size(records);
   size_t per = (size_t)batch_size;
   size_t batches = (total + per - 1) / per;
-  size_t accepted = 0, duplicate = 0, stale = 0;
+  size_t accepted = 0, duplicate = 0, stale = 0, stored_batches = 0;
   int64_t t0 = g_get_monotonic_time();
   int rc = 0;
   for (size_t b = 0; b < batches; b++) {
@@ -139,6 +143,7 @@ int hw_cli_import(int argc, char **argv)
     accepted += r.accepted;
     duplicate += r.duplicate;
     stale += r.stale;
+    stored_batches++;
     hw_exchange_result_clear(&r);
   }
   if (rc == 0) {
@@ -148,5 +153,27 @@ int hw_cli_import(int argc, char **argv)
            file, total, batches, accepted, duplicate, stale, s, s > 0 ? (double)total / s : 0.0);
   }
   json_decref(doc);
-  return rc;
+  if (stored_batches == 0)
+    return rc; /* nothing changed */
+  g_autofree char *actor = g_strdup_printf("cli:%s", g_get_user_name());
+  /* the file's name as valid UTF-8 and short enough for a detail (at most its last 500 chars) */
+  g_autofree char *shown = g_filename_display_name(file);
+  glong len = g_utf8_strlen(shown, -1);
+  g_autofree char *name = len > 500 ? g_utf8_substring(shown, len - 500, len) : g_strdup(shown);
+  json_t *detail = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:b}", "file", name,
+                             "department", department, "records", (json_int_t)total, "accepted",
+                             (json_int_t)accepted, "duplicate", (json_int_t)duplicate, "stale",
+                             (json_int_t)stale, "batches", (json_int_t)stored_batches,
+                             "complete", rc == 0);
+  if (detail == NULL) /* not reached: a stored batch's department matched its records (UTF-8) */
+    detail = json_object();
+  char *dump = json_dumps(detail, JSON_COMPACT);
+  json_decref(detail);
+  g_autoptr(HwAudit) audit = hw_audit_new(store);
+  bool ok = hw_audit_record(audit, actor, "", "", "exchange.import", "department", department,
+                            dump, &error);
+  free(dump);
+  if (!ok)
+    g_printerr(PROG ": stored, but the audit log could not record it: %s\n", error->message);
+  return hw_cli_audit_sign(PROG, store, cfg->database_path) && ok ? rc : 1;
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "cases/hw_exchange.h"
@@ -110,6 +111,35 @@ static void counts(Fixture *f, int64_t ret[4])
   g_assert_true(hw_store_cases_counts(store, ret, &error));
 }
 
+/* The detail of every exchange.import row in the audit log, oldest first, as one JSON array. */
+static json_t *import_audit(Fixture *f)
+{
+  sqlite3 *db = NULL;
+  g_assert_cmpint(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_stmt *st = NULL;
+  g_assert_cmpint(sqlite3_prepare_v2(db,
+                                     "SELECT actor, object_id, detail FROM audit_log"
+                                     " WHERE action = 'exchange.import' ORDER BY seq",
+                                     -1, &st, NULL),
+                  ==, SQLITE_OK);
+  json_t *rows = json_array();
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    json_t *d = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+    g_assert_nonnull(d);
+    g_assert_true(g_str_has_prefix((const char *)sqlite3_column_text(st, 0), "cli:"));
+    g_assert_cmpstr((const char *)sqlite3_column_text(st, 1), ==, DEPT);
+    json_array_append_new(rows, d);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return rows;
+}
+
+static json_int_t detail_int(json_t *rows, size_t i, const char *key)
+{
+  return json_integer_value(json_object_get(json_array_get(rows, i), key));
+}
+
 static void test_batches(Fixture *f, gconstpointer data)
 {
   json_t *doc = records_file();
@@ -138,6 +168,13 @@ static void test_batches(Fixture *f, gconstpointer data)
   g_assert_nonnull(strstr(out2, "2500 records in 3 batch(es): 0 accepted, 2500 duplicate"));
   counts(f, c);
   g_assert_cmpint(c[0] + c[1] + c[2] + c[3], ==, N_RECORDS);
+  /* each import one audit row, with what it stored */
+  json_t *rows = import_audit(f);
+  g_assert_cmpuint(json_array_size(rows), ==, 2);
+  g_assert_cmpint(detail_int(rows, 0, "accepted"), ==, N_RECORDS);
+  g_assert_cmpint(detail_int(rows, 1, "duplicate"), ==, N_RECORDS);
+  g_assert_true(json_is_true(json_object_get(json_array_get(rows, 0), "complete")));
+  json_decref(rows);
   json_decref(doc);
 }
 
@@ -155,6 +192,13 @@ static void test_bad_record(Fixture *f, gconstpointer data)
   int64_t c[4];
   counts(f, c);
   g_assert_cmpint(c[0] + c[1] + c[2] + c[3], ==, 1000); /* batch 1 only */
+  /* what batch 1 stored is audited, marked incomplete */
+  json_t *rows = import_audit(f);
+  g_assert_cmpuint(json_array_size(rows), ==, 1);
+  g_assert_cmpint(detail_int(rows, 0, "accepted"), ==, 1000);
+  g_assert_cmpint(detail_int(rows, 0, "batches"), ==, 1);
+  g_assert_true(json_is_false(json_object_get(json_array_get(rows, 0), "complete")));
+  json_decref(rows);
 
   /* fixed and rerun: batch 1 is acknowledged, the rest stored */
   json_object_set_new(bad, "time", json_string("2026-03-03T12:00:00+08:00"));
