@@ -1,5 +1,6 @@
 /* Helpers of the tests/cases tests: the temporary folder, removed with its files (no subfolders)
- * at the end, and a minimal HTTP/1.1 client for POST /api/v1/exchange/batch. */
+ * at the end, a minimal HTTP/1.1 client (any route, and POST /api/v1/exchange/batch), department
+ * tokens and signed-in users for the tests that run the HTTP server in-process. */
 #pragma once
 
 #include <glib.h>
@@ -121,3 +122,35 @@ static inline char *test_make_token(HwStore *store, const char *department)
   return token;
 }
 
+/* A signed-in user: its session cookie and CSRF token. */
+typedef struct {
+  char *cookie, *csrf;
+} Session;
+
+static inline void session_clear(Session *s)
+{
+  g_free(s->cookie);
+  g_free(s->csrf);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_clear)
+
+#define TEST_PASSWORD "correct horse battery"
+
+/* Adds user name of role to store, limited to scope kind/code (kind NULL: unrestricted), with
+ * TEST_PASSWORD, and signs it in through the server on port. */
+static inline void test_user(HwStore *store, int port, const char *name, const char *role,
+                             const char *kind, const char *code, Session *ret)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hash = hw_auth_password_hash(TEST_PASSWORD, &error);
+  g_assert_no_error(error);
+  HwStoreScope scope = {kind, code};
+  g_assert_true(hw_store_user_add(store, name, role, hash, kind ? &scope : NULL, kind ? 1 : 0,
+                                  NULL, &error));
+  g_autofree char *body =
+      g_strdup_printf("{\"username\":\"%s\",\"password\":\"" TEST_PASSWORD "\"}", name);
+  g_auto(Answer) a = test_http(port, "POST", "/api/v1/auth/login", NULL, NULL, NULL, body);
+  g_assert_cmpint(a.status, ==, 200);
+  ret->cookie = g_steal_pointer(&a.cookie);
+  ret->csrf = g_strdup(json_string_value(json_object_get(a.json, "csrf_token")));
+}

@@ -13,24 +13,12 @@
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_case_queries.h"
 #include "sql/hw_store_private.h"
+#include "tests/cases/helpers.h"
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
 
 #define DEPT_A "440303-MZJ" /* civil affairs */
 #define DEPT_B "440303-GAJ" /* public security */
-
-typedef struct {
-  int status;
-  json_t *json;
-  char *cookie;
-} Answer;
-
-static void answer_clear(Answer *a)
-{
-  json_decref(a->json);
-  g_free(a->cookie);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Answer, answer_clear)
 
 /* One HTTP/1.1 request; headers are extra header lines ("Name: value\r\n…"). */
 static Answer request(int port, const char *method, const char *path, const char *headers,
@@ -44,28 +32,7 @@ static Answer request(int port, const char *method, const char *path, const char
                            strlen(body), body);
   else
     g_string_append(raw, "\r\n");
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)port, NULL, &error);
-  g_assert_no_error(error);
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
-                            NULL, NULL, NULL);
-  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
-  g_autoptr(GByteArray) buf = g_byte_array_new();
-  guint8 chunk[65536];
-  gssize got;
-  while ((got = g_input_stream_read(in, chunk, sizeof chunk, NULL, NULL)) > 0)
-    g_byte_array_append(buf, chunk, (guint)got);
-  g_byte_array_append(buf, (const guint8 *)"", 1);
-  const char *text = (const char *)buf->data;
-  const char *sep = strstr(text, "\r\n\r\n");
-  g_assert_nonnull(sep);
-  Answer a = {atoi(text + 9), json_loads(sep + 4, 0, NULL), NULL};
-  const char *ck = strstr(text, "hw_session=");
-  if (ck && ck < sep)
-    a.cookie = g_strndup(ck, strcspn(ck, ";\r\n"));
-  return a;
+  return test_http_raw(port, raw);
 }
 
 static HwCameraStatus *no_cameras(void *user, size_t *ret_n)
@@ -81,16 +48,6 @@ typedef struct {
   int port;
   char *token_a, *token_b;
 } Fixture;
-
-static char *make_token(HwStore *store, const char *department)
-{
-  char *token = hw_auth_token_new("hwt_");
-  char hash[65];
-  hw_auth_token_hash(token, hash);
-  g_assert_true(
-      hw_store_token_add(store, department, "approval system", hash, hw_time_now(), NULL, NULL));
-  return token;
-}
 
 /* A user with a role and scopes (kind, code pairs), signed in: the cookie header line. */
 static char *sign_in(Fixture *f, const char *name, const char *role, const HwStoreScope *scopes,
@@ -108,7 +65,7 @@ static char *sign_in(Fixture *f, const char *name, const char *role, const HwSto
   return g_strdup_printf("Cookie: %s\r\n", a.cookie);
 }
 
-static void post_batch(Fixture *f, const char *token, json_t *records)
+static void post_records(Fixture *f, const char *token, json_t *records)
 {
   json_t *doc = json_pack("{s:o}", "records", records);
   char *body = json_dumps(doc, JSON_COMPACT);
@@ -161,8 +118,8 @@ static void setup(Fixture *f, gconstpointer data)
   f->store = hw_store_open(db, &error);
   g_assert_no_error(error);
   g_assert_true(hw_auth_init(NULL));
-  f->token_a = make_token(f->store, DEPT_A);
-  f->token_b = make_token(f->store, DEPT_B);
+  f->token_a = test_make_token(f->store, DEPT_A);
+  f->token_b = test_make_token(f->store, DEPT_B);
   HwHttpOptions o;
   hw_http_options_init(&o);
   o.status_fn = no_cameras;
@@ -184,7 +141,7 @@ static void setup(Fixture *f, gconstpointer data)
                                      "2026-03-03T10:00:00+08:00", "MZ0457"));
   json_array_append_new(a, stage_rec(DEPT_A, "A-00", "A-EV-S2", "supplement_received",
                                      "2026-03-05T10:00:00+08:00", "MZ0999"));
-  post_batch(f, f->token_a, a);
+  post_records(f, f->token_a, a);
   json_t *b = json_array();
   for (int i = 0; i < 10; i++) {
     g_autofree char *num = g_strdup_printf("B-%02d", i);
@@ -195,7 +152,7 @@ static void setup(Fixture *f, gconstpointer data)
     json_array_append_new(
         b, stage_rec(DEPT_B, num, ev, i < 5 ? "accepted" : "completed", t, "MZ0457"));
   }
-  post_batch(f, f->token_b, b);
+  post_records(f, f->token_b, b);
 }
 
 static void teardown(Fixture *f, gconstpointer data)

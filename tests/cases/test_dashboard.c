@@ -24,7 +24,6 @@
 
 #define DEPT "440303-MZJ"
 #define OTHER "440303-GAJ"
-#define PASSWORD "correct horse battery"
 
 typedef struct {
   char *dir, *db;
@@ -131,34 +130,11 @@ static void teardown(Fixture *f, gconstpointer data)
 
 /* ---- users and requests ----------------------------------------------------------------------- */
 
-typedef struct {
-  char *cookie, *csrf;
-} Session;
-
-static void session_clear(Session *s)
-{
-  g_free(s->cookie);
-  g_free(s->csrf);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_clear)
-
 /* A user of role, limited to scope kind/code (kind NULL: unrestricted), signed in. */
 static void user(Fixture *f, const char *name, const char *role, const char *kind,
                  const char *code, Session *ret)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *hash = hw_auth_password_hash(PASSWORD, &error);
-  g_assert_no_error(error);
-  HwStoreScope scope = {kind, code};
-  g_assert_true(
-      hw_store_user_add(f->store, name, role, hash, kind ? &scope : NULL, kind ? 1 : 0, NULL,
-                        &error));
-  g_autofree char *body =
-      g_strdup_printf("{\"username\":\"%s\",\"password\":\"" PASSWORD "\"}", name);
-  g_auto(Answer) a = test_http(f->port, "POST", "/api/v1/auth/login", NULL, NULL, NULL, body);
-  g_assert_cmpint(a.status, ==, 200);
-  ret->cookie = g_steal_pointer(&a.cookie);
-  ret->csrf = g_strdup(json_string_value(json_object_get(a.json, "csrf_token")));
+  test_user(f->store, f->port, name, role, kind, code, ret);
 }
 
 /* GET path as s; asserts the status. */

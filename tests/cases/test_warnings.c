@@ -16,6 +16,7 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_warnings.h"
+#include "tests/cases/helpers.h"
 #include "web/hw_auth.h"
 #include "web/hw_http.h"
 
@@ -105,13 +106,7 @@ static void teardown(Fixture *f, gconstpointer data)
   hw_warnings_free(f->warnings);
   hw_calendar_source_free(f->cal);
   hw_store_close(f->store);
-  g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
-  const char *n;
-  while (d && (n = g_dir_read_name(d)) != NULL) {
-    g_autofree char *p = g_build_filename(f->dir, n, NULL);
-    g_unlink(p);
-  }
-  g_rmdir(f->dir);
+  test_remove_dir(f->dir);
   g_free(f->db);
   g_free(f->dir);
   g_free(f->token);
@@ -120,86 +115,17 @@ static void teardown(Fixture *f, gconstpointer data)
 
 /* ---- HTTP ------------------------------------------------------------------------------------- */
 
-typedef struct {
-  char *cookie, *csrf;
-} Session;
-
-static void session_clear(Session *s)
-{
-  g_free(s->cookie);
-  g_free(s->csrf);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Session, session_clear)
-
-typedef struct {
-  int status;
-  json_t *json;
-  char *cookie;
-} Answer;
-
-static void answer_clear(Answer *a)
-{
-  json_decref(a->json);
-  g_free(a->cookie);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Answer, answer_clear)
-
 /* One request: bearer (a token) or s (a session) or neither; body NULL for none. */
 static Answer http(Fixture *f, const char *method, const char *path, const char *bearer,
                    const Session *s, const char *body)
 {
-  g_autoptr(GString) raw = g_string_new(NULL);
-  g_string_append_printf(raw, "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n", method,
-                         path);
-  if (bearer)
-    g_string_append_printf(raw, "Authorization: Bearer %s\r\n", bearer);
-  if (s)
-    g_string_append_printf(raw, "Cookie: %s\r\nX-CSRF-Token: %s\r\n", s->cookie, s->csrf);
-  if (body)
-    g_string_append_printf(raw, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                           strlen(body));
-  g_string_append(raw, "\r\n");
-  if (body)
-    g_string_append(raw, body);
-  g_autoptr(GSocketClient) client = g_socket_client_new();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) conn =
-      g_socket_client_connect_to_host(client, "127.0.0.1", (guint16)f->port, NULL, &error);
-  g_assert_no_error(error);
-  g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), raw->str, raw->len,
-                            NULL, NULL, NULL);
-  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
-  g_autoptr(GByteArray) buf = g_byte_array_new();
-  guint8 chunk[16384];
-  gssize got;
-  while ((got = g_input_stream_read(in, chunk, sizeof chunk, NULL, NULL)) > 0)
-    g_byte_array_append(buf, chunk, (guint)got);
-  g_byte_array_append(buf, (const guint8 *)"", 1);
-  const char *text = (const char *)buf->data;
-  const char *sep = strstr(text, "\r\n\r\n");
-  g_assert_nonnull(sep);
-  Answer a = {atoi(text + 9), json_loads(sep + 4, 0, NULL), NULL};
-  const char *ck = g_strstr_len(text, sep - text, "Set-Cookie: hw_session=");
-  if (ck)
-    a.cookie = g_strndup(ck + 12, strcspn(ck + 12, ";\r\n"));
-  return a;
+  return test_http(f->port, method, path, bearer, s ? s->cookie : NULL, s ? s->csrf : NULL, body);
 }
 
 /* A supervisor limited to department `dept`, signed in. */
 static void supervisor(Fixture *f, const char *name, const char *dept, Session *ret)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *hash = hw_auth_password_hash("correct horse battery", &error);
-  g_assert_no_error(error);
-  HwStoreScope scope = {"department", dept};
-  g_assert_true(hw_store_user_add(f->store, name, "supervisor", hash, &scope, 1, NULL, &error));
-  g_autofree char *body =
-      g_strdup_printf("{\"username\":\"%s\",\"password\":\"correct horse battery\"}", name);
-  g_auto(Answer) a = http(f, "POST", "/api/v1/auth/login", NULL, NULL, body);
-  g_assert_cmpint(a.status, ==, 200);
-  ret->cookie = g_steal_pointer(&a.cookie);
-  ret->csrf = g_strdup(json_string_value(json_object_get(a.json, "csrf_token")));
-  g_assert_nonnull(ret->cookie);
+  test_user(f->store, f->port, name, "supervisor", "department", dept, ret);
 }
 
 /* Posts records (a JSON array text) as a batch of token's department at the injected now. */
