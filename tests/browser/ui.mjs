@@ -364,6 +364,8 @@ async function main() {
   check(Math.abs(f0.captured - T) <= 45, `the first frame was captured ${(f0.captured - T).toFixed(1)} ms from T (want within one frame, 40 ms, + 5 ms stamp tolerance)`);
   check(Math.abs(f0.shown - f0.captured) <= 45, `the page shows ${iso(f0.shown)} under a frame captured at ${iso(f0.captured)}`);
   check(f0.text.startsWith(zoned(iso(f0.captured)).slice(0, 16)), `the shown time "${f0.text}" is not in the hall's zone (${zoned(iso(f0.captured))})`);
+  const shownStream = await page.$eval('#footage-stream', (x) => ({ text: x.textContent, stream: document.querySelector('#footage-video').dataset.stream }));
+  check(shownStream.stream === 'main' && shownStream.text === '主码流', `the page says which stream it shows (cam-1's main stream is H.264): ${JSON.stringify(shownStream)}`);
   await shot('supervisor-footage-at-T');
   await page.evaluate(() => document.querySelector('#footage-video').play());
   await page.waitForTimeout(2500);

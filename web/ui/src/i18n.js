@@ -103,6 +103,8 @@ export const TABLE = {
   'live.state_error': ['播放出错', 'Playback error'],
 
   // ---- footage browser (src/pages/footage.js) ------------------------------------------------------
+  'player.stream_main': ['主码流', 'Main stream'],
+  'player.stream_sub': ['子码流（H.264：本浏览器无法播放该摄像机的 H.265 主码流；导出始终用主码流）', 'Sub-stream (H.264: this browser cannot play the camera’s H.265 main stream; exports always take the main stream)'],
   'footage.camera': ['摄像机或窗口', 'Camera or window'],
   'footage.from': ['开始时间', 'From'],
   'footage.to': ['结束时间', 'To'],

@@ -5,6 +5,7 @@
 // playback session (no new playlist, no new audit row); the capture time of the frame on screen
 // comes from hls.playingDate.
 import { formatTime } from './fmt.js';
+import { t } from './i18n.js';
 import Hls from './vendor/hls.light.min.mjs';
 
 export const FRAME_S = 0.04; // one frame at the cameras' usual 25 fps: the step of ← / →
@@ -14,10 +15,17 @@ export function preciseTime(ms, zone) {
   return `${formatTime(ms, zone)}.${String(Math.floor(ms) % 1000).padStart(3, '0')}`;
 }
 
-// createPlayer(video, {onTime(ms), onError(code, details)}): onTime is called with the capture
-// time (ms since the epoch) whenever the picture's changes; onError on a fatal playback error
-// (code: the HTTP status of the failed request, or 0), after which the session is closed.
-export function createPlayer(video, { onTime, onError } = {}) {
+// The label of the stream a playlist shows (its X-HallWatch-Stream header): the main stream, or
+// the sub-stream when the browser cannot play the main one (H.265) and the sub-stream is H.264.
+export function streamLabel(stream) {
+  return stream === 'sub' ? t('player.stream_sub') : stream === 'main' ? t('player.stream_main') : '';
+}
+
+// createPlayer(video, {onTime(ms), onError(code, details), onStream(stream)}): onTime is called
+// with the capture time (ms since the epoch) whenever the picture's changes; onError on a fatal
+// playback error (code: the HTTP status of the failed request, or 0), after which the session is
+// closed; onStream with the stream each playlist shows ("main" or "sub", video.dataset.stream).
+export function createPlayer(video, { onTime, onError, onStream } = {}) {
   let hls = null;
   let raf = 0;
   let shown = null;
@@ -44,6 +52,12 @@ export function createPlayer(video, { onTime, onError } = {}) {
     stop();
     hls = new Hls({ startPosition: -1, enableWorker: false, lowLatencyMode: false });
     hls.on(Hls.Events.MANIFEST_PARSED, () => { if (autoplay) video.play().catch(() => {}); });
+    hls.on(Hls.Events.MANIFEST_LOADED, (_e, d) => {
+      const n = d.networkDetails; // the XMLHttpRequest (or a fetch Response) of the playlist
+      const s = n && (typeof n.getResponseHeader === 'function' ? n.getResponseHeader('X-HallWatch-Stream') : n.headers && n.headers.get('X-HallWatch-Stream'));
+      video.dataset.stream = s || '';
+      if (onStream) onStream(s || '');
+    });
     hls.on(Hls.Events.ERROR, (_e, d) => {
       if (!d.fatal) return;
       stop();

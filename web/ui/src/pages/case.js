@@ -11,7 +11,7 @@ import { dialog, field, h, mount } from '../dom.js';
 import { formatTime, zoneOf } from '../fmt.js';
 import { t } from '../i18n.js';
 import { applicantText, levelBadge, stageName } from '../cases.js';
-import { createPlayer, FRAME_S, preciseTime } from '../player.js';
+import { createPlayer, FRAME_S, preciseTime, streamLabel } from '../player.js';
 
 // The main line of a case (受理 → 承办 → 审核 → 批准 → 办结), drawn as steps above the timeline.
 const MAIN = ['accepted', 'undertaken', 'reviewed', 'approved', 'completed'];
@@ -54,6 +54,7 @@ export function render(root, ctx) {
   const err = h('p', { class: 'form-error', role: 'alert', id: 'case-error' });
   const video = h('video', { id: 'case-video', controls: true, muted: true, playsinline: true });
   const timeOut = h('div', { class: 'capture-time', id: 'case-time' }, '—');
+  const streamOut = h('span', { class: 'stream-label', id: 'case-stream' });
   const playing = h('p', { class: 'muted small', id: 'case-playing' }, t('case.pick_stage'));
   const stageList = h('ol', { class: 'stages', id: 'case-stages' });
   const warnBox = h('div', { id: 'case-warnings' });
@@ -75,6 +76,7 @@ export function render(root, ctx) {
       c.stages.forEach((s, i) => { if (Date.parse(s.time) <= ms + FRAME_MS) k = i; });
       markCurrent(k);
     },
+    onStream: (s) => { streamOut.textContent = streamLabel(s); },
     onError: (code, details) => {
       err.textContent = t('footage.play_failed', { message: code ? `HTTP ${code}` : details });
     },
@@ -248,7 +250,7 @@ export function render(root, ctx) {
           feedback.length ? h('section', { class: 'panel', id: 'case-feedback-panel' }, h('h2', {}, t('case.feedback')), mount(feedbackList, feedback.map(feedbackItem))) : null,
           h('section', { class: 'panel' }, h('h2', {}, t('case.warnings')), warnBox)),
         h('section', { class: 'panel player case-player' }, video,
-          h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut), playing)));
+          h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut, streamOut), playing)));
     drawWarnings();
   }
 

@@ -13,7 +13,7 @@ import { formatTime, isoToZoned, zonedToIso } from '../fmt.js';
 import { mainStreams } from '../health.js';
 import { t } from '../i18n.js';
 import { drawStageMarkers } from '../markers.js';
-import { createPlayer, preciseTime } from '../player.js';
+import { createPlayer, preciseTime, streamLabel } from '../player.js';
 
 const HOUR = 3600 * 1000;
 const MAX_RANGE = 25 * HOUR; // a day's timeline (25 h on a daylight-saving day)
@@ -37,6 +37,7 @@ export function render(root, ctx) {
   const video = h('video', { id: 'footage-video', controls: true, muted: true, playsinline: true });
   const timeOut = h('div', { class: 'capture-time', id: 'footage-time' }, '—');
   const info = h('p', { class: 'muted small', id: 'footage-info' });
+  const streamOut = h('span', { class: 'stream-label', id: 'footage-stream' });
   let range = null; // {camera, from, to} in ms, as drawn
   let startedAt = 0; // the instant the open playlist was asked for
   const player = createPlayer(video, {
@@ -45,6 +46,7 @@ export function render(root, ctx) {
       timeOut.textContent = preciseTime(ms);
       if (range && ms >= range.from && ms <= range.to) cursor.style.left = pct(ms);
     },
+    onStream: (s) => { streamOut.textContent = streamLabel(s); },
     onError: (code, details) => {
       err.textContent = code === 404 ? t('footage.no_footage_here', { time: formatTime(startedAt) }) : t('footage.play_failed', { message: details });
     },
@@ -66,7 +68,7 @@ export function render(root, ctx) {
         h('span', { class: 'sw sw-gap' }), t('footage.legend_gap')),
       gapList),
     h('section', { class: 'panel player' }, video,
-      h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut), info));
+      h('div', { class: 'capture-row' }, h('span', { class: 'muted' }, t('footage.capture_time')), timeOut, streamOut), info));
   bar.append(cursor);
 
   // The form's choice into the fragment: the page is drawn again from it.
