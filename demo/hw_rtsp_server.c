@@ -387,6 +387,34 @@ static const char *pick_aac_encoder(void)
   return NULL;
 }
 
+/* The elements a drawn (not clip) stream's launch line needs, each with the Debian package that
+ * has it: a missing one is named here, not met as a 503 at the client's DESCRIBE. */
+static bool elements_present(const char *path, StreamCodec codec, GError **error)
+{
+  static const char *const needed[][2] = {
+      {"videotestsrc", "gstreamer1.0-plugins-base"},
+      {"videoscale", "gstreamer1.0-plugins-base"},
+      {"clockoverlay", "gstreamer1.0-x"},
+      {"x264enc", "gstreamer1.0-plugins-ugly"},
+      {"rtph264pay", "gstreamer1.0-plugins-good"},
+      {"x265enc", "gstreamer1.0-plugins-bad"},
+      {"rtph265pay", "gstreamer1.0-plugins-good"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(needed); i++) {
+    bool h265_only = strstr(needed[i][0], "265") != NULL, h264_only = strstr(needed[i][0], "264");
+    if ((h265_only && codec != CODEC_H265) || (h264_only && codec != CODEC_H264))
+      continue;
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(needed[i][0]);
+    if (f == NULL) {
+      g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                  "stream %s: the GStreamer element %s is not installed (Debian package %s)", path,
+                  needed[i][0], needed[i][1]);
+      return false;
+    }
+  }
+  return true;
+}
+
 /* The launch line for a mount. Sizes and text that the caller controls are set on the named
  * elements when the media is configured, so nothing user-supplied is parsed here. */
 static char *stream_launch_line(Stream *st)
@@ -621,6 +649,8 @@ bool hw_rtsp_server_add_stream(HwRtspServer *s, const HwRtspStreamSpec *spec, GE
                 spec->path, width, height, fps);
     return false;
   }
+  if (spec->clip_path == NULL && !elements_present(spec->path, codec, error))
+    return false;
   if (spec->audio && !spec->audio_pcma && spec->clip_path == NULL && pick_aac_encoder() == NULL) {
     g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
                 "stream %s: no AAC encoder (voaacenc, avenc_aac) installed", spec->path);
