@@ -16,17 +16,27 @@ G_BEGIN_DECLS
 
 #define HW_CASE_QUERY_LIMIT_MAX 200
 
+/* The order of the case list. */
+typedef enum {
+  HW_CASE_SORT_ACCEPTED, /* by accepted time (then id): every accepted case */
+  HW_CASE_SORT_DUE,      /* by the promised due instant (then id): running cases whose promised
+                          * due date is known (cases.promised_due_ns), overdue ones first when
+                          * ascending */
+} HwCaseSort;
+
 /* Filters of the case list; NULL/0/false: not filtered. Lists hold accepted cases only (those
- * with an accepted time), newest first unless ascending; a case not yet accepted is found by
- * its number. window needs hall. */
+ * with an accepted time), newest first unless ascending (HW_CASE_SORT_DUE: latest due first
+ * unless ascending); a case not yet accepted is found by its number. window needs hall. */
 typedef struct {
   const char *case_number, *department, *item_code, *hall, *window, *operator_id, *state;
   int warning_level; /* 1 yellow, 2 red (the case's highest open warning); 0: any */
   bool has_from, has_to;
   hw_time_ns from_ns, to_ns; /* accepted in [from, to) */
+  HwCaseSort sort;
   bool ascending;
   size_t limit;    /* 1..HW_CASE_QUERY_LIMIT_MAX */
-  bool has_cursor; /* continue after (cursor_ns, cursor_id) in the list's order */
+  bool has_cursor; /* continue after (cursor_ns, cursor_id) in the list's order: cursor_ns is
+                    * the sort's time (accepted or due) */
   hw_time_ns cursor_ns;
   int64_t cursor_id;
   const char *const *scope_departments;
@@ -36,6 +46,9 @@ typedef struct {
 /* The page of cases (g_free), *ret_more whether more follow (then the last row is the cursor). */
 bool hw_store_cases_query(HwStore *store, const HwCaseQuery *q, HwStoreCase **ret, size_t *ret_n,
                           bool *ret_more, GError **error);
+
+/* A case's time in the list's order (accepted or promised due): the next_cursor's time. */
+hw_time_ns hw_store_case_sort_key(const HwStoreCase *c, HwCaseSort sort);
 
 /* EXPLAIN QUERY PLAN of the statement(s) q runs, one detail a line (g_free). */
 char *hw_store_case_query_plan(HwStore *store, const HwCaseQuery *q, GError **error);

@@ -119,6 +119,7 @@ typedef struct {
   hw_time_ns completed_ns; /* 0: not completed */
   int warning_level;
   hw_time_ns received_ns, updated_ns;
+  hw_time_ns promised_due_ns; /* the promised limit's due instant while running; 0 unknown */
 } HwStoreCase;
 
 typedef struct {
@@ -147,8 +148,8 @@ void hw_store_stage_events_free(HwStoreStageEvent *events, size_t n);
 /* The evaluations (评价) and complaints (投诉) about a case that name a window, in time order, in
  * the shape of stage events (free with hw_store_stage_events_free): stage is "evaluation" or
  * "complaint", outcome the rating or the channel, id the row's id in its own table. */
-bool hw_store_case_feedback(HwStore *store, int64_t case_id, HwStoreStageEvent **ret,
-                            size_t *ret_n, GError **error);
+bool hw_store_case_feedback(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
+                            GError **error);
 /* One stage event by its store id (ret->opinion is left NULL); NOT_FOUND if none. */
 bool hw_store_stage_event_get(HwStore *store, int64_t id, HwStoreStageEvent *ret, GError **error);
 

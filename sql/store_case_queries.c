@@ -3,7 +3,9 @@
  * the caller's scope are residual terms, and the order is the index's own (accepted_ns, id), so a
  * page reads about `limit` rows of one range however large the table. A department-scoped caller
  * without a department filter gets one range per department of the scope, merged here; a
- * hall-scoped one listing by time or state alone, one range per hall. */
+ * hall-scoped one listing by time or state alone, one range per hall. Sorted by due date, the
+ * list is one range of cases_by_promised_due (running cases only, so the residual filters read
+ * at most the running cases, not the table). */
 #include "sql/hw_store_case_queries.h"
 
 #include <sqlite3.h>
@@ -94,8 +96,12 @@ static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char
 {
   const char *dept = q->department ? q->department : lane_department;
   const char *hall = q->hall ? q->hall : lane_hall;
+  bool due = q->sort == HW_CASE_SORT_DUE;
+  const char *key = due ? "promised_due_ns" : "accepted_ns";
   const char *index;
-  if (lane_hall)
+  if (due)
+    index = q->case_number ? "cases_by_number" : q->operator_id ? NULL : "cases_by_promised_due";
+  else if (lane_hall)
     index = "cases_by_hall";
   else if (q->case_number)
     index = "cases_by_number";
@@ -146,18 +152,22 @@ static void case_stmt(Stmt *s, const HwCaseQuery *q, const Scope *sc, const char
     add_text(s, " AND item_code = ?%d", q->item_code);
   if (!q->case_number)
     g_string_append(s->sql, " AND accepted_ns IS NOT NULL");
+  if (due)
+    g_string_append(s->sql, " AND promised_due_ns IS NOT NULL");
   if (q->has_from)
     add_int(s, " AND accepted_ns >= ?%d", q->from_ns);
   if (q->has_to)
     add_int(s, " AND accepted_ns < ?%d", q->to_ns);
   if (q->has_cursor) {
-    add_int(s, q->ascending ? " AND (accepted_ns, id) > (?%d" : " AND (accepted_ns, id) < (?%d",
-            q->cursor_ns);
+    g_string_append_printf(s->sql, " AND (%s, id) %s (", key, q->ascending ? ">" : "<");
+    add_int(s, "?%d", q->cursor_ns);
     add_int(s, ", ?%d)", q->cursor_id);
   }
   add_scope(s, "", lane_department ? NULL : sc->departments, lane_hall ? NULL : sc->halls);
-  g_string_append(s->sql, q->ascending ? " ORDER BY accepted_ns, id"
-                                       : " ORDER BY accepted_ns DESC, id DESC");
+  if (q->ascending)
+    g_string_append_printf(s->sql, " ORDER BY %s, id", key);
+  else
+    g_string_append_printf(s->sql, " ORDER BY %s DESC, id DESC", key);
   add_int(s, " LIMIT ?%d", (int64_t)q->limit + 1);
 }
 
@@ -168,7 +178,7 @@ static GPtrArray *case_stmts(const HwCaseQuery *q, const Scope *sc)
   GPtrArray *out = g_ptr_array_new();
   const char *const *d = q->scope_departments, *const *h = q->scope_halls;
   size_t nd = d ? g_strv_length((char **)d) : 0, nh = h ? g_strv_length((char **)h) : 0;
-  bool narrow = q->case_number || q->operator_id || q->department;
+  bool narrow = q->case_number || q->operator_id || q->department || q->sort == HW_CASE_SORT_DUE;
   bool dept_lanes = d && !narrow && nd <= LANES_MAX;
   bool hall_lanes = !dept_lanes && h && !narrow && !q->hall && !q->warning_level && !q->item_code &&
                     nh <= LANES_MAX;
@@ -215,15 +225,19 @@ static bool out_of_scope(const HwCaseQuery *q)
   return false;
 }
 
-static gint case_cmp(gconstpointer a, gconstpointer b, gpointer asc)
+/* The list's order: the sort's time, then id (a key hw_store_case_sort_key also gives paging). */
+hw_time_ns hw_store_case_sort_key(const HwStoreCase *c, HwCaseSort sort)
 {
+  return sort == HW_CASE_SORT_DUE ? c->promised_due_ns : c->accepted_ns;
+}
+
+static gint case_cmp(gconstpointer a, gconstpointer b, gpointer data)
+{
+  const HwCaseQuery *q = data;
   const HwStoreCase *x = a, *y = b;
-  int c = x->accepted_ns < y->accepted_ns   ? -1
-          : x->accepted_ns > y->accepted_ns ? 1
-          : x->id < y->id                   ? -1
-          : x->id > y->id                   ? 1
-                                            : 0;
-  return GPOINTER_TO_INT(asc) ? c : -c;
+  hw_time_ns kx = hw_store_case_sort_key(x, q->sort), ky = hw_store_case_sort_key(y, q->sort);
+  int c = kx < ky ? -1 : kx > ky ? 1 : x->id < y->id ? -1 : x->id > y->id ? 1 : 0;
+  return q->ascending ? c : -c;
 }
 
 bool hw_store_cases_query(HwStore *store, const HwCaseQuery *q, HwStoreCase **ret, size_t *ret_n,
@@ -264,7 +278,7 @@ bool hw_store_cases_query(HwStore *store, const HwCaseQuery *q, HwStoreCase **re
     if (!ok)
       return false;
   }
-  g_array_sort_with_data(rows, case_cmp, GINT_TO_POINTER(q->ascending));
+  g_array_sort_with_data(rows, case_cmp, (gpointer)q);
   *ret_more = rows->len > q->limit;
   if (rows->len > q->limit)
     g_array_set_size(rows, (guint)q->limit);

@@ -62,11 +62,11 @@ static const char SQL_COMPLAINT_INSERT[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 /* ?9: the caller's department scope as "\n<a>\n<b>\n", NULL for every department. */
 static const char SQL_CASE_GET[] =
-  "SELECT " CASE_COLS " FROM cases WHERE department = ?1 AND case_number = ?2"
-  " AND (?9 IS NULL OR instr(?9, char(10) || department || char(10)) > 0)";
+    "SELECT " CASE_COLS " FROM cases WHERE department = ?1 AND case_number = ?2"
+    " AND (?9 IS NULL OR instr(?9, char(10) || department || char(10)) > 0)";
 const char hw_store__sql_case_stages[] =
-  "SELECT " STAGE_COLS("") " FROM stage_events INDEXED BY stage_events_by_case"
-  " WHERE case_id = ?1 ORDER BY time_ns, id";
+    "SELECT " STAGE_COLS("") " FROM stage_events INDEXED BY stage_events_by_case"
+                             " WHERE case_id = ?1 ORDER BY time_ns, id";
 /* Evaluations and complaints of a case naming a window, in the columns of STAGE_COLS. */
 static const char SQL_CASE_FEEDBACK[] =
     "SELECT id, case_id, source_event_id, 'evaluation', time_ns, reported_ns, received_ns,"
@@ -495,6 +495,7 @@ void hw_store__case_from_row(sqlite3_stmt *st, HwStoreCase *c)
   c->warning_level = sqlite3_column_int(st, 29);
   c->received_ns = sqlite3_column_int64(st, 30);
   c->updated_ns = sqlite3_column_int64(st, 31);
+  c->promised_due_ns = sqlite3_column_int64(st, 32);
 }
 
 bool hw_store_case_get(HwStore *store, const char *department, const char *case_number,
@@ -608,8 +609,8 @@ bool hw_store_case_stages(HwStore *store, int64_t case_id, HwStoreStageEvent **r
   return case_events(store, hw_store__sql_case_stages, case_id, ret, ret_n, error);
 }
 
-bool hw_store_case_feedback(HwStore *store, int64_t case_id, HwStoreStageEvent **ret,
-                            size_t *ret_n, GError **error)
+bool hw_store_case_feedback(HwStore *store, int64_t case_id, HwStoreStageEvent **ret, size_t *ret_n,
+                            GError **error)
 {
   return case_events(store, SQL_CASE_FEEDBACK, case_id, ret, ret_n, error);
 }

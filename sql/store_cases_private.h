@@ -14,7 +14,7 @@
   " coalesce(accepted_reported_ns, 0), coalesce(acceptance, ''), statutory_limit, statutory_unit," \
   " promised_limit, promised_unit, coalesce(fee_charged_fen, -1), coalesce(fee_standard_fen, -1)," \
   " secrecy, coalesce(result, ''), state, state_ns, coalesce(completed_ns, 0), warning_level,"     \
-  " received_ns, updated_ns"
+  " received_ns, updated_ns, coalesce(promised_due_ns, 0)"
 
 /* The stage event columns, each prefixed by p ("" or "e."). */
 #define STAGE_COLS(p)                                                                              \

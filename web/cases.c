@@ -93,6 +93,7 @@ static json_t *case_summary(const HwRequest *req, const HwStoreCase *c)
   json_object_set_new(o, "hall", text_or_null(c->hall));
   json_object_set_new(o, "window", text_or_null(c->window));
   json_object_set_new(o, "accepted_at", time_json(c->accepted_ns));
+  json_object_set_new(o, "promised_due_at", time_json(c->promised_due_ns));
   json_object_set_new(o, "state", json_string(c->state));
   json_object_set_new(o, "state_at", time_json(c->state_ns));
   json_object_set_new(o, "completed_at", time_json(c->completed_ns));
@@ -232,12 +233,13 @@ static const char *const states[] = {"registered",
                                      NULL};
 
 /* Query: number, department, item, hall, window, operator, state, warning (yellow|red),
- * accepted_from, accepted_to (RFC 3339; [from, to)), order (desc|asc), limit (1..200, default 50),
- * cursor. Answer: {"cases":[summary…], "next_cursor": "…"|null}. */
+ * accepted_from, accepted_to (RFC 3339; [from, to)), sort (accepted, the default, or due: running
+ * cases by their promised due instant), order (desc|asc; default desc for accepted, asc for due),
+ * limit (1..200, default 50), cursor. Answer: {"cases":[summary…], "next_cursor": "…"|null}. */
 void hw_route_cases_list(HwRequest *req, HwReply *reply)
 {
   HwCaseQuery q = {0};
-  const char *warning = NULL;
+  const char *warning = NULL, *sort = NULL;
   if (!text_arg(req, reply, "number", 64, &q.case_number) ||
       !text_arg(req, reply, "department", 63, &q.department) ||
       !text_arg(req, reply, "item", 64, &q.item_code) ||
@@ -245,7 +247,7 @@ void hw_route_cases_list(HwRequest *req, HwReply *reply)
       !text_arg(req, reply, "window", 63, &q.window) ||
       !text_arg(req, reply, "operator", 64, &q.operator_id) ||
       !text_arg(req, reply, "state", 32, &q.state) ||
-      !text_arg(req, reply, "warning", 16, &warning) ||
+      !text_arg(req, reply, "warning", 16, &warning) || !text_arg(req, reply, "sort", 16, &sort) ||
       !time_arg(req, reply, "accepted_from", &q.has_from, &q.from_ns) ||
       !time_arg(req, reply, "accepted_to", &q.has_to, &q.to_ns) ||
       !paging_args(req, reply, &q.ascending, &q.limit, &q.has_cursor, &q.cursor_ns, &q.cursor_id))
@@ -269,6 +271,15 @@ void hw_route_cases_list(HwRequest *req, HwReply *reply)
                    "按窗口查询须同时给出大厅 / a window filter needs its hall");
     return;
   }
+  if (sort && strcmp(sort, "accepted") != 0 && strcmp(sort, "due") != 0) {
+    hw_reply_error(reply, 400, "invalid_field", "sort",
+                   "sort 应为 accepted 或 due / sort must be accepted or due");
+    return;
+  }
+  if (sort && strcmp(sort, "due") == 0) {
+    q.sort = HW_CASE_SORT_DUE;
+    q.ascending = !hw_request_query(req, "order") || q.ascending; /* earliest due first */
+  }
   q.scope_departments = hw_request_scope_codes(req, HW_SCOPE_DEPARTMENT);
   q.scope_halls = hw_request_scope_codes(req, HW_SCOPE_HALL);
   g_autofree HwStoreCase *rows = NULL;
@@ -282,10 +293,10 @@ void hw_route_cases_list(HwRequest *req, HwReply *reply)
   json_t *list = json_array();
   for (size_t i = 0; i < n; i++)
     json_array_append_new(list, case_summary(req, &rows[i]));
-  hw_reply_json(
-      reply, 200,
-      json_pack("{s:o, s:o}", "cases", list, "next_cursor",
-                cursor_json(more, n ? rows[n - 1].accepted_ns : 0, n ? rows[n - 1].id : 0)));
+  hw_time_ns last = n ? hw_store_case_sort_key(&rows[n - 1], q.sort) : 0;
+  hw_reply_json(reply, 200,
+                json_pack("{s:o, s:o}", "cases", list, "next_cursor",
+                          cursor_json(more, last, n ? rows[n - 1].id : 0)));
 }
 
 /* ---- GET /api/v1/cases/{id} ------------------------------------------------------------------- */

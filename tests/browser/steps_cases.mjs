@@ -74,6 +74,26 @@ export async function run(ctx) {
     app.includes('4401**********1234') && app.includes('已脱敏'), `a supervisor sees the applicant masked: "${app}"`);
   await shot('supervisor-cases-list');
   log(`the list filtered by warning=red shows it, applicant "${app}"`);
+  // sorted by the promised due date: running cases only, soonest first; a second click reverses
+  const dues = () => page.$$eval('#cases-list tr[data-case] td[data-due]', (tds) => tds.map((td) => Date.parse(td.dataset.due)));
+  const sorted = (a, dir) => a.every((v, i) => i === 0 || dir * (v - a[i - 1]) >= 0);
+  await page.click('#cases-sort-due');
+  await page.waitForFunction(() => location.hash.includes('sort=due') && document.querySelector('#cases-page-note')?.textContent.includes('承诺期限'));
+  await page.waitForSelector(row);
+  const up = await dues();
+  check(up.length === await page.locator('#cases-list tr[data-case]').count(), 'sorted by due date, a listed case has no due date');
+  check(sorted(up, 1), `sorted by due date, soonest first: ${up.map((v) => new Date(v).toISOString())}`);
+  check(await page.$eval('#cases-warning', (s) => s.value) === 'red', 'the warning filter is kept when sorting');
+  await page.click('#cases-sort-due');
+  await page.waitForFunction(() => location.hash.includes('order=desc') && document.querySelector('#cases-sort-due')?.textContent.includes('↓'));
+  await page.waitForSelector(row);
+  const down = await dues();
+  check(sorted(down, -1) && down.length === up.length, `reversed: ${down.map((v) => new Date(v).toISOString())}`);
+  await shot('supervisor-cases-by-due');
+  await page.click('#cases-sort');
+  await page.waitForFunction(() => !location.hash.includes('sort=due') && document.querySelector('#cases-sort')?.textContent.includes('↓'));
+  await page.waitForSelector(row);
+  log(`sorted by promised due date: ${up.length} running red case(s) soonest first, then reversed; back to accepted time`);
 
   setStep('cases: case view');
   const t0 = Date.now();

@@ -12,6 +12,7 @@
 #include "sql/hw_store.h"
 #include "sql/hw_store_auth.h"
 #include "sql/hw_store_case_queries.h"
+#include "sql/hw_store_dashboard.h"
 #include "sql/hw_store_private.h"
 #include "tests/cases/helpers.h"
 #include "web/hw_auth.h"
@@ -187,6 +188,15 @@ static char *numbers(const Answer *a)
   return g_string_free(s, FALSE);
 }
 
+/* GET path lists exactly the case numbers want (comma-separated), in that order. */
+static void expect_numbers(Fixture *f, const char *cookie, const char *path, const char *want)
+{
+  g_auto(Answer) a = get(f, cookie, path);
+  g_assert_cmpint(a.status, ==, 200);
+  g_autofree char *n = numbers(&a);
+  g_assert_cmpstr(n, ==, want);
+}
+
 static int64_t id_of(Fixture *f, const char *cookie, const char *number)
 {
   g_autofree char *path = g_strdup_printf("/api/v1/cases?number=%s", number);
@@ -213,21 +223,9 @@ static void test_filters_and_paging(Fixture *f, gconstpointer data)
     g_autofree char *n = numbers(&a);
     g_assert_cmpstr(n, ==, "B-04,A-04,B-03,A-03"); /* newest first; B at 10:00 after A at 09:00 */
   }
-  {
-    g_auto(Answer) a = get(f, sup, "/api/v1/cases?hall=H2&window=W09&limit=3");
-    g_autofree char *n = numbers(&a);
-    g_assert_cmpstr(n, ==, "B-09,B-08,B-07");
-  }
-  {
-    g_auto(Answer) a = get(f, sup, "/api/v1/cases?item=GA-001&state=accepted&order=asc&limit=2");
-    g_autofree char *n = numbers(&a);
-    g_assert_cmpstr(n, ==, "B-00,B-01");
-  }
-  {
-    g_auto(Answer) a = get(f, sup, "/api/v1/cases?operator=MZ0999");
-    g_autofree char *n = numbers(&a);
-    g_assert_cmpstr(n, ==, "A-00");
-  }
+  expect_numbers(f, sup, "/api/v1/cases?hall=H2&window=W09&limit=3", "B-09,B-08,B-07");
+  expect_numbers(f, sup, "/api/v1/cases?item=GA-001&state=accepted&order=asc&limit=2", "B-00,B-01");
+  expect_numbers(f, sup, "/api/v1/cases?operator=MZ0999", "A-00");
   /* Keyset paging walks department A's 30 cases in pages of 7, each once, in order. */
   g_autoptr(GString) all = g_string_new(NULL);
   g_autofree char *cursor = NULL;
@@ -256,15 +254,70 @@ static void test_filters_and_paging(Fixture *f, gconstpointer data)
   /* Bad arguments name themselves. */
   const char *bad[] = {"limit=0",      "limit=201", "warning=green",
                        "state=flying", "cursor=x",  "accepted_from=yesterday",
-                       "window=W01",   "order=up"};
-  const char *field[] = {"limit",  "limit",         "warning", "state",
-                         "cursor", "accepted_from", "hall",    "order"};
+                       "window=W01",   "order=up",  "sort=urgent"};
+  const char *field[] = {"limit",         "limit", "warning", "state", "cursor",
+                         "accepted_from", "hall",  "order",   "sort"};
   for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
     g_autofree char *path = g_strdup_printf("/api/v1/cases?%s", bad[i]);
     g_auto(Answer) a = get(f, sup, path);
     g_assert_cmpint(a.status, ==, 400);
     g_assert_cmpstr(json_string_value(json_object_get(json_object_get(a.json, "error"), "field")),
                     ==, field[i]);
+  }
+}
+
+/* Sorted by due date (sort=due): running cases whose promised due instant is known (kept by the
+ * warnings evaluation; set here directly), earliest first unless order=desc, ids breaking ties,
+ * paged by (due, id), filtered and scoped like any list; a case with no due date is absent. */
+static void test_sort_by_due(Fixture *f, gconstpointer data)
+{
+  g_autofree char *sup = sign_in(f, "sup", "supervisor", NULL, 0);
+  HwStoreScope h1[] = {{"hall", "H1"}};
+  g_autofree char *sup_h1 = sign_in(f, "sup-h1", "supervisor", h1, 1);
+  const hw_time_ns day = INT64_C(86400) * HW_NS_PER_S;
+  const hw_time_ns mar18 = INT64_C(1773763200) * HW_NS_PER_S; /* 2026-03-18T00:00:00+08:00 */
+  struct {
+    const char *number;
+    hw_time_ns due;
+  } dues[] = {
+      {"A-03", mar18 + 2 * day}, {"B-02", mar18}, {"A-01", mar18}, {"B-04", mar18 + 7 * day}};
+  g_autoptr(GError) error = NULL;
+  for (size_t i = 0; i < G_N_ELEMENTS(dues); i++)
+    g_assert_true(hw_store_case_set_promised_due(f->store, id_of(f, sup, dues[i].number),
+                                                 dues[i].due, &error));
+  g_assert_no_error(error);
+  {
+    g_auto(Answer) a = get(f, sup, "/api/v1/cases?sort=due");
+    g_assert_cmpint(a.status, ==, 200);
+    g_autofree char *n = numbers(&a);
+    g_assert_cmpstr(n, ==, "A-01,B-02,A-03,B-04"); /* A-01 and B-02 tie: A-01 was stored first */
+    json_t *first = json_array_get(json_object_get(a.json, "cases"), 0);
+    g_assert_cmpstr(json_string_value(json_object_get(first, "promised_due_at")), ==,
+                    "2026-03-17T16:00:00.000Z");
+  }
+  expect_numbers(f, sup, "/api/v1/cases?sort=due&order=desc", "B-04,A-03,B-02,A-01");
+  {
+    g_auto(Answer) a = get(f, sup, "/api/v1/cases?sort=due&limit=3");
+    g_autofree char *n = numbers(&a);
+    g_assert_cmpstr(n, ==, "A-01,B-02,A-03");
+    const char *cursor = json_string_value(json_object_get(a.json, "next_cursor"));
+    g_assert_nonnull(cursor);
+    g_autofree char *path = g_strdup_printf("/api/v1/cases?sort=due&limit=3&cursor=%s", cursor);
+    g_auto(Answer) b = get(f, sup, path);
+    g_autofree char *m = numbers(&b);
+    g_assert_cmpstr(m, ==, "B-04");
+    g_assert_true(json_is_null(json_object_get(b.json, "next_cursor")));
+  }
+  {
+    g_auto(Answer) a = get(f, sup, "/api/v1/cases?sort=due&department=" DEPT_B);
+    g_autofree char *n = numbers(&a);
+    g_assert_cmpstr(n, ==, "B-02,B-04");
+    g_auto(Answer) b = get(f, sup_h1, "/api/v1/cases?sort=due");
+    g_autofree char *m = numbers(&b);
+    g_assert_cmpstr(m, ==, "A-01,A-03"); /* hall H1 only */
+    g_auto(Answer) c = get(f, sup, "/api/v1/cases?number=A-05");
+    json_t *none = json_array_get(json_object_get(c.json, "cases"), 0);
+    g_assert_true(json_is_null(json_object_get(none, "promised_due_at")));
   }
 }
 
@@ -420,6 +473,12 @@ static void test_plans(Fixture *f, gconstpointer data)
       {.state = "accepted", .limit = 50, .scope_departments = depts},
       {.limit = 50, .scope_halls = halls},
       {.state = "accepted", .limit = 50, .scope_halls = halls, .has_cursor = true},
+      {.sort = HW_CASE_SORT_DUE, .ascending = true, .limit = 50},
+      {.sort = HW_CASE_SORT_DUE,
+       .department = DEPT_A,
+       .limit = 50,
+       .scope_halls = halls,
+       .has_cursor = true},
   };
   g_autoptr(GError) error = NULL;
   for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
@@ -513,6 +572,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
 #define T(name, fn) g_test_add("/cases/queries/" name, Fixture, NULL, setup, fn, teardown)
   T("filters_and_paging", test_filters_and_paging);
+  T("sort_by_due", test_sort_by_due);
   T("scope", test_scope);
   T("masking", test_masking);
   T("detail", test_detail);
