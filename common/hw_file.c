@@ -3,9 +3,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <glib/gstdio.h>
+#include <stdbool.h>
 #include <unistd.h>
+
+/* fsync of a folder, so that a name made or removed in it survives a crash. */
+static bool sync_dir(const char *dir, GError **error)
+{
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync(dfd) != 0) {
+    int e = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "syncing folder %s: %s", dir,
+                g_strerror(e));
+    if (dfd >= 0)
+      close(dfd);
+    return false;
+  }
+  close(dfd);
+  return true;
+}
 
 static bool write_all(int fd, const char *p, size_t n)
 {
@@ -29,16 +45,14 @@ int hw_file_create_durable(const char *path, const void *data, size_t len, mode_
   int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, (int)mode);
   if (fd < 0) {
     int e = errno;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "creating %s: %s", tmp,
-                g_strerror(e));
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "creating %s: %s", tmp, g_strerror(e));
     return -1;
   }
   bool written = write_all(fd, data, len) && fsync(fd) == 0;
   int e = errno;
   close(fd);
   if (!written) {
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "writing %s: %s", tmp,
-                g_strerror(e));
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "writing %s: %s", tmp, g_strerror(e));
     g_unlink(tmp);
     return -1;
   }
@@ -52,15 +66,17 @@ int hw_file_create_durable(const char *path, const void *data, size_t len, mode_
     return -1;
   }
   g_unlink(tmp);
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || fsync(dfd) != 0) {
-    e = errno;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "syncing folder %s: %s", dir,
+  return sync_dir(dir, error) ? 1 : -1;
+}
+
+bool hw_file_remove_durable(const char *path, GError **error)
+{
+  if (g_unlink(path) != 0 && errno != ENOENT) {
+    int e = errno;
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "removing %s: %s", path,
                 g_strerror(e));
-    if (dfd >= 0)
-      close(dfd);
-    return -1;
+    return false;
   }
-  close(dfd);
-  return 1;
+  g_autofree char *dir = g_path_get_dirname(path);
+  return sync_dir(dir, error);
 }

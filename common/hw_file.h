@@ -1,8 +1,9 @@
 /* Small, crash-safe file writes shared by the modules that keep a secret next to the database
- * (the appliance key, the credentials secret). */
+ * (the appliance key, the credentials secret), and durable removal (export packages). */
 #pragma once
 
 #include <gio/gio.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -13,3 +14,7 @@
  * file, 0 when one already existed, -1 with a G_IO_ERROR naming the step and file. */
 int hw_file_create_durable(const char *path, const void *data, size_t len, mode_t mode,
                            GError **error);
+
+/* Removes the file at path (already gone is fine) and fsyncs its folder, so a crash does not bring
+ * it back. false with a G_IO_ERROR naming the step and file. */
+bool hw_file_remove_durable(const char *path, GError **error);

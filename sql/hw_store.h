@@ -357,6 +357,8 @@ typedef struct {
   int64_t hold_id;         /* 0: none */
   hw_time_ns hold_released_ns; /* 0: the hold is live */
   hw_time_ns created_ns, started_ns, finished_ns;
+  hw_time_ns deleted_ns; /* the package was deleted then; 0: not deleted */
+  char deleted_by[64];
 } HwStoreExport;
 
 /* Adds a queued job and its hold on [from, to) of the camera (reason "export <id>"), in one
@@ -377,6 +379,9 @@ bool hw_store_export_progress(HwStore *store, int64_t id, int progress, GError *
 bool hw_store_export_done(HwStore *store, const HwStoreExport *e, GError **error);
 /* → failed with the reason (any unfinished state). */
 bool hw_store_export_fail(HwStore *store, int64_t id, const char *reason, GError **error);
+/* A done job's package deleted by `by` (deleted_ns now); NOT_FOUND unless it was done and not
+ * deleted. The caller removes the file after this commits. The hold is not touched. */
+bool hw_store_export_delete(HwStore *store, int64_t id, const char *by, GError **error);
 /* At start: jobs left running are failed with reason; the ids of queued ones (to run again) in
  * *ret (g_free), oldest first. */
 bool hw_store_exports_recover(HwStore *store, const char *reason, int64_t **ret, size_t *ret_n,

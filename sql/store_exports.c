@@ -17,7 +17,7 @@
   "e.id, e.camera, e.hall, e.from_ns, e.to_ns, e.case_id, e.stage, e.requested_by, e.role, "       \
   "e.state, e.progress, e.error, e.package, e.size, e.sha256, e.mp4_sha256, e.actual_from_ns, "    \
   "e.actual_to_ns, e.gaps, coalesce(e.hold_id, 0), coalesce(h.released_ns, 0), e.created_ns, "     \
-  "e.started_ns, e.finished_ns, coalesce(e.stage_event, 0) "
+  "e.started_ns, e.finished_ns, coalesce(e.stage_event, 0), e.deleted_ns, e.deleted_by "
 #define EXPORT_FROM " FROM exports e LEFT JOIN holds h ON h.id = e.hold_id "
 /* ?9 is the caller's hall list as a JSON array, NULL for every hall. */
 #define EXPORT_SCOPE " (?9 IS NULL OR e.hall IN (SELECT value FROM json_each(?9))) "
@@ -45,6 +45,9 @@
 #define SQL_EXPORT_FAIL_RUNNING                                                                    \
   "UPDATE exports SET state = 'failed', error = substr(?1, 1, 500), finished_ns = ?2 "             \
   "WHERE state = 'running'"
+#define SQL_EXPORT_DELETE                                                                          \
+  "UPDATE exports SET deleted_ns = ?2, deleted_by = ?3 WHERE id = ?1 AND state = 'done' "          \
+  "AND deleted_ns = 0"
 #define SQL_EXPORT_QUEUED "SELECT id FROM exports WHERE state = 'queued' ORDER BY id"
 #define SQL_EXPORT_UNFINISHED "SELECT count(*) FROM exports WHERE state IN ('queued', 'running')"
 
@@ -121,6 +124,8 @@ static void export_row(sqlite3_stmt *st, HwStoreExport *e)
   e->started_ns = sqlite3_column_int64(st, 22);
   e->finished_ns = sqlite3_column_int64(st, 23);
   e->stage_event = sqlite3_column_int64(st, 24);
+  e->deleted_ns = sqlite3_column_int64(st, 25);
+  hw_store__copy_text(e->deleted_by, sizeof e->deleted_by, st, 26);
 }
 
 bool hw_store_export_add(HwStore *store, const HwStoreExport *e, int64_t *ret_id, GError **error)
@@ -286,6 +291,18 @@ bool hw_store_export_done(HwStore *store, const HwStoreExport *e, GError **error
   sqlite3_bind_int64(st, 8, e->gaps);
   sqlite3_bind_int64(st, 9, hw_time_now());
   return update_one(store, st, e->id, error, "finishing an export");
+}
+
+bool hw_store_export_delete(HwStore *store, int64_t id, const char *by, GError **error)
+{
+  HW_STORE_LOCKED(store);
+  HW_AUTO_STMT st = hw_store__stmt(store, SQL_EXPORT_DELETE, error);
+  if (!st)
+    return false;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, hw_time_now());
+  hw_store__bind_text(st, 3, by);
+  return update_one(store, st, id, error, "deleting an export's package");
 }
 
 bool hw_store_export_fail(HwStore *store, int64_t id, const char *reason, GError **error)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/hw_file.h"
 #include "media/hw_export.h"
 #include "media/hw_export_jobs.h"
 #include "web/handlers.h"
@@ -57,6 +58,8 @@ static json_t *export_json(const HwStoreExport *e)
   json_object_set_new(o, "finished", time_or_null(e->finished_ns));
   json_object_set_new(o, "held", json_boolean(e->hold_id > 0 && e->hold_released_ns == 0));
   json_object_set_new(o, "hold_released", time_or_null(e->hold_released_ns));
+  json_object_set_new(o, "deleted", time_or_null(e->deleted_ns));
+  json_object_set_new(o, "deleted_by", text_or_null(e->deleted_by));
   if (strcmp(e->state, "done") == 0) {
     json_t *r = json_object();
     json_object_set_new(r, "size", json_integer(e->size));
@@ -66,7 +69,9 @@ static json_t *export_json(const HwStoreExport *e)
     json_object_set_new(r, "actual_to", time_or_null(e->actual_to_ns));
     json_object_set_new(r, "gaps", json_integer(e->gaps));
     json_object_set_new(r, "download",
-                        json_sprintf("/api/v1/exports/%" G_GINT64_FORMAT "/download", e->id));
+                        e->deleted_ns
+                            ? json_null()
+                            : json_sprintf("/api/v1/exports/%" G_GINT64_FORMAT "/download", e->id));
     json_object_set_new(o, "result", r);
   } else {
     json_object_set_new(o, "result", json_null());
@@ -272,7 +277,8 @@ static void create_for_stage(HwRequest *req, HwReply *reply, HwExportJobs *j, js
   int64_t ids[16];
   size_t n_ids = 0;
   if (n_links == 0)
-    hw_reply_error(reply, 404, "not_found", "stage", "the case has no stage event %" G_GINT64_FORMAT,
+    hw_reply_error(reply, 404, "not_found", "stage",
+                   "the case has no stage event %" G_GINT64_FORMAT,
                    (int64_t)json_integer_value(sv));
   else if (links[0].n_links == 0)
     hw_reply_error(reply, 409, "no_camera", "stage",
@@ -281,8 +287,7 @@ static void create_for_stage(HwRequest *req, HwReply *reply, HwExportJobs *j, js
                    links[0].event->window[0] ? links[0].event->window : "(none)");
   for (size_t i = 0; n_links > 0 && i < links[0].n_links && i < G_N_ELEMENTS(ids); i++) {
     const HwFootageLink *k = &links[0].links[i];
-    HwStoreExport e = {.from_ns = k->from_ns, .to_ns = k->to_ns,
-                       .stage_event = links[0].event->id};
+    HwStoreExport e = {.from_ns = k->from_ns, .to_ns = k->to_ns, .stage_event = links[0].event->id};
     if (k->to_ns - k->from_ns > EXPORT_SPAN_MAX) {
       hw_reply_error(reply, 400, "invalid_field", "stage",
                      "the stage's range is longer than one hour: export camera ranges instead");
@@ -384,17 +389,30 @@ void hw_route_export_get(HwRequest *req, HwReply *reply)
     hw_reply_json(reply, 200, export_json(&e));
 }
 
+/* A done job whose package is still on the appliance; false (reply 409 or 410) otherwise. */
+static bool package_kept(HwReply *reply, const HwStoreExport *e, const char *field)
+{
+  if (strcmp(e->state, "done") != 0) {
+    hw_reply_error(reply, 409, "not_ready", field, "the export is %s, not done", e->state);
+    return false;
+  }
+  if (e->deleted_ns != 0) {
+    char when[40];
+    hw_reply_error(reply, 410, "gone", field,
+                   "导出包已被 %s 于 %s 删除 / the package was deleted by %s at %s", e->deleted_by,
+                   hw_time_format(e->deleted_ns, when, sizeof when), e->deleted_by, when);
+    return false;
+  }
+  return true;
+}
+
 /* GET /api/v1/exports/{id}/download: the zip, once the job is done; audited first. */
 void hw_route_export_download(HwRequest *req, HwReply *reply)
 {
   HwExportJobs *j = jobs(req, reply);
   HwStoreExport e;
-  if (j == NULL || !get_job(req, reply, &e))
+  if (j == NULL || !get_job(req, reply, &e) || !package_kept(reply, &e, NULL))
     return;
-  if (strcmp(e.state, "done") != 0) {
-    hw_reply_error(reply, 409, "not_ready", NULL, "the export is %s, not done", e.state);
-    return;
-  }
   g_autofree char *path = hw_export_jobs_package_path(j, e.package);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -436,6 +454,57 @@ void hw_route_export_release(HwRequest *req, HwReply *reply)
   hw_reply_json(reply, 200, export_json(&e));
 }
 
+/* DELETE /api/v1/exports/{id}: removes a done job's package from the appliance (it has been
+ * handed over; packages must not fill the disk the footage needs). The job stays, marked with who
+ * deleted it and when, in one transaction with its export.delete audit row; then the file goes
+ * (fsync of the folder). The footage hold is not touched: release it on its own. */
+void hw_route_export_delete(HwRequest *req, HwReply *reply)
+{
+  HwExportJobs *j = jobs(req, reply);
+  HwStoreExport e;
+  if (j == NULL || !get_job(req, reply, &e) || !package_kept(reply, &e, NULL))
+    return;
+  HwStore *store = hw_request_store(req);
+  g_autoptr(GError) error = NULL;
+  if (!hw_store_begin(store, &error)) {
+    hw_reply_error(reply, 500, "internal", NULL, "the store failed: %s", error->message);
+    return;
+  }
+  if (!hw_store_export_delete(store, e.id, hw_request_caller(req)->name, &error)) {
+    hw_store_rollback(store);
+    if (g_error_matches(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND))
+      hw_reply_error(reply, 409, "conflict", NULL, "the package was deleted meanwhile");
+    else
+      hw_reply_error(reply, 500, "internal", NULL, "the store failed: %s", error->message);
+    return;
+  }
+  char oid[24];
+  g_snprintf(oid, sizeof oid, "%" G_GINT64_FORMAT, e.id);
+  json_t *detail = json_pack("{s:s, s:s, s:s, s:I, s:b}", "camera", e.camera, "package", e.package,
+                             "sha256", e.sha256, "size", (json_int_t)e.size, "held",
+                             e.hold_id > 0 && e.hold_released_ns == 0);
+  if (!hw_web_audit(req, "export.delete", "export", oid, detail)) {
+    hw_store_rollback(store);
+    hw_reply_error(reply, 500, "audit_failed", NULL,
+                   "the audit log could not record this, so nothing was deleted");
+    return;
+  }
+  if (!hw_store_commit(store, &error)) {
+    hw_reply_error(reply, 500, "internal", NULL, "the store failed: %s", error->message);
+    return;
+  }
+  g_autofree char *path = hw_export_jobs_package_path(j, e.package);
+  if (!hw_file_remove_durable(path, &error)) {
+    g_warning("export %" G_GINT64_FORMAT ": %s", e.id, error->message);
+    hw_reply_error(reply, 500, "internal", NULL,
+                   "the package is marked deleted, but its file could not be removed: %s",
+                   error->message);
+    return;
+  }
+  hw_store_export_get(store, e.id, NULL, &e, NULL);
+  hw_reply_json(reply, 200, export_json(&e));
+}
+
 /* POST /api/v1/exports/verify: the package itself as the body (Content-Type application/zip or
  * application/octet-stream, streamed to a temporary file in the exports folder, up to [exports]
  * verify_max_bytes); or JSON: {"id": N} checks the stored package of a job, {"package": base64}
@@ -466,10 +535,8 @@ void hw_route_exports_verify(HwRequest *req, HwReply *reply)
       hw_reply_error(reply, 404, "not_found", "id", "no such export");
       return;
     }
-    if (strcmp(e.state, "done") != 0) {
-      hw_reply_error(reply, 409, "not_ready", "id", "the export is %s, not done", e.state);
+    if (!package_kept(reply, &e, "id"))
       return;
-    }
     path = hw_export_jobs_package_path(j, e.package);
   } else if (b64 != NULL) {
     gsize len = 0;

@@ -82,6 +82,7 @@ void hw_route_exports_list(HwRequest *req, HwReply *reply);
 void hw_route_export_get(HwRequest *req, HwReply *reply);
 void hw_route_export_download(HwRequest *req, HwReply *reply);
 void hw_route_export_release(HwRequest *req, HwReply *reply);
+void hw_route_export_delete(HwRequest *req, HwReply *reply);
 void hw_route_exports_verify(HwRequest *req, HwReply *reply);
 void hw_route_key_get(HwRequest *req, HwReply *reply);
 

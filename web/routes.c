@@ -123,6 +123,7 @@ static const HwRoute routes[] = {
   {"GET", "/api/v1/exports/{id}", hw_route_export_get, {.roles = R(INVESTIGATOR)}},
   {"GET", "/api/v1/exports/{id}/download", hw_route_export_download, {.roles = R(INVESTIGATOR)}},
   {"POST", "/api/v1/exports/{id}/release", hw_route_export_release, {.roles = R(INVESTIGATOR)}},
+  {"DELETE", "/api/v1/exports/{id}", hw_route_export_delete, {.roles = R(INVESTIGATOR)}},
   {"POST", "/api/v1/exports/verify", hw_route_exports_verify, {.roles = R(INVESTIGATOR)}},
   {"GET", "/api/v1/key", hw_route_key_get, {.roles = HW_ROLES_ALL}},
   /* Warnings (web/warnings.c): supervisors and hall managers read them, supervisors act on them

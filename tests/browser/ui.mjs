@@ -563,6 +563,14 @@ async function main() {
   await page.click('#release-confirm');
   await page.waitForSelector(`tr[data-export="${jobId}"][data-held="false"]`);
   log('the hold is released');
+  // handed over: the package is deleted from the appliance, the job stays listed and says so
+  await page.click(`tr[data-export="${jobId}"] [data-action="delete"]`);
+  await page.click('#delete-confirm');
+  await page.waitForSelector(`tr[data-export="${jobId}"] [data-deleted]`);
+  check(await page.locator(`tr[data-export="${jobId}"] [data-action="download"]`).count() === 0, 'a deleted package still offers its download');
+  const gone = await page.evaluate((id) => fetch(`/api/v1/exports/${id}/download`).then((r) => r.status), jobId);
+  check(gone === 410, `the deleted package's download answered ${gone}, want 410`);
+  log(`the package is deleted (download 410): "${await page.textContent(`tr[data-export="${jobId}"] [data-deleted]`)}"`);
   await shot('investigator-exports');
   await page.click('#sign-out');
   await page.waitForSelector('#username');
@@ -588,6 +596,7 @@ async function main() {
     ['export.create', 'investigator', 'TEST-0001'],
     ['export.download', 'investigator'],
     ['export.release', 'investigator'],
+    ['export.delete', 'investigator'],
     ['user.change', 'admin', 'newsup', '"op":"passwd"'],
     ['auth.login_failed', 'manager1', 'wrong_password'],
     ['auth.login_failed', 'locked', 'locked'],

@@ -434,6 +434,19 @@ static int64_t db_int(Hx *hx, const char *sql)
   return v;
 }
 
+/* The first column of the first row of sql as text (g_free), NULL if none. */
+static char *db_text(Hx *hx, const char *sql)
+{
+  sqlite3 *db = hx_db_open(hx);
+  sqlite3_stmt *st = NULL;
+  char *v = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = g_strdup((const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
 /* GET /api/v1/exports/{id} until it is done or failed (20 s at most); the job, or NULL. */
 static json_t *wait_finished(Hx *hx, const Sess *s, int64_t id)
 {
@@ -643,7 +656,8 @@ static int check_upload(Hx *hx, const Sess *ivy, const HwKey *key, const char *d
   return 0;
 }
 
-/* POST /api/v1/exports → done → download → verify; hold until release; scope; audit; restart. */
+/* POST /api/v1/exports → done → download → verify; hold until release; package deleted; scope;
+ * audit; restart. */
 static int api_part(Hx *hx, hw_time_ns t, const HwKey *key)
 {
   const char *key_hex = hw_key_public_hex(key);
@@ -835,14 +849,45 @@ static int api_part(Hx *hx, hw_time_ns t, const HwKey *key)
       "'%" G_GINT64_FORMAT "' AND actor = 'system' AND json_extract(detail, '$.sha256') = '%s'",
       id, want_sha);
   HX_CHECK(db_int(hx, dq) == 1, "no export.done audit row carrying the package's SHA-256");
+
+  /* Deleting the package (handed over): the file goes, the job stays marked, downloads and
+   * verify by id answer 410, the deletion is audited; another hall's investigator gets 404. */
+  g_autofree char *pq =
+      g_strdup_printf("SELECT package FROM exports WHERE id = %" G_GINT64_FORMAT, id);
+  g_autofree char *package = db_text(hx, pq);
+  g_autofree char *ppath = g_build_filename(hx->dir, "exports", package ? package : "?", NULL);
+  HX_CHECK(package && g_file_test(ppath, G_FILE_TEST_IS_REGULAR), "no package file %s", ppath);
+  HX_CHECK(api(hx, &other, "DELETE", jpath, NULL, NULL, NULL) == 404, "hall-b deletes the package");
+  HX_CHECK(g_file_test(ppath, G_FILE_TEST_EXISTS), "hall-b's refused delete removed the package");
+  json_t *del = japi(hx, &ivy, "DELETE", jpath, NULL, &st);
+  HX_CHECK(st == 200 &&
+               g_strcmp0(json_string_value(json_object_get(del, "deleted_by")), "ivy2") == 0 &&
+               json_is_string(json_object_get(del, "deleted")) &&
+               json_is_null(json_object_get(json_object_get(del, "result"), "download")),
+           "delete: %d", st);
+  json_decref(del);
+  HX_CHECK(!g_file_test(ppath, G_FILE_TEST_EXISTS), "the package file is still there after delete");
+  g_autofree char *gone_body = NULL;
+  HX_CHECK(api(hx, &ivy, "GET", dpath, NULL, &gone_body, NULL) == 410 &&
+               strstr(gone_body, "deleted by ivy2"),
+           "a deleted package's download: %s", gone_body);
+  g_autofree char *vid = g_strdup_printf("{\"id\":%" G_GINT64_FORMAT "}", id);
+  HX_CHECK(api(hx, &ivy, "POST", "/api/v1/exports/verify", vid, NULL, NULL) == 410,
+           "verify by id of a deleted package is not 410");
+  HX_CHECK(api(hx, &ivy, "DELETE", jpath, NULL, NULL, NULL) == 410, "a second delete is not 410");
+  g_autofree char *xq = g_strdup_printf(
+      "SELECT count(*) FROM audit_log WHERE action = 'export.delete' AND actor = 'ivy2' AND "
+      "object_id = '%" G_GINT64_FORMAT "' AND json_extract(detail, '$.sha256') = '%s'",
+      id, want_sha);
+  HX_CHECK(db_int(hx, xq) == 1, "no export.delete audit row carrying the package's SHA-256");
   json_t *k = japi(hx, &other, "GET", "/api/v1/key", NULL, &st);
   HX_CHECK(st == 200 &&
                g_strcmp0(json_string_value(json_object_get(k, "public_key")), key_hex) == 0,
            "GET /api/v1/key: %d", st);
   json_decref(k);
   printf("API: export %" G_GINT64_FORMAT
-         " done, downloaded (sha256 %s) and verified; hold released; "
-         "hall-b got 404\n",
+         " done, downloaded (sha256 %s) and verified; hold released; package deleted (410 "
+         "after); hall-b got 404\n",
          id, got_sha);
   hx_signal(hx, SIGTERM);
   HX_CHECK(hx_wait_exit(hx, 8000), "hallwatchd did not stop");

@@ -829,18 +829,29 @@ static void test_four_threads(Fixture *fx, gconstpointer data)
 
 /* ---- cases (sql/hw_store_cases.h) ------------------------------------------------------------ */
 
-/* The cases migration applied to a database of the version before it keeps what was there. */
-static void test_cases_migration_on_previous_version(Fixture *fx, gconstpointer data)
+/* The fixture's store closed, a store at dir/previous.db with the migrations before the one whose
+ * file name ends in suffix ("_cases.sql"): the version a migration test starts from. Its path is
+ * *ret_path (g_free). */
+static HwStore *open_previous(Fixture *fx, const char *suffix, char **ret_path)
 {
   g_autoptr(GError) error = NULL;
   g_clear_pointer(&fx->store, hw_store_close);
   size_t n = 0;
-  while (n < hw_store_n_migrations && !g_str_has_suffix(hw_store_migrations[n].name, "_cases.sql"))
+  while (n < hw_store_n_migrations && !g_str_has_suffix(hw_store_migrations[n].name, suffix))
     n++;
   g_assert_cmpuint(n, <, hw_store_n_migrations);
-  g_autofree char *path = g_build_filename(fx->dir, "previous.db", NULL);
-  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, n, &error);
+  *ret_path = g_build_filename(fx->dir, "previous.db", NULL);
+  HwStore *old = hw_store_open_with_migrations(*ret_path, hw_store_migrations, n, &error);
   g_assert_no_error(error);
+  return old;
+}
+
+/* The cases migration applied to a database of the version before it keeps what was there. */
+static void test_cases_migration_on_previous_version(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  HwStore *old = open_previous(fx, "_cases.sql", &path);
   add_file(old, "w1", "main", "w1/a.mp4", 10 * HW_NS_PER_S, 20 * HW_NS_PER_S, true, 1000);
   hw_store_close(old);
   g_autoptr(HwStore) s = hw_store_open(path, &error);
@@ -881,15 +892,8 @@ static void test_cases_store_refuses(Fixture *fx, gconstpointer data)
 static void test_export_stage_migration(Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_clear_pointer(&fx->store, hw_store_close);
-  size_t n = 0;
-  while (n < hw_store_n_migrations &&
-         !g_str_has_suffix(hw_store_migrations[n].name, "_export_stage.sql"))
-    n++;
-  g_assert_cmpuint(n, <, hw_store_n_migrations);
-  g_autofree char *path = g_build_filename(fx->dir, "previous.db", NULL);
-  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, n, &error);
-  g_assert_no_error(error);
+  g_autofree char *path = NULL;
+  HwStore *old = open_previous(fx, "_export_stage.sql", &path);
   HwStoreExport e = {.camera = "c1", .from_ns = 10 * HW_NS_PER_S, .to_ns = 20 * HW_NS_PER_S,
                      .case_id = "N1", .stage = "accepted", .requested_by = "inv"};
   hw_store_close(old);
@@ -964,19 +968,52 @@ static int64_t sessions_of(const char *path, int64_t user_id)
   return raw_int(path, sql);
 }
 
+/* A done job of the version before 0015 opens with its package not deleted; deleting it marks
+ * the job once (who, when), leaves its hold alone, and a second delete or a job not done is
+ * NOT_FOUND. */
+static void test_export_delete_migration(Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  HwStore *old = open_previous(fx, "_export_delete.sql", &path);
+  HwStoreExport e = {.camera = "c1",
+                     .from_ns = 10 * HW_NS_PER_S,
+                     .to_ns = 20 * HW_NS_PER_S,
+                     .requested_by = "inv"};
+  int64_t done = 0, queued = 0;
+  g_assert_true(hw_store_export_add(old, &e, &done, &error));
+  g_assert_true(hw_store_export_add(old, &e, &queued, &error));
+  hw_store_close(old);
+  /* finished as the previous version did (its store code reads the new columns: by hand) */
+  g_autofree char *finish = g_strdup_printf(
+      "UPDATE exports SET state = 'done', package = 'p.zip' WHERE id = %" G_GINT64_FORMAT, done);
+  raw_exec(path, finish);
+  g_autoptr(HwStore) s = hw_store_open(path, &error);
+  g_assert_no_error(error);
+  HwStoreExport got;
+  g_assert_true(hw_store_export_get(s, done, NULL, &got, &error));
+  g_assert_cmpint(got.deleted_ns, ==, 0);
+  g_assert_cmpstr(got.deleted_by, ==, "");
+  g_assert_false(hw_store_export_delete(s, queued, "inv", &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+  hw_time_ns before = hw_time_now();
+  g_assert_true(hw_store_export_delete(s, done, "inv", &error));
+  g_assert_no_error(error);
+  g_assert_true(hw_store_export_get(s, done, NULL, &got, &error));
+  g_assert_cmpint(got.deleted_ns, >=, before);
+  g_assert_cmpstr(got.deleted_by, ==, "inv");
+  g_assert_cmpint(got.hold_released_ns, ==, 0); /* the hold is its own business */
+  g_assert_false(hw_store_export_delete(s, done, "other", &error));
+  g_assert_error(error, HW_STORE_ERROR, HW_STORE_ERROR_NOT_FOUND);
+}
+
 /* A user made by an older HallWatch gets the new fields empty; the store reads them. */
 static void test_user_profile_migrates(Fixture *fx, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_clear_pointer(&fx->store, hw_store_close);
-  size_t mine = 0;
-  while (mine < hw_store_n_migrations && !g_str_has_suffix(hw_store_migrations[mine].name,
-                                                           "_user_profile.sql"))
-    mine++;
-  g_assert_cmpuint(mine, <, hw_store_n_migrations);
-  g_autofree char *path = g_build_filename(fx->dir, "old.db", NULL);
-  HwStore *old = hw_store_open_with_migrations(path, hw_store_migrations, mine, &error);
-  g_assert_no_error(error);
+  g_autofree char *path = NULL;
+  HwStore *old = open_previous(fx, "_user_profile.sql", &path);
   hw_store_close(old);
   raw_exec(path, "INSERT INTO users (name, role, password_hash, created_ns)"
                  " VALUES ('clerk', 'viewer', 'h', 1)");
@@ -1286,5 +1323,6 @@ int main(int argc, char **argv)
   ADD("/sql/export/scope-by-hall", test_export_scope_by_hall);
   ADD("/sql/export/lifecycle-and-recovery", test_export_lifecycle_and_recovery);
   ADD("/sql/export/window-spans", test_export_window_spans);
+  ADD("/sql/export/delete-migration", test_export_delete_migration);
   return g_test_run();
 }

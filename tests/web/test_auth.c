@@ -623,6 +623,7 @@ static const struct {
   {"GET", "/api/v1/cameras/{id}/playback.m3u8", WALK_RANGE, "no_footage"},
   {"GET", "/api/v1/cameras/{id}/events", WALK_RANGE, NULL},
   {"GET", "/api/v1/exports/{id}/download", NULL, "not_ready"},
+  {"DELETE", "/api/v1/exports/{id}", NULL, "not_ready"},
   {"POST", "/api/v1/warnings/{id}/close", "{\"note\":\"walk\"}", NULL},
   {"POST", "/api/v1/warnings/{id}/notices", "{\"text\":\"walk\"}", NULL},
   {"POST", "/api/v1/warnings/{id}/release-hold", "{\"note\":\"walk\"}", NULL},

@@ -1,6 +1,7 @@
 // 证据导出 (investigator): export a camera range as a signed evidence package (docs/evidence.md),
 // follow the job's progress, download the zip, verify a package (a job's, by its id, or one
-// uploaded from this computer) and release the hold that keeps retention from deleting the footage.
+// uploaded from this computer), release the hold that keeps retention from deleting the footage, and
+// delete a package once handed over (the job stays listed, marked; the hold is released on its own).
 import { api, seg } from '../api.js';
 import { dialog, field, h, mount } from '../dom.js';
 import { bytes, formatTime, isoToZoned, zonedToIso } from '../fmt.js';
@@ -63,6 +64,21 @@ export function render(root, ctx) {
         } }, t('exports.release'))]);
   }
 
+  // deletes the package from the appliance once it has been handed over; the job stays listed
+  function removePackage(x) {
+    const d = dialog(t('exports.delete_title'), h('p', {}, t('exports.delete_confirm', { id: x.id, camera: x.camera })),
+      [h('button', { type: 'button', onclick: () => d.close() }, t('common.cancel')),
+        h('button', { type: 'button', class: 'danger', id: 'delete-confirm', onclick: async () => {
+          try {
+            await api.del(`/api/v1/exports/${seg(x.id)}`);
+          } catch (e) {
+            err.textContent = e.message;
+          }
+          d.close();
+          draw();
+        } }, t('exports.delete'))]);
+  }
+
   function stateCell(x) {
     const st = STATES.includes(x.state) ? x.state : 'failed';
     return h('td', { class: 'state', 'data-state': x.state },
@@ -87,11 +103,13 @@ export function render(root, ctx) {
             h('td', {}, [x.case, x.stage].filter(Boolean).join(' / ') || '—'),
             stateCell(x),
             h('td', { class: 'small' }, x.result ? [bytes(x.result.size), h('br'), h('code', { class: 'hash', title: x.result.sha256 }, x.result.sha256.slice(0, 16) + '…'),
-              x.result.gaps ? h('div', { class: 'error-text' }, t('exports.gaps', { n: x.result.gaps })) : null] : '—'),
+              x.result.gaps ? h('div', { class: 'error-text' }, t('exports.gaps', { n: x.result.gaps })) : null,
+              x.deleted ? h('div', { class: 'muted', 'data-deleted': x.deleted }, t('exports.deleted_at', { time: formatTime(x.deleted), user: x.deleted_by })) : null] : '—'),
             h('td', {}, x.held ? h('span', { class: 'badge held' }, t('exports.held')) : (x.hold_released ? t('exports.released_at', { time: formatTime(x.hold_released) }) : '—')),
             h('td', { class: 'actions' },
-              x.result ? h('a', { class: 'button', href: x.result.download, download: `hallwatch-export-${x.id}.zip`, 'data-action': 'download' }, t('exports.download')) : null,
-              x.result ? h('button', { type: 'button', 'data-action': 'verify', onclick: () => verifyJob(x) }, t('exports.verify')) : null,
+              x.result && x.result.download ? h('a', { class: 'button', href: x.result.download, download: `hallwatch-export-${x.id}.zip`, 'data-action': 'download' }, t('exports.download')) : null,
+              x.result && x.result.download ? h('button', { type: 'button', 'data-action': 'verify', onclick: () => verifyJob(x) }, t('exports.verify')) : null,
+              x.result && x.result.download ? h('button', { type: 'button', class: 'danger', 'data-action': 'delete', onclick: () => removePackage(x) }, t('exports.delete')) : null,
               x.held && x.state !== 'queued' && x.state !== 'running' ? h('button', { type: 'button', class: 'danger', 'data-action': 'release', onclick: () => release(x) }, t('exports.release')) : null))))));
     } catch (e) {
       err.textContent = t('common.load_failed', { message: e.message });
