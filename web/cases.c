@@ -278,7 +278,8 @@ void hw_route_cases_list(HwRequest *req, HwReply *reply)
   }
   if (sort && strcmp(sort, "due") == 0) {
     q.sort = HW_CASE_SORT_DUE;
-    q.ascending = !hw_request_query(req, "order") || q.ascending; /* earliest due first */
+    if (hw_request_query(req, "order") == NULL)
+      q.ascending = true; /* by due date the default is the most urgent first */
   }
   q.scope_departments = hw_request_scope_codes(req, HW_SCOPE_DEPARTMENT);
   q.scope_halls = hw_request_scope_codes(req, HW_SCOPE_HALL);

@@ -107,9 +107,11 @@ export function render(root, ctx) {
               x.deleted ? h('div', { class: 'muted', 'data-deleted': x.deleted }, t('exports.deleted_at', { time: formatTime(x.deleted), user: x.deleted_by })) : null] : '—'),
             h('td', {}, x.held ? h('span', { class: 'badge held' }, t('exports.held')) : (x.hold_released ? t('exports.released_at', { time: formatTime(x.hold_released) }) : '—')),
             h('td', { class: 'actions' },
-              x.result && x.result.download ? h('a', { class: 'button', href: x.result.download, download: `hallwatch-export-${x.id}.zip`, 'data-action': 'download' }, t('exports.download')) : null,
-              x.result && x.result.download ? h('button', { type: 'button', 'data-action': 'verify', onclick: () => verifyJob(x) }, t('exports.verify')) : null,
-              x.result && x.result.download ? h('button', { type: 'button', class: 'danger', 'data-action': 'delete', onclick: () => removePackage(x) }, t('exports.delete')) : null,
+              // a done job whose package is still here (result.download is null once deleted)
+              ...(x.result?.download ? [
+                h('a', { class: 'button', href: x.result.download, download: `hallwatch-export-${x.id}.zip`, 'data-action': 'download' }, t('exports.download')),
+                h('button', { type: 'button', 'data-action': 'verify', onclick: () => verifyJob(x) }, t('exports.verify')),
+                h('button', { type: 'button', class: 'danger', 'data-action': 'delete', onclick: () => removePackage(x) }, t('exports.delete'))] : []),
               x.held && x.state !== 'queued' && x.state !== 'running' ? h('button', { type: 'button', class: 'danger', 'data-action': 'release', onclick: () => release(x) }, t('exports.release')) : null))))));
     } catch (e) {
       err.textContent = t('common.load_failed', { message: e.message });
